@@ -1,0 +1,358 @@
+/*
+ * rtcore.h: the stable C API of rtcore, an embeddable real-time messaging
+ * engine (WebSocket rooms, direct messages, presence).
+ *
+ * This header is the contract: what is not declared here is not API.
+ *
+ * Threads
+ *   An engine runs its own event loop on one engine thread. Every function
+ *   below says which threads may call it. Functions marked "any thread"
+ *   only enqueue a command for the engine thread and return at once; their
+ *   effect happens later, in the order the calls were made from one thread.
+ *   Handlers (callbacks) run on the engine thread, must not block, and may
+ *   call any "any thread" function, including on the engine they run for.
+ *
+ * Ownership
+ *   Strings are UTF-8 passed as (pointer, length); the engine copies every
+ *   input before the call returns, so the caller keeps ownership. Data
+ *   handed to a handler is borrowed for the duration of that call only.
+ *
+ * Errors
+ *   Functions returning int return RTC_OK (0) or a negative RTC_E* code from
+ *   the table below; rtc_strerror() names it. When a function that takes a
+ *   handler fails, that handler is never called for that request.
+ *   Callers must tolerate codes they do not know (new ones may be added).
+ */
+#ifndef RTCORE_H
+#define RTCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define RTC_API
+#else
+#define RTC_API __attribute__((visibility("default")))
+#endif
+
+#define RTC_VERSION_MAJOR 0
+#define RTC_VERSION_MINOR 1
+#define RTC_VERSION_PATCH 0
+#define RTC_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/* X(name, value, message): the one table of result codes. */
+#define RTC_ERRNO_MAP(X)                                                   \
+  X(OK, 0, "success")                                                      \
+  X(EINVAL, -1, "invalid argument")                                        \
+  X(ENOMEM, -2, "out of memory")                                           \
+  X(ESTATE, -3, "operation not allowed in the engine's current state")     \
+  X(ELISTEN, -4, "could not listen on the configured address")             \
+  X(ENOTSUP, -5, "not supported by this build or configuration")           \
+  X(ESTRUCT, -6, "struct_size is smaller than any known version")          \
+  X(EINTERNAL, -7, "internal error")                                       \
+  X(ENOTFOUND, -8, "no such connection or user")                           \
+  X(EQUEUE, -9, "the engine's command queue is full")
+
+typedef enum rtc_result {
+#define RTC_X_ENUM(name, value, msg) RTC_##name = value,
+  RTC_ERRNO_MAP(RTC_X_ENUM)
+#undef RTC_X_ENUM
+} rtc_result;
+
+/* The message for a result code; "unknown error" for codes it does not
+ * know. Returns a static string (never NULL, never freed). Any thread. */
+RTC_API const char *rtc_strerror(int code);
+
+/* The symbolic name of a result code, e.g. "RTC_EINVAL"; static string.
+ * Any thread. */
+RTC_API const char *rtc_err_name(int code);
+
+/* The library version as "MAJOR.MINOR.PATCH", static string. Any thread. */
+RTC_API const char *rtc_version(void);
+
+/* The library version as (MAJOR << 16) | (MINOR << 8) | PATCH. Any thread. */
+RTC_API uint32_t rtc_version_number(void);
+
+/* ------------------------------------------------------------------ */
+/* Ids                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* A connection id: a slot index and a generation in 64 bits. Ids are never
+ * reused while the engine lives: an id of a closed connection is stale and
+ * every call with it is ignored. 0 is never a valid id. */
+typedef uint64_t rtc_conn_id;
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct rtc_config {
+  /* sizeof(rtc_config); set by rtc_config_init(). Fields are only ever
+   * appended, so an older caller's smaller struct keeps working. */
+  uint32_t struct_size;
+
+  /* Address to listen on, NUL-terminated; NULL means "127.0.0.1".
+   * Borrowed until rtc_engine_create() returns. */
+  const char *host;
+  /* TCP port; 0 picks a free one (read it back with rtc_engine_port). */
+  uint32_t port;
+
+  /* Largest accepted client message (after reassembly), bytes; a larger
+   * one closes the connection with 1009. Default 1 MiB. */
+  uint64_t max_message_size;
+  /* Per-connection bytes queued for sending before the client counts as a
+   * slow consumer and is closed with 1008. Default 4 MiB. */
+  uint64_t max_send_queue_bytes;
+  /* Liveness: ping a connection idle for ping_interval_ms; close it when
+   * it has sent nothing, not even a pong, for another ping_timeout_ms.
+   * Whole seconds are used (rounded up, at least 1). Defaults 30000/30000. */
+  uint32_t ping_interval_ms;
+  uint32_t ping_timeout_ms;
+  /* Rooms one connection may be a member of; 0 means unlimited.
+   * Default 1024. */
+  uint32_t max_rooms_per_connection;
+  /* Non-zero: room_message is allowed without joining (section 4,
+   * not_in_room). Default 0. */
+  uint32_t allow_post_without_join;
+
+  /* This node's id, NUL-terminated; NULL or "" picks a random one.
+   * Borrowed until rtc_engine_create() returns. */
+  const char *node_id;
+  /* Backplane: NULL or "" for the in-process backplane (a single node).
+   * A redis:// URL needs the Redis backplane (RTC_ENOTSUP until built). */
+  const char *redis_url;
+
+  /* Log verbosity: 0 errors, 1 warnings (default), 2 info, 3 debug.
+   * Logs go to stderr, one line each. */
+  uint32_t log_level;
+} rtc_config;
+
+/* Fills *config with the defaults and sets struct_size. Any thread. */
+RTC_API void rtc_config_init(rtc_config *config);
+
+/* ------------------------------------------------------------------ */
+/* Handlers                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct rtc_engine rtc_engine;
+
+/* One header of an upgrade request, borrowed for the handler call. */
+typedef struct rtc_header {
+  const char *name; /* lower-case */
+  size_t name_len;
+  const char *value;
+  size_t value_len;
+} rtc_header;
+
+/* An upgrade request as seen by on_connect. Every pointer is borrowed for
+ * the duration of the handler call. */
+typedef struct rtc_connect_request {
+  uint32_t struct_size;
+  const char *path; /* decoded, normalised path, e.g. "/ws/alice" */
+  size_t path_len;
+  const char *query; /* raw query string without '?', may be empty */
+  size_t query_len;
+  const char *user_id; /* the validated user id from the path */
+  size_t user_id_len;
+  const rtc_header *headers;
+  size_t header_count;
+} rtc_connect_request;
+
+/* What on_connect decided. The handler starts with accept = 1, the path's
+ * user id, and status 0. */
+typedef struct rtc_connect_decision {
+  uint32_t struct_size;
+  /* 1 accepts the upgrade, 0 refuses it with http_status. */
+  int32_t accept;
+  /* HTTP status of a refusal (400..599); 0 means 403. */
+  int32_t http_status;
+  /* The user id to register the connection under, when accepting. Set it
+   * through rtc_connect_decision_set_user() (it copies). */
+  char user_id[129];
+  uint32_t user_id_len;
+} rtc_connect_decision;
+
+/* Sets decision->user_id to a copy of (user_id, len). Returns RTC_EINVAL if
+ * len is 0 or above 128 or the id breaks the user id rules (PROTOCOL.md
+ * section 1). Any thread (it touches only *decision). */
+RTC_API int rtc_connect_decision_set_user(rtc_connect_decision *decision,
+                                          const char *user_id, size_t len);
+
+/* Presence states. */
+#define RTC_PRESENCE_OFFLINE 0
+#define RTC_PRESENCE_ONLINE 1
+
+typedef struct rtc_handlers {
+  uint32_t struct_size;
+  /* Passed back to every handler unchanged. */
+  void *user_data;
+
+  /* A WebSocket upgrade to /ws/{user_id} passed the protocol checks.
+   * Decide synchronously in *decision. NULL accepts every valid request. */
+  void (*on_connect)(void *user_data, const rtc_connect_request *request,
+                     rtc_connect_decision *decision);
+
+  /* A connection is registered and may receive messages. */
+  void (*on_open)(void *user_data, rtc_conn_id conn, const char *user_id,
+                  size_t user_id_len);
+
+  /* A connection is gone (already removed from every room and its user).
+   * close_code is the WebSocket close code seen or sent, 1006 if none. */
+  void (*on_disconnect)(void *user_data, rtc_conn_id conn,
+                        const char *user_id, size_t user_id_len,
+                        uint32_t close_code);
+
+  /* A client message whose type is not built in. json is the whole frame
+   * (one JSON object). NULL: such messages get error unknown_type. The
+   * handler answers, if at all, through the send functions. */
+  void (*on_message)(void *user_data, rtc_conn_id conn, const char *user_id,
+                     size_t user_id_len, const char *type, size_t type_len,
+                     const char *json, size_t json_len);
+
+  /* A user went online (first connection) or offline (last one gone).
+   * timestamp is RFC 3339 UTC with milliseconds. */
+  void (*on_presence)(void *user_data, const char *user_id,
+                      size_t user_id_len, int32_t status,
+                      const char *timestamp, size_t timestamp_len);
+} rtc_handlers;
+
+/* Zeroes *handlers and sets struct_size. Any thread. */
+RTC_API void rtc_handlers_init(rtc_handlers *handlers);
+
+/* ------------------------------------------------------------------ */
+/* Engine lifecycle                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Creates an engine (not yet listening). config and handlers are copied;
+ * either may be NULL for the defaults. On success *out owns the engine:
+ * release it with rtc_engine_destroy(). Returns RTC_EINVAL for a bad
+ * setting, RTC_ENOTSUP for a backplane this build lacks. Any thread. */
+RTC_API int rtc_engine_create(const rtc_config *config,
+                              const rtc_handlers *handlers, rtc_engine **out);
+
+/* Starts the engine thread and waits until it listens (or failed).
+ * Returns RTC_ELISTEN if the address cannot be bound, RTC_ESTATE if
+ * already started. Any thread except the engine's own; not concurrently
+ * with rtc_engine_stop/destroy on the same engine. */
+RTC_API int rtc_engine_start(rtc_engine *engine);
+
+/* The TCP port the engine listens on, 0 before a successful start.
+ * Any thread. */
+RTC_API uint32_t rtc_engine_port(const rtc_engine *engine);
+
+/* This node's id (NUL-terminated, owned by the engine, valid until
+ * rtc_engine_destroy). Any thread. */
+RTC_API const char *rtc_engine_node_id(const rtc_engine *engine);
+
+/* Graceful stop: stops accepting, sends every connection a close frame
+ * with 1001 after what was queued for it, waits at most timeout_ms for
+ * the clients (0 means 1000 ms), drops the rest, and joins the engine
+ * thread. No handler runs after it returns. Idempotent. Any thread except
+ * the engine's own (from a handler it returns RTC_ESTATE). */
+RTC_API int rtc_engine_stop(rtc_engine *engine, uint32_t timeout_ms);
+
+/* Stops the engine if running, then frees it. NULL is a no-op. Same
+ * thread rules as rtc_engine_stop. */
+RTC_API void rtc_engine_destroy(rtc_engine *engine);
+
+/* ------------------------------------------------------------------ */
+/* Sending and membership (any thread, asynchronous)                   */
+/* ------------------------------------------------------------------ */
+/* These return RTC_OK once the command is queued, RTC_EINVAL for a bad
+ * argument (checked at the call), RTC_ESTATE when the engine is not
+ * running. A stale connection id or an unknown user is not an error: the
+ * command has nothing to act on. */
+
+/* Kinds of payload for the send functions. */
+#define RTC_PAYLOAD_CONTENT 0 /* JSON value: wrapped in the envelope */
+#define RTC_PAYLOAD_RAW 1     /* one complete JSON text frame, sent as is */
+
+/* Sends to every connection of user_id. With RTC_PAYLOAD_CONTENT the
+ * payload is any JSON value and clients receive
+ * {"type":"direct_message","from":from,"content":payload,"timestamp":T};
+ * from may be NULL/0 for "" (a server message). With RTC_PAYLOAD_RAW the
+ * payload is sent as the text frame (it must be valid UTF-8 JSON; from is
+ * ignored). Returns RTC_EINVAL if the payload is not valid JSON. */
+RTC_API int rtc_send_to_user(rtc_engine *engine, const char *user_id,
+                             size_t user_id_len, const char *from,
+                             size_t from_len, int32_t kind,
+                             const char *payload, size_t payload_len);
+
+/* Like rtc_send_to_user, for one connection. */
+RTC_API int rtc_send_to_connection(rtc_engine *engine, rtc_conn_id conn,
+                                   const char *from, size_t from_len,
+                                   int32_t kind, const char *payload,
+                                   size_t payload_len);
+
+/* Broadcasts to every member of room. With RTC_PAYLOAD_CONTENT clients
+ * receive {"type":"message","room":room,"from":from,"content":payload,
+ * "timestamp":T}. The frame is encoded once for all recipients. */
+RTC_API int rtc_broadcast(rtc_engine *engine, const char *room,
+                          size_t room_len, const char *from, size_t from_len,
+                          int32_t kind, const char *payload,
+                          size_t payload_len);
+
+/* Makes a connection join or leave a room (as if it had sent join_room /
+ * leave_room, without an ack). */
+RTC_API int rtc_join(rtc_engine *engine, rtc_conn_id conn, const char *room,
+                     size_t room_len);
+RTC_API int rtc_leave(rtc_engine *engine, rtc_conn_id conn, const char *room,
+                      size_t room_len);
+
+/* Sends an error frame {"type":"error","code":..,"message":..[,"id":..]}
+ * to one connection. id_json is the request's id as JSON (a quoted string
+ * or an integer) or NULL/0 for none. */
+RTC_API int rtc_send_error(rtc_engine *engine, rtc_conn_id conn,
+                           const char *code, size_t code_len,
+                           const char *message, size_t message_len,
+                           const char *id_json, size_t id_json_len);
+
+/* Closes a connection with close_code (1000, or 3000..4999) after what is
+ * queued for it. */
+RTC_API int rtc_disconnect(rtc_engine *engine, rtc_conn_id conn,
+                           uint32_t close_code);
+
+/* Closes every connection of a user on this node. */
+RTC_API int rtc_disconnect_user(rtc_engine *engine, const char *user_id,
+                                size_t user_id_len, uint32_t close_code);
+
+/* ------------------------------------------------------------------ */
+/* Stats                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct rtc_stats {
+  uint32_t struct_size;
+  uint64_t connections;    /* open connections now */
+  uint64_t users;          /* users with at least one connection now */
+  uint64_t rooms;          /* rooms with at least one member now */
+  uint64_t messages_in;    /* client messages received */
+  uint64_t messages_out;   /* frames queued for delivery (per recipient) */
+  uint64_t bytes_out;      /* bytes handed to the sockets */
+  uint64_t drops;          /* frames dropped (slow consumers, stale ids) */
+  uint64_t errors_sent;    /* error frames sent to clients */
+  uint64_t connections_total; /* connections accepted since start */
+  uint64_t rejected_upgrades; /* upgrades refused with an HTTP status */
+  uint64_t slow_consumer_closes; /* connections closed with 1008 */
+  uint64_t oversize_closes;      /* connections closed with 1009 */
+} rtc_stats;
+
+/* Copies a snapshot of the counters into *stats. Set stats->struct_size
+ * first (rtc_stats_init or sizeof); only that many bytes are written.
+ * Counters are read without locks and may be mutually a little stale.
+ * Any thread. */
+RTC_API void rtc_stats_init(rtc_stats *stats);
+RTC_API int rtc_engine_stats(const rtc_engine *engine, rtc_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTCORE_H */

@@ -1,0 +1,60 @@
+// The backplane carries messages and presence between the nodes of a
+// cluster. Implementations: in-process (one node; the default) and Redis.
+//
+// Guarantees (all implementations): at most once delivery to each node,
+// per-publisher order per channel. The engine delivers a message to its own
+// local recipients itself; the backplane only reaches the *other* nodes, and
+// must never hand a node its own publication.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "buffer/frame.hpp"
+
+namespace rtcore {
+
+// What a backplane reports back to its engine (on the engine thread).
+class BackplaneSink {
+ public:
+  virtual ~BackplaneSink() = default;
+  // A frame published by another node to a room or user channel.
+  virtual void deliver_to_room(std::string_view room, FramePtr frame) = 0;
+  virtual void deliver_to_user(std::string_view user, FramePtr frame) = 0;
+  // A cluster-wide presence transition (published once per cluster).
+  virtual void presence_changed(std::string_view user, bool online, std::string_view timestamp) = 0;
+};
+
+class Backplane {
+ public:
+  // Called once the action holds cluster-wide (for acks, section 2); may be
+  // empty when nobody waits.
+  using Done = std::function<void()>;
+
+  virtual ~Backplane() = default;
+
+  // Human-readable kind for logs and the ready line ("in-process", "redis").
+  virtual std::string_view kind() const = 0;
+
+  // Local interest: this node has (or no longer has) members of a room /
+  // connections of a user, so it needs (or not) other nodes' traffic.
+  // room_interest's done fires once the subscription holds.
+  virtual void room_interest(std::string_view room, bool wanted, Done done) = 0;
+  virtual void user_interest(std::string_view user, bool wanted) = 0;
+
+  // Sends frame to the other nodes' members of room / connections of user.
+  // done fires once it has been handed to every node.
+  virtual void publish_to_room(std::string_view room, const FramePtr& frame, Done done) = 0;
+  virtual void publish_to_user(std::string_view user, const FramePtr& frame, Done done) = 0;
+
+  // The user's first / last connection on this node; the backplane decides
+  // whether that is a cluster-wide transition and reports it to the sink.
+  virtual void local_user_online(std::string_view user) = 0;
+  virtual void local_user_offline(std::string_view user) = 0;
+
+  // Releases every resource; no sink call happens after it returns.
+  virtual void shutdown() = 0;
+};
+
+}  // namespace rtcore

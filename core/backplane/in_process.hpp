@@ -1,0 +1,32 @@
+// The single-node backplane: there are no other nodes, so publishing reaches
+// nobody else and this node's local presence is the cluster's presence.
+#pragma once
+
+#include "backplane/backplane.hpp"
+
+namespace rtcore {
+
+class InProcessBackplane final : public Backplane {
+ public:
+  explicit InProcessBackplane(BackplaneSink& sink) : sink_(sink) {}
+
+  std::string_view kind() const override { return "in-process"; }
+  void room_interest(std::string_view, bool, Done done) override {
+    if (done) done();
+  }
+  void user_interest(std::string_view, bool) override {}
+  void publish_to_room(std::string_view, const FramePtr&, Done done) override {
+    if (done) done();
+  }
+  void publish_to_user(std::string_view, const FramePtr&, Done done) override {
+    if (done) done();
+  }
+  void local_user_online(std::string_view user) override;
+  void local_user_offline(std::string_view user) override;
+  void shutdown() override {}
+
+ private:
+  BackplaneSink& sink_;
+};
+
+}  // namespace rtcore

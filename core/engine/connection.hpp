@@ -1,0 +1,43 @@
+// One client connection as the engine sees it (engine thread only).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "buffer/send_queue.hpp"
+#include "hub/conn_id.hpp"
+
+struct lws;
+
+namespace rtcore {
+
+struct Connection {
+  ConnId id = 0;
+  lws* wsi = nullptr;
+  std::string user_id;
+  // Rooms this connection joined; short, so a vector beats a set.
+  std::vector<std::string> rooms;
+
+  SendQueue queue;
+  bool write_requested = false;
+
+  // Reassembly of a fragmented or chunked client message.
+  std::string rx;
+  bool rx_in_message = false;
+  bool rx_binary = false;
+
+  // Non-zero once the server decided to close (sent after the queue).
+  uint16_t close_code = 0;
+  const char* close_reason = "";
+  bool close_sent = false;
+  uint16_t peer_close_code = 0;
+
+  bool in_room(std::string_view room) const {
+    for (const auto& r : rooms)
+      if (r == room) return true;
+    return false;
+  }
+};
+
+}  // namespace rtcore

@@ -1,0 +1,383 @@
+#include "engine/engine_core.hpp"
+
+#include "backplane/in_process.hpp"
+#include "protocol/server_message.hpp"
+#include "protocol/timestamp.hpp"
+#include "protocol/validate.hpp"
+
+namespace rtcore {
+namespace {
+
+using protocol::ErrorCode;
+
+// Frames coalesced into one socket write (see STACK-NOTES: frames per
+// send() decide fan-out cost).
+constexpr size_t kCoalesceBytes = 64 * 1024;
+// The reassembly buffer keeps at most this much capacity between messages.
+constexpr size_t kKeptRxCapacity = 64 * 1024;
+
+uint16_t seconds_from_ms(uint32_t ms) {
+  uint32_t s = (ms + 999) / 1000;
+  return static_cast<uint16_t>(s == 0 ? 1 : (s > 65535 ? 65535 : s));
+}
+
+}  // namespace
+
+EngineCore::EngineCore(uv_loop_t* loop, const EngineConfig& config, const EngineHooks& hooks,
+                       EngineStats& stats)
+    : loop_(loop), config_(config), hooks_(hooks), stats_(stats) {}
+
+EngineCore::~EngineCore() = default;
+
+int EngineCore::start() {
+  backplane_ = std::make_unique<InProcessBackplane>(*this);
+  WsServerOptions opts;
+  opts.host = config_.host;
+  opts.port = config_.port;
+  opts.ping_interval_s = seconds_from_ms(config_.ping_interval_ms);
+  opts.ping_timeout_s = seconds_from_ms(config_.ping_timeout_ms);
+  opts.max_message_size = config_.max_message_size;
+  opts.log_level = config_.log_level;
+  server_ = std::make_unique<WsServer>(loop_, opts, *this);
+  stop_timer_.data = this;
+  uv_timer_init(loop_, &stop_timer_);
+  int port = server_->listen();
+  if (port < 0) {
+    server_->begin_destroy();
+    uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), nullptr);
+  }
+  return port;
+}
+
+// ---------------------------------------------------------------- stopping
+
+void EngineCore::begin_stop(uint32_t timeout_ms, std::function<void()> on_quiet) {
+  if (stopping_) return;
+  stopping_ = true;
+  on_quiet_ = std::move(on_quiet);
+  int deadline_s = static_cast<int>((timeout_ms + 999) / 1000) + 1;
+  conns_.for_each([&](Connection& c) { begin_close(c, 1001, "server shutting down", deadline_s); });
+  stop_deadline_ms_ = uv_now(loop_) + timeout_ms;
+  uv_timer_start(&stop_timer_, &EngineCore::on_stop_timer, 0, 10);
+}
+
+void EngineCore::on_stop_timer(uv_timer_t* timer) {
+  auto* self = static_cast<EngineCore*>(timer->data);
+  if (self->conns_.size() != 0 && uv_now(self->loop_) < self->stop_deadline_ms_) return;
+  uv_timer_stop(timer);
+  uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
+  // Whatever is still open is dropped here; lws reports each as closed.
+  self->server_->begin_destroy();
+  self->backplane_->shutdown();
+  if (self->on_quiet_) self->on_quiet_();
+}
+
+// ------------------------------------------------------------- transport
+
+UpgradeDecision EngineCore::on_upgrade(const UpgradeRequest& request) {
+  static constexpr std::string_view kPrefix = "/ws/";
+  UpgradeDecision out;
+  if (stopping_) {
+    out.http_status = 503;
+  } else if (request.path.substr(0, kPrefix.size()) != kPrefix && request.path != "/ws") {
+    out.http_status = 404;
+  } else {
+    std::string_view user = request.path.size() > kPrefix.size() ? request.path.substr(kPrefix.size()) : "";
+    if (!protocol::is_valid_user_id(user)) {
+      out.http_status = 400;
+    } else if (hooks_.on_connect) {
+      ConnectRequest req{request.path, request.query, user, &request.headers};
+      ConnectDecision decision;
+      decision.user_id.assign(user);
+      hooks_.on_connect(req, decision);
+      if (!decision.accept)
+        out.http_status = decision.http_status >= 400 && decision.http_status <= 599 ? decision.http_status : 403;
+      else if (!protocol::is_valid_user_id(decision.user_id))
+        out.http_status = 500;
+      else
+        out.user_id = std::move(decision.user_id);
+    } else {
+      out.user_id.assign(user);
+    }
+  }
+  if (out.http_status != 0) stats_.rejected_upgrades.add();
+  return out;
+}
+
+void* EngineCore::on_open(lws* wsi, std::string user_id) {
+  auto owned = std::make_unique<Connection>();
+  Connection* c = owned.get();
+  c->wsi = wsi;
+  c->user_id = std::move(user_id);
+  c->id = conns_.insert(std::move(owned));
+  stats_.connections_total.add();
+  bool first = hub_.add_user_connection(c->user_id, c->id);
+  update_gauges();
+  if (hooks_.on_open) hooks_.on_open(c->id, c->user_id);
+  if (first) {
+    backplane_->user_interest(c->user_id, true);
+    backplane_->local_user_online(c->user_id);
+  }
+  return c;
+}
+
+void EngineCore::on_receive(void* conn, const char* data, size_t len, bool, bool final, bool binary,
+                            size_t remaining) {
+  auto& c = *static_cast<Connection*>(conn);
+  if (c.close_code) return;  // closing: input no longer matters
+  if (!c.rx_in_message) {
+    c.rx_in_message = true;
+    c.rx_binary = binary;
+    c.rx.clear();
+  }
+  if (c.rx.size() + len + remaining > config_.max_message_size) {
+    stats_.oversize_closes.add();
+    begin_close(c, 1009, "message too big");
+    return;
+  }
+  if (final && c.rx.empty()) {
+    // The common case: the whole message in one chunk, parsed in place.
+    c.rx_in_message = false;
+    handle_message(c, std::string_view(data, len), c.rx_binary);
+    return;
+  }
+  c.rx.append(data, len);
+  if (!final) return;
+  c.rx_in_message = false;
+  handle_message(c, c.rx, c.rx_binary);
+  // handle_message may have closed c, but c lives until on_closed.
+  c.rx.clear();
+  if (c.rx.capacity() > kKeptRxCapacity) c.rx.shrink_to_fit();
+}
+
+void EngineCore::on_writeable(void* conn) {
+  auto& c = *static_cast<Connection*>(conn);
+  c.write_requested = false;
+  if (!c.queue.empty()) {
+    size_t need = c.queue.next_copy_size(kCoalesceBytes);
+    if (write_buf_.size() < WsServer::kWritePrefix + need) write_buf_.resize(WsServer::kWritePrefix + need);
+    unsigned char* out = write_buf_.data() + WsServer::kWritePrefix;
+    size_t n = c.queue.take_into(out, kCoalesceBytes);
+    if (!server_->write_raw(c.wsi, out, n)) return;
+    stats_.bytes_out.add(n);
+    if (!c.queue.empty() || c.close_code) request_write(c);
+    return;
+  }
+  // A close frame goes out only from a callback that wrote nothing else.
+  if (c.close_code && !c.close_sent) {
+    c.close_sent = true;
+    server_->close(c.wsi, c.close_code, c.close_reason);
+  }
+}
+
+void EngineCore::on_peer_close(void* conn, uint16_t code) { static_cast<Connection*>(conn)->peer_close_code = code; }
+
+void EngineCore::on_closed(void* conn) {
+  auto& c = *static_cast<Connection*>(conn);
+  while (!c.rooms.empty()) leave_room(c, std::string(c.rooms.back()));
+  bool last = hub_.remove_user_connection(c.user_id, c.id);
+  uint16_t code = c.close_code ? c.close_code : (c.peer_close_code ? c.peer_close_code : 1006);
+  std::string user = std::move(c.user_id);
+  ConnId id = c.id;
+  stats_.drops.add(c.queue.frames());
+  conns_.erase(id);  // destroys c
+  update_gauges();
+  if (hooks_.on_disconnect) hooks_.on_disconnect(id, user, code);
+  if (last) {
+    backplane_->user_interest(user, false);
+    backplane_->local_user_offline(user);
+  }
+}
+
+// -------------------------------------------------------------- messages
+
+void EngineCore::handle_message(Connection& c, std::string_view text, bool binary) {
+  stats_.messages_in.add();
+  if (binary) return send_error(c, ErrorCode::kBadJson, "binary frames are not JSON", {});
+  protocol::ParseResult r = protocol::parse_client_message(text);
+  if (!r.ok) return send_error(c, r.error, r.error_message, r.id_json);
+  const protocol::ClientMessage& m = r.message;
+  switch (m.type) {
+    case protocol::MessageType::kJoinRoom: return handle_join(c, m);
+    case protocol::MessageType::kLeaveRoom: return handle_leave(c, m);
+    case protocol::MessageType::kRoomMessage: return handle_room_message(c, m);
+    case protocol::MessageType::kDirectMessage: return handle_direct_message(c, m);
+    case protocol::MessageType::kCustom:
+      if (!hooks_.on_message)
+        return send_error(c, ErrorCode::kUnknownType, "unknown message type", m.id_json);
+      hooks_.on_message(c.id, c.user_id, m.type_name, text);
+      return;
+  }
+}
+
+void EngineCore::handle_join(Connection& c, const protocol::ClientMessage& m) {
+  if (!c.in_room(m.room) && config_.max_rooms_per_connection != 0 &&
+      c.rooms.size() >= config_.max_rooms_per_connection)
+    return send_error(c, ErrorCode::kTooManyRooms, "room limit reached for this connection", m.id_json);
+  Backplane::Done ack = ack_later(c.id, m.id_json);
+  if (!join_room(c, m.room, ack) && ack) ack();
+}
+
+void EngineCore::handle_leave(Connection& c, const protocol::ClientMessage& m) {
+  leave_room(c, m.room);
+  if (auto ack = ack_later(c.id, m.id_json)) ack();
+}
+
+void EngineCore::handle_room_message(Connection& c, const protocol::ClientMessage& m) {
+  if (!config_.allow_post_without_join && !c.in_room(m.room))
+    return send_error(c, ErrorCode::kNotInRoom, "join the room before posting to it", m.id_json);
+  FramePtr frame = make_text_frame(
+      protocol::encode_room_message(m.room, c.user_id, m.content_json, protocol::now_timestamp()));
+  deliver_local_room(m.room, frame);
+  backplane_->publish_to_room(m.room, frame, ack_later(c.id, m.id_json));
+}
+
+void EngineCore::handle_direct_message(Connection& c, const protocol::ClientMessage& m) {
+  FramePtr frame =
+      make_text_frame(protocol::encode_direct_message(c.user_id, m.content_json, protocol::now_timestamp()));
+  deliver_local_user(m.to, frame);
+  backplane_->publish_to_user(m.to, frame, ack_later(c.id, m.id_json));
+}
+
+// ---------------------------------------------------------------- rooms
+
+bool EngineCore::join_room(Connection& c, std::string_view room, Backplane::Done done) {
+  bool first_member = false;
+  if (!hub_.join(room, c.id, &first_member)) return false;
+  c.rooms.emplace_back(room);
+  update_gauges();
+  if (!first_member) {
+    if (done) done();
+    return true;
+  }
+  backplane_->room_interest(room, true, std::move(done));
+  return true;
+}
+
+void EngineCore::leave_room(Connection& c, std::string_view room) {
+  bool last_member = false;
+  if (!hub_.leave(room, c.id, &last_member)) return;
+  for (auto it = c.rooms.begin(); it != c.rooms.end(); ++it) {
+    if (*it == room) {
+      c.rooms.erase(it);
+      break;
+    }
+  }
+  update_gauges();
+  if (last_member) backplane_->room_interest(room, false, {});
+}
+
+void EngineCore::deliver_local_room(std::string_view room, const FramePtr& frame) {
+  for (ConnId id : hub_.room_members(room))
+    if (Connection* c = conns_.find(id)) enqueue(*c, frame);
+}
+
+void EngineCore::deliver_local_user(std::string_view user, const FramePtr& frame) {
+  for (ConnId id : hub_.user_connections(user))
+    if (Connection* c = conns_.find(id)) enqueue(*c, frame);
+}
+
+// ------------------------------------------------------------- sending
+
+void EngineCore::enqueue(Connection& c, const FramePtr& frame) {
+  if (c.close_code) {
+    stats_.drops.add();
+    return;
+  }
+  if (c.queue.bytes() + frame->size() > config_.max_send_queue_bytes) {
+    // A slow consumer: drop what it has not taken and close it, so one
+    // client never grows the server's memory or stalls the room.
+    stats_.drops.add(c.queue.frames() + 1);
+    stats_.slow_consumer_closes.add();
+    begin_close(c, 1008, "slow consumer");
+    return;
+  }
+  c.queue.push(frame);
+  stats_.messages_out.add();
+  request_write(c);
+}
+
+void EngineCore::request_write(Connection& c) {
+  if (c.write_requested) return;
+  c.write_requested = true;
+  server_->request_writeable(c.wsi);
+}
+
+void EngineCore::send_error(Connection& c, ErrorCode code, std::string_view message, std::string_view id_json) {
+  stats_.errors_sent.add();
+  enqueue(c, make_text_frame(protocol::encode_error(protocol::error_code_name(code), message, id_json)));
+}
+
+Backplane::Done EngineCore::ack_later(ConnId conn, std::string_view id_json) {
+  if (id_json.empty()) return {};
+  return [this, conn, id = std::string(id_json)] {
+    if (Connection* c = conns_.find(conn)) enqueue(*c, make_text_frame(protocol::encode_ack(id)));
+  };
+}
+
+void EngineCore::begin_close(Connection& c, uint16_t code, const char* reason, int deadline_s) {
+  if (c.close_code) return;
+  c.close_code = code;
+  c.close_reason = reason;
+  if (code == 1008 || code == 1009) c.queue.clear();  // abuse: do not flush
+  c.rx.clear();
+  c.rx.shrink_to_fit();
+  request_write(c);
+  // A peer that never lets us write again is dropped all the same.
+  server_->close_deadline(c.wsi, deadline_s);
+}
+
+void EngineCore::update_gauges() {
+  stats_.connections.set(conns_.size());
+  stats_.users.set(hub_.user_count());
+  stats_.rooms.set(hub_.room_count());
+}
+
+// ------------------------------------------------------ server-side API
+
+void EngineCore::send_to_user(std::string_view user, const FramePtr& frame) {
+  deliver_local_user(user, frame);
+  backplane_->publish_to_user(user, frame, {});
+}
+
+void EngineCore::send_to_connection(ConnId conn, const FramePtr& frame) {
+  if (Connection* c = conns_.find(conn))
+    enqueue(*c, frame);
+  else
+    stats_.drops.add();
+}
+
+void EngineCore::broadcast(std::string_view room, const FramePtr& frame) {
+  deliver_local_room(room, frame);
+  backplane_->publish_to_room(room, frame, {});
+}
+
+void EngineCore::join(ConnId conn, std::string_view room) {
+  Connection* c = conns_.find(conn);
+  if (!c || c->close_code || c->in_room(room)) return;
+  join_room(*c, room, {});
+}
+
+void EngineCore::leave(ConnId conn, std::string_view room) {
+  if (Connection* c = conns_.find(conn)) leave_room(*c, room);
+}
+
+void EngineCore::disconnect(ConnId conn, uint16_t code) {
+  if (Connection* c = conns_.find(conn)) begin_close(*c, code, "closed by server");
+}
+
+void EngineCore::disconnect_user(std::string_view user, uint16_t code) {
+  for (ConnId id : std::vector<ConnId>(hub_.user_connections(user))) disconnect(id, code);
+}
+
+// ------------------------------------------------------------- backplane
+
+void EngineCore::deliver_to_room(std::string_view room, FramePtr frame) { deliver_local_room(room, frame); }
+
+void EngineCore::deliver_to_user(std::string_view user, FramePtr frame) { deliver_local_user(user, frame); }
+
+void EngineCore::presence_changed(std::string_view user, bool online, std::string_view timestamp) {
+  if (hooks_.on_presence) hooks_.on_presence(user, online, timestamp);
+}
+
+}  // namespace rtcore

@@ -1,0 +1,97 @@
+// Everything that runs on the engine thread: connections, routing of client
+// messages, fan-out, presence, and the host hooks. Not thread-safe: only the
+// engine thread (or the command queue) may call it.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backplane/backplane.hpp"
+#include "engine/connection.hpp"
+#include "engine/engine_config.hpp"
+#include "engine/stats.hpp"
+#include "hub/hub.hpp"
+#include "hub/registry.hpp"
+#include "protocol/client_message.hpp"
+#include "transport/ws_server.hpp"
+
+namespace rtcore {
+
+class EngineCore final : public TransportEvents, public BackplaneSink {
+ public:
+  EngineCore(uv_loop_t* loop, const EngineConfig& config, const EngineHooks& hooks, EngineStats& stats);
+  ~EngineCore() override;
+
+  // Creates the backplane and listens; returns the port or -1.
+  int start();
+  // Closes every connection with 1001 after its queue, waits up to
+  // timeout_ms, then tears the transport down; uv_run returns after that.
+  void begin_stop(uint32_t timeout_ms, std::function<void()> on_quiet);
+
+  // Server-side API (commands from any thread land here).
+  void send_to_user(std::string_view user, const FramePtr& frame);
+  void send_to_connection(ConnId conn, const FramePtr& frame);
+  void broadcast(std::string_view room, const FramePtr& frame);
+  void join(ConnId conn, std::string_view room);
+  void leave(ConnId conn, std::string_view room);
+  void disconnect(ConnId conn, uint16_t code);
+  void disconnect_user(std::string_view user, uint16_t code);
+
+  // TransportEvents
+  UpgradeDecision on_upgrade(const UpgradeRequest& request) override;
+  void* on_open(lws* wsi, std::string user_id) override;
+  void on_receive(void* conn, const char* data, size_t len, bool first, bool final, bool binary,
+                  size_t remaining) override;
+  void on_writeable(void* conn) override;
+  void on_peer_close(void* conn, uint16_t code) override;
+  void on_closed(void* conn) override;
+
+  // BackplaneSink
+  void deliver_to_room(std::string_view room, FramePtr frame) override;
+  void deliver_to_user(std::string_view user, FramePtr frame) override;
+  void presence_changed(std::string_view user, bool online, std::string_view timestamp) override;
+
+ private:
+  void handle_message(Connection& c, std::string_view text, bool binary);
+  void handle_join(Connection& c, const protocol::ClientMessage& m);
+  void handle_leave(Connection& c, const protocol::ClientMessage& m);
+  void handle_room_message(Connection& c, const protocol::ClientMessage& m);
+  void handle_direct_message(Connection& c, const protocol::ClientMessage& m);
+
+  bool join_room(Connection& c, std::string_view room, Backplane::Done done);
+  void leave_room(Connection& c, std::string_view room);
+  void deliver_local_room(std::string_view room, const FramePtr& frame);
+  void deliver_local_user(std::string_view user, const FramePtr& frame);
+
+  void enqueue(Connection& c, const FramePtr& frame);
+  void send_error(Connection& c, protocol::ErrorCode code, std::string_view message, std::string_view id_json);
+  // A callback that acks id_json to conn if it still exists; empty if no id.
+  Backplane::Done ack_later(ConnId conn, std::string_view id_json);
+  void begin_close(Connection& c, uint16_t code, const char* reason, int deadline_s = 5);
+  void request_write(Connection& c);
+  void update_gauges();
+  static void on_stop_timer(uv_timer_t* timer);
+
+  uv_loop_t* loop_;
+  EngineConfig config_;
+  const EngineHooks& hooks_;
+  EngineStats& stats_;
+  Registry<Connection> conns_;
+  Hub hub_;
+  std::unique_ptr<Backplane> backplane_;
+  // Coalescing buffer for writes, with lws's headroom in front.
+  std::vector<unsigned char> write_buf_;
+  bool stopping_ = false;
+  uv_timer_t stop_timer_{};
+  uint64_t stop_deadline_ms_ = 0;
+  std::function<void()> on_quiet_;
+  // Declared last so it is destroyed first: its final teardown still calls
+  // back into this object.
+  std::unique_ptr<WsServer> server_;
+};
+
+}  // namespace rtcore

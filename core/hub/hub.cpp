@@ -1,0 +1,73 @@
+#include "hub/hub.hpp"
+
+#include <algorithm>
+
+namespace rtcore {
+namespace {
+
+const std::vector<ConnId> kNoConnections;
+
+// Members stay in join order; removal is a linear scan, which is cheaper
+// than a hash set for the room sizes we fan out to, and keeps iteration a
+// plain array walk on the hot path.
+bool erase_member(std::vector<ConnId>& members, ConnId conn) {
+  auto it = std::find(members.begin(), members.end(), conn);
+  if (it == members.end()) return false;
+  members.erase(it);
+  return true;
+}
+
+}  // namespace
+
+bool Hub::add_user_connection(std::string_view user, ConnId conn) {
+  auto it = users_.find(user);
+  if (it == users_.end()) it = users_.emplace(std::string(user), std::vector<ConnId>{}).first;
+  it->second.push_back(conn);
+  return it->second.size() == 1;
+}
+
+bool Hub::remove_user_connection(std::string_view user, ConnId conn) {
+  auto it = users_.find(user);
+  if (it == users_.end() || !erase_member(it->second, conn)) return false;
+  if (!it->second.empty()) return false;
+  users_.erase(it);
+  return true;
+}
+
+const std::vector<ConnId>& Hub::user_connections(std::string_view user) const {
+  auto it = users_.find(user);
+  return it == users_.end() ? kNoConnections : it->second;
+}
+
+bool Hub::join(std::string_view room, ConnId conn, bool* first_member) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) it = rooms_.emplace(std::string(room), std::vector<ConnId>{}).first;
+  auto& members = it->second;
+  if (first_member) *first_member = members.empty();
+  if (std::find(members.begin(), members.end(), conn) != members.end()) return false;
+  members.push_back(conn);
+  return true;
+}
+
+bool Hub::leave(std::string_view room, ConnId conn, bool* last_member) {
+  if (last_member) *last_member = false;
+  auto it = rooms_.find(room);
+  if (it == rooms_.end() || !erase_member(it->second, conn)) return false;
+  if (it->second.empty()) {
+    rooms_.erase(it);
+    if (last_member) *last_member = true;
+  }
+  return true;
+}
+
+bool Hub::is_member(std::string_view room, ConnId conn) const {
+  auto it = rooms_.find(room);
+  return it != rooms_.end() && std::find(it->second.begin(), it->second.end(), conn) != it->second.end();
+}
+
+const std::vector<ConnId>& Hub::room_members(std::string_view room) const {
+  auto it = rooms_.find(room);
+  return it == rooms_.end() ? kNoConnections : it->second;
+}
+
+}  // namespace rtcore

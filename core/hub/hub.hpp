@@ -1,0 +1,49 @@
+// Local state of one node: which connections are in which rooms and belong
+// to which users. State only: no I/O, no transport types (Centrifuge's hub).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "hub/conn_id.hpp"
+
+namespace rtcore {
+
+class Hub {
+ public:
+  // Transparent hashing, so lookups by string_view do not allocate.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+  // Adds conn to user's connections; true if it is the user's first here.
+  bool add_user_connection(std::string_view user, ConnId conn);
+  // Removes conn from user; true if it was the user's last one here.
+  bool remove_user_connection(std::string_view user, ConnId conn);
+  // The user's local connections (empty if none).
+  const std::vector<ConnId>& user_connections(std::string_view user) const;
+
+  // Adds conn to room; true if it was not yet a member. first_member is set
+  // when the room had no member before.
+  bool join(std::string_view room, ConnId conn, bool* first_member = nullptr);
+  // Removes conn from room; true if it was a member. last_member is set
+  // when the room has no member left (and is gone).
+  bool leave(std::string_view room, ConnId conn, bool* last_member = nullptr);
+  bool is_member(std::string_view room, ConnId conn) const;
+  // Members in join order (empty if the room does not exist).
+  const std::vector<ConnId>& room_members(std::string_view room) const;
+
+  size_t user_count() const { return users_.size(); }
+  size_t room_count() const { return rooms_.size(); }
+
+ private:
+  StringMap<std::vector<ConnId>> users_;
+  StringMap<std::vector<ConnId>> rooms_;
+};
+
+}  // namespace rtcore

@@ -1,0 +1,49 @@
+#include "loop/command_queue.hpp"
+
+namespace rtcore {
+
+int CommandQueue::bind(uv_loop_t* loop) {
+  async_.data = this;
+  int rc = uv_async_init(loop, &async_, &CommandQueue::on_async);
+  if (rc == 0) {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+  }
+  return rc;
+}
+
+void CommandQueue::close() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!open_) return;
+    open_ = false;
+    pending_.clear();
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+}
+
+bool CommandQueue::push(Command cmd) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!open_) return false;
+    pending_.push_back(std::move(cmd));
+    // uv_async_send under the lock: close() cannot run between the check
+    // and the send, so the handle is alive. It coalesces repeated sends.
+    uv_async_send(&async_);
+  }
+  return true;
+}
+
+void CommandQueue::drain() {
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.empty()) return;
+    running_.swap(pending_);
+  }
+  for (auto& cmd : running_) cmd();
+  running_.clear();
+}
+
+void CommandQueue::on_async(uv_async_t* handle) { static_cast<CommandQueue*>(handle->data)->drain(); }
+
+}  // namespace rtcore

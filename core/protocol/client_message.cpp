@@ -1,0 +1,191 @@
+#include "protocol/client_message.hpp"
+
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <optional>
+
+#include "protocol/validate.hpp"
+
+namespace rtcore::protocol {
+namespace {
+
+// A top-level field we care about: whether it was there, whether it had the
+// expected shape, its decoded string, and the raw bytes of its value.
+struct Field {
+  bool present = false;
+  bool is_string = false;
+  bool is_integer = false;
+  std::string text;
+  std::string_view raw;
+};
+
+// SAX handler that looks only at the top-level object's members. Values are
+// located by stream offsets so any of them can be relayed byte for byte.
+class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelHandler> {
+ public:
+  TopLevelHandler(std::string_view input, const rapidjson::MemoryStream& stream)
+      : input_(input), stream_(stream) {}
+
+  Field type, room, to, content, id;
+  bool root_is_object = false;
+  bool too_deep = false;
+
+  bool Null() { return scalar(false, false, {}); }
+  bool Bool(bool) { return scalar(false, false, {}); }
+  bool Int(int) { return scalar(false, true, {}); }
+  bool Uint(unsigned) { return scalar(false, true, {}); }
+  bool Int64(int64_t) { return scalar(false, true, {}); }
+  bool Uint64(uint64_t) { return scalar(false, true, {}); }
+  bool Double(double) { return scalar(false, false, {}); }
+  bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
+    std::string_view n(str, len);
+    bool integer = n.find_first_of(".eE") == std::string_view::npos;
+    return scalar(false, integer, {});
+  }
+  bool String(const char* str, rapidjson::SizeType len, bool) {
+    return scalar(true, false, std::string_view(str, len));
+  }
+  bool Key(const char* str, rapidjson::SizeType len, bool) {
+    if (depth_ == 1) {
+      std::string_view k(str, len);
+      current_ = k == "type"      ? &type
+                 : k == "room"    ? &room
+                 : k == "to"      ? &to
+                 : k == "content" ? &content
+                 : k == "id"      ? &id
+                                  : nullptr;
+      value_start_ = stream_.Tell();
+    }
+    return true;
+  }
+  bool StartObject() { return open(true); }
+  bool StartArray() { return open(false); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+ private:
+  bool open(bool is_object) {
+    if (depth_ == 0) root_is_object = is_object;
+    if (++depth_ > kMaxNestingDepth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
+  bool close() {
+    // The iterative parser reports the end of a container before it takes
+    // the closing bracket, so the value ends one byte past the offset.
+    if (--depth_ == 1) finish_value(false, false, {}, stream_.Tell() + 1);
+    return true;
+  }
+  bool scalar(bool is_string, bool is_integer, std::string_view text) {
+    if (depth_ == 1) finish_value(is_string, is_integer, text, stream_.Tell());
+    return true;
+  }
+  // Records the member value that just ended at offset end.
+  void finish_value(bool is_string, bool is_integer, std::string_view text, size_t end) {
+    if (!current_) return;
+    Field& f = *current_;
+    current_ = nullptr;
+    f = Field{};
+    f.present = true;
+    f.is_string = is_string;
+    f.is_integer = is_integer;
+    f.text.assign(text);
+    std::string_view raw = input_.substr(value_start_, end - value_start_);
+    size_t start = raw.find_first_not_of(" \t\r\n:");
+    f.raw = start == std::string_view::npos ? std::string_view{} : raw.substr(start);
+  }
+
+  std::string_view input_;
+  const rapidjson::MemoryStream& stream_;
+  int depth_ = 0;
+  Field* current_ = nullptr;
+  size_t value_start_ = 0;
+};
+
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag;
+
+ParseResult fail(ErrorCode code, std::string message, std::string id_json = {}) {
+  ParseResult r;
+  r.error = code;
+  r.error_message = std::move(message);
+  r.id_json = std::move(id_json);
+  return r;
+}
+
+bool only_whitespace(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+std::optional<MessageType> builtin_type(std::string_view name) {
+  if (name == "join_room") return MessageType::kJoinRoom;
+  if (name == "leave_room") return MessageType::kLeaveRoom;
+  if (name == "room_message") return MessageType::kRoomMessage;
+  if (name == "direct_message") return MessageType::kDirectMessage;
+  return std::nullopt;
+}
+
+}  // namespace
+
+ParseResult parse_client_message(std::string_view frame) {
+  rapidjson::MemoryStream stream(frame.data(), frame.size());
+  TopLevelHandler handler(frame, stream);
+  rapidjson::Reader reader;
+  rapidjson::ParseResult parsed = reader.Parse<kParseFlags>(stream, handler);
+  if (handler.too_deep) return fail(ErrorCode::kBadJson, "JSON nested too deeply");
+  if (parsed.IsError() || !only_whitespace(frame.substr(stream.Tell())))
+    return fail(ErrorCode::kBadJson, "frame is not valid JSON");
+  if (!handler.root_is_object) return fail(ErrorCode::kBadJson, "frame is not a JSON object");
+
+  std::string id_json;
+  if (handler.id.present) {
+    if (!handler.id.is_string && !handler.id.is_integer)
+      return fail(ErrorCode::kInvalidField, "'id' must be a string or an integer");
+    id_json.assign(handler.id.raw);
+  }
+  if (!handler.type.present || !handler.type.is_string)
+    return fail(ErrorCode::kMissingField, "'type' is required and must be a string", id_json);
+
+  ParseResult r;
+  ClientMessage& m = r.message;
+  m.type_name = std::move(handler.type.text);
+  m.id_json = id_json;
+  auto type = builtin_type(m.type_name);
+  if (!type) {
+    m.type = MessageType::kCustom;
+    r.ok = true;
+    return r;
+  }
+  m.type = *type;
+
+  auto require_string = [&](Field& f, const char* name) -> std::optional<ParseResult> {
+    if (!f.present || !f.is_string)
+      return fail(ErrorCode::kMissingField, std::string("'") + name + "' is required and must be a string",
+                  id_json);
+    return std::nullopt;
+  };
+  if (m.type == MessageType::kDirectMessage) {
+    if (auto e = require_string(handler.to, "to")) return *e;
+    if (!is_valid_user_id(handler.to.text))
+      return fail(ErrorCode::kInvalidField, "'to' must be 1-128 bytes of UTF-8 without control characters or '/'",
+                  id_json);
+    m.to = std::move(handler.to.text);
+  } else {
+    if (auto e = require_string(handler.room, "room")) return *e;
+    if (!is_valid_room(handler.room.text))
+      return fail(ErrorCode::kInvalidField, "'room' must be 1-128 bytes of UTF-8 without control characters",
+                  id_json);
+    m.room = std::move(handler.room.text);
+  }
+  if (m.type == MessageType::kRoomMessage || m.type == MessageType::kDirectMessage) {
+    if (!handler.content.present) return fail(ErrorCode::kMissingField, "'content' is required", id_json);
+    m.content_json = handler.content.raw;
+  }
+  r.ok = true;
+  return r;
+}
+
+}  // namespace rtcore::protocol

@@ -1,0 +1,22 @@
+// The error codes of PROTOCOL.md section 4.
+#pragma once
+
+#include <string_view>
+
+namespace rtcore::protocol {
+
+enum class ErrorCode {
+  kBadJson,
+  kMissingField,
+  kInvalidField,
+  kUnknownType,
+  kNotInRoom,
+  kTooManyRooms,
+  kRateLimited,
+  kForbidden,
+};
+
+// The wire name, e.g. "bad_json".
+std::string_view error_code_name(ErrorCode code);
+
+}  // namespace rtcore::protocol

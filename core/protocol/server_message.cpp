@@ -1,0 +1,80 @@
+#include "protocol/server_message.hpp"
+
+namespace rtcore::protocol {
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the pending run of bytes that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+std::string encode_room_message(std::string_view room, std::string_view from,
+                                std::string_view content_json, std::string_view timestamp) {
+  std::string out;
+  out.reserve(64 + room.size() + from.size() + content_json.size() + timestamp.size());
+  out += R"({"type":"message","room":)";
+  append_json_string(out, room);
+  out += R"(,"from":)";
+  append_json_string(out, from);
+  out += R"(,"content":)";
+  out += content_json;
+  out += R"(,"timestamp":)";
+  append_json_string(out, timestamp);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_direct_message(std::string_view from, std::string_view content_json,
+                                  std::string_view timestamp) {
+  std::string out;
+  out.reserve(64 + from.size() + content_json.size() + timestamp.size());
+  out += R"({"type":"direct_message","from":)";
+  append_json_string(out, from);
+  out += R"(,"content":)";
+  out += content_json;
+  out += R"(,"timestamp":)";
+  append_json_string(out, timestamp);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_ack(std::string_view id_json) {
+  std::string out = R"({"type":"ack","id":)";
+  out += id_json;
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_error(std::string_view code, std::string_view message, std::string_view id_json) {
+  std::string out = R"({"type":"error","code":)";
+  append_json_string(out, code);
+  out += R"(,"message":)";
+  append_json_string(out, message);
+  if (!id_json.empty()) {
+    out += R"(,"id":)";
+    out += id_json;
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace rtcore::protocol

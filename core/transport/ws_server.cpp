@@ -1,0 +1,284 @@
+#include "transport/ws_server.hpp"
+
+#include <libwebsockets.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace rtcore {
+
+const size_t WsServer::kWritePrefix = LWS_PRE;
+
+namespace {
+
+// Sends are coalesced up to this size; lws caps each send() at the
+// protocol's tx_packet_size, so both must agree (STACK-NOTES).
+constexpr size_t kTxPacketSize = 64 * 1024;
+// lws allocates an rx buffer of this size per connection: keep it small.
+constexpr size_t kRxBufferSize = 4096;
+
+// The connection pointer lives in lws's per-session memory, which lws zeroes
+// and never constructs (STACK-NOTES): only a raw pointer is stored there.
+struct SessionSlot {
+  void* conn;
+};
+
+const char* status_text(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+std::string copy_header(lws* wsi, lws_token_indexes token) {
+  int len = lws_hdr_total_length(wsi, token);
+  if (len <= 0) return {};
+  std::string out(static_cast<size_t>(len) + 1, '\0');
+  int n = lws_hdr_copy(wsi, out.data(), len + 1, token);
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+struct HeaderToken {
+  const char* name;
+  lws_token_indexes token;
+};
+// The request headers handed to on_connect. lws 4.1 only exposes headers
+// it knows by token; these are the ones an authentication hook needs.
+constexpr HeaderToken kForwardedHeaders[] = {
+    {"host", WSI_TOKEN_HOST},
+    {"origin", WSI_TOKEN_ORIGIN},
+    {"authorization", WSI_TOKEN_HTTP_AUTHORIZATION},
+    {"cookie", WSI_TOKEN_HTTP_COOKIE},
+    {"user-agent", WSI_TOKEN_HTTP_USER_AGENT},
+    {"sec-websocket-protocol", WSI_TOKEN_PROTOCOL},
+    {"x-forwarded-for", WSI_TOKEN_X_FORWARDED_FOR},
+};
+
+int lws_trampoline(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  return WsServer::callback(wsi, reason, user, in, len);
+}
+
+}  // namespace
+
+WsServer::WsServer(uv_loop_t* loop, WsServerOptions options, TransportEvents& events)
+    : loop_(loop), options_(std::move(options)), events_(events) {}
+
+WsServer::~WsServer() {
+  // Second pass (STACK-NOTES): after uv_run returned, finish the context.
+  if (context_) lws_context_destroy(context_);
+}
+
+int WsServer::listen() {
+  static const lws_protocols kProtocols[] = {
+      {"rtcore.v1", &lws_trampoline, sizeof(SessionSlot), kRxBufferSize, 0, nullptr, kTxPacketSize},
+      {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+  };
+  retry_ = std::make_unique<lws_retry_bo_t>();
+  retry_->secs_since_valid_ping = options_.ping_interval_s;
+  retry_->secs_since_valid_hangup = static_cast<uint16_t>(options_.ping_interval_s + options_.ping_timeout_s);
+
+  // lws's log level is process-wide (STACK-NOTES); Debian's build would
+  // log every connection at INFO otherwise.
+  static constexpr int kLwsLevels[] = {LLL_ERR, LLL_ERR | LLL_WARN, LLL_ERR | LLL_WARN | LLL_NOTICE,
+                                       LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO};
+  lws_set_log_level(kLwsLevels[std::clamp(options_.log_level, 0, 3)], nullptr);
+
+  lws_context_creation_info info;
+  std::memset(&info, 0, sizeof info);
+  void* loops[] = {loop_};
+  // No LWS_SERVER_OPTION_VALIDATE_UTF8: lws would close with 1007, while
+  // the protocol answers invalid UTF-8 with bad_json and keeps the socket.
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
+  info.foreign_loops = loops;
+  info.port = options_.port;
+  info.iface = options_.host.c_str();
+  info.protocols = kProtocols;
+  info.user = this;
+  info.retry_and_idle_policy = retry_.get();
+  // lws sizes its fd table from `ulimit -n`, which an embedding host may
+  // have raised to millions; give it a bound of our own.
+  info.fd_limit_per_thread = 1u << 18;
+  info.timeout_secs = 10;
+  info.pt_serv_buf_size = 16 * 1024;
+  context_ = lws_create_context(&info);
+  if (!context_) return -1;
+  vhost_ = lws_get_vhost_by_name(context_, "default");
+  int port = vhost_ ? lws_get_vhost_listen_port(vhost_) : -1;
+  if (port <= 0) return -1;
+
+  kill_timer_.data = this;
+  uv_timer_init(loop_, &kill_timer_);
+  kill_timer_open_ = true;
+  return port;
+}
+
+void WsServer::request_writeable(lws* wsi) { lws_callback_on_writable(wsi); }
+
+bool WsServer::write_raw(lws* wsi, unsigned char* buf, size_t len) {
+  // Ready-made, unmasked frames go out unchanged in one send(); lws keeps
+  // any unsent rest and flushes it before the next writeable callback.
+  return lws_write(wsi, buf, len, LWS_WRITE_RAW) >= 0;
+}
+
+void WsServer::close(lws* wsi, uint16_t code, std::string_view reason) {
+  // Returning -1 from a callback would skip the close frame on this build
+  // (STACK-NOTES): store the reason, then kill from a 0 ms timer.
+  lws_close_reason(wsi, static_cast<lws_close_status>(code),
+                   reinterpret_cast<unsigned char*>(const_cast<char*>(reason.data())), reason.size());
+  to_kill_.push_back(wsi);
+  if (kill_timer_open_) uv_timer_start(&kill_timer_, &WsServer::on_kill_timer, 0, 0);
+}
+
+void WsServer::close_deadline(lws* wsi, int seconds) { lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, seconds); }
+
+void WsServer::on_kill_timer(uv_timer_t* timer) {
+  auto* self = static_cast<WsServer*>(timer->data);
+  std::vector<lws*> batch;
+  batch.swap(self->to_kill_);
+  for (lws* wsi : batch) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+}
+
+void WsServer::begin_destroy() {
+  if (kill_timer_open_) {
+    kill_timer_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&kill_timer_), nullptr);
+  }
+  to_kill_.clear();
+  if (context_) lws_context_destroy(context_);
+}
+
+void WsServer::refuse(lws* wsi, int status) {
+  unsigned char buf[LWS_PRE + 512];
+  unsigned char* start = buf + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buf + sizeof buf - 1;
+  char status_line[64];
+  int n = snprintf(status_line, sizeof status_line, "HTTP/1.1 %d %s", status, status_text(status));
+  char body[64];
+  int body_len = snprintf(body, sizeof body, "%d %s\n", status, status_text(status));
+  char length[16];
+  int length_len = snprintf(length, sizeof length, "%d", body_len);
+  // lws_add_http_header_status would write HTTP/1.0 here: write our own
+  // status line as a header with no name (STACK-NOTES).
+  if (lws_add_http_header_by_name(wsi, nullptr, reinterpret_cast<unsigned char*>(status_line), n, &p, end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("content-type:"),
+                                  reinterpret_cast<const unsigned char*>("text/plain"), 10, &p, end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("content-length:"),
+                                  reinterpret_cast<unsigned char*>(length), length_len, &p, end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("connection:"),
+                                  reinterpret_cast<const unsigned char*>("close"), 5, &p, end) ||
+      lws_finalize_http_header(wsi, &p, end))
+    return;
+  std::memcpy(p, body, static_cast<size_t>(body_len));
+  p += body_len;
+  lws_write(wsi, start, static_cast<size_t>(p - start), LWS_WRITE_HTTP);
+}
+
+int WsServer::on_confirm_upgrade(lws* wsi) {
+  std::string path = copy_header(wsi, WSI_TOKEN_GET_URI);
+  std::string query = copy_header(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+  std::vector<std::string> values;
+  values.reserve(std::size(kForwardedHeaders));
+  UpgradeRequest req;
+  req.path = path;
+  req.query = query;
+  for (const auto& h : kForwardedHeaders) {
+    values.push_back(copy_header(wsi, h.token));
+    if (!values.back().empty()) req.headers.emplace_back(h.name, values.back());
+  }
+  UpgradeDecision decision = events_.on_upgrade(req);
+  if (decision.http_status != 0) {
+    refuse(wsi, decision.http_status);
+    return -1;  // refused: lws closes the socket after the response
+  }
+  accepted_[wsi] = std::move(decision.user_id);
+  return 0;
+}
+
+int WsServer::on_http(lws* wsi, const char* uri) {
+  if (std::strcmp(uri, "/healthz") != 0) {
+    lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+  static const char kBody[] = "ok\n";
+  unsigned char buf[LWS_PRE + 512];
+  unsigned char* start = buf + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buf + sizeof buf - 1;
+  if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/plain", sizeof kBody - 1, &p, end) ||
+      lws_finalize_http_header(wsi, &p, end))
+    return -1;
+  std::memcpy(p, kBody, sizeof kBody - 1);
+  p += sizeof kBody - 1;
+  if (lws_write(wsi, start, static_cast<size_t>(p - start), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int WsServer::callback(lws* wsi, int reason, void* user, void* in, size_t len) {
+  lws_context* ctx = lws_get_context(wsi);
+  auto* self = ctx ? static_cast<WsServer*>(lws_context_user(ctx)) : nullptr;
+  auto* slot = static_cast<SessionSlot*>(user);
+  switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      if (!self || !in || std::strcmp(static_cast<const char*>(in), "websocket") != 0) return -1;
+      return self->on_confirm_upgrade(wsi);
+
+    case LWS_CALLBACK_HTTP:
+      return self ? self->on_http(wsi, static_cast<const char*>(in)) : -1;
+
+    case LWS_CALLBACK_ESTABLISHED: {
+      if (!self || !slot) return -1;
+      auto it = self->accepted_.find(wsi);
+      if (it == self->accepted_.end()) return -1;
+      std::string user_id = std::move(it->second);
+      self->accepted_.erase(it);
+      slot->conn = self->events_.on_open(wsi, std::move(user_id));
+      return slot->conn ? 0 : -1;
+    }
+
+    case LWS_CALLBACK_RECEIVE:
+      if (self && slot && slot->conn)
+        self->events_.on_receive(slot->conn, static_cast<const char*>(in), len, lws_is_first_fragment(wsi),
+                                 lws_is_final_fragment(wsi), lws_frame_is_binary(wsi),
+                                 lws_remaining_packet_payload(wsi));
+      return 0;
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      if (self && slot && slot->conn) self->events_.on_writeable(slot->conn);
+      return 0;
+
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+      if (self && slot && slot->conn && len >= 2) {
+        auto* b = static_cast<const unsigned char*>(in);
+        self->events_.on_peer_close(slot->conn, static_cast<uint16_t>((b[0] << 8) | b[1]));
+      }
+      return 0;
+
+    case LWS_CALLBACK_CLOSED:
+      if (self && slot && slot->conn) {
+        void* conn = slot->conn;
+        slot->conn = nullptr;
+        self->events_.on_closed(conn);
+      }
+      return 0;
+
+    case LWS_CALLBACK_WSI_DESTROY:
+      if (self) {
+        self->accepted_.erase(wsi);
+        auto& k = self->to_kill_;
+        k.erase(std::remove(k.begin(), k.end(), wsi), k.end());
+      }
+      return 0;
+
+    default:
+      return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
+  }
+}
+
+}  // namespace rtcore

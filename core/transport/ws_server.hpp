@@ -1,0 +1,116 @@
+// libwebsockets glue: one lws context on the engine's libuv loop, HTTP
+// (health check, upgrade refusals) and WebSocket callbacks turned into calls
+// on a TransportEvents object. Knows nothing of rooms, users or JSON.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+struct lws;
+struct lws_context;
+struct lws_vhost;
+struct lws_retry_bo;
+
+namespace rtcore {
+
+struct UpgradeRequest {
+  std::string_view path;   // decoded and normalised by lws
+  std::string_view query;  // decoded arguments joined with '&'
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+};
+
+struct UpgradeDecision {
+  int http_status = 0;  // 0 accepts; otherwise the refusal's status
+  std::string user_id;  // when accepted
+};
+
+// Receives transport events on the loop thread. `conn` is whatever on_open
+// returned for that connection.
+class TransportEvents {
+ public:
+  virtual ~TransportEvents() = default;
+  virtual UpgradeDecision on_upgrade(const UpgradeRequest& request) = 0;
+  // A WebSocket is established; returns the per-connection object, or
+  // nullptr to drop the connection.
+  virtual void* on_open(lws* wsi, std::string user_id) = 0;
+  // A chunk of a client message. remaining is what lws says is left of the
+  // current frame; first/final mark message boundaries.
+  virtual void on_receive(void* conn, const char* data, size_t len, bool first, bool final, bool binary,
+                          size_t remaining) = 0;
+  virtual void on_writeable(void* conn) = 0;
+  virtual void on_peer_close(void* conn, uint16_t code) = 0;
+  virtual void on_closed(void* conn) = 0;
+};
+
+struct WsServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  uint16_t ping_interval_s = 30;
+  uint16_t ping_timeout_s = 30;
+  size_t max_message_size = 1 << 20;
+  int log_level = 1;  // 0 errors, 1 warnings, 2 info, 3 debug
+};
+
+class WsServer {
+ public:
+  WsServer(uv_loop_t* loop, WsServerOptions options, TransportEvents& events);
+  ~WsServer();
+  WsServer(const WsServer&) = delete;
+  WsServer& operator=(const WsServer&) = delete;
+
+  // Creates the context and listens. Returns the bound port, or -1.
+  int listen();
+
+  // Asks for an on_writeable call for wsi.
+  void request_writeable(lws* wsi);
+  // Sends len bytes of ready-made frames. buf must have kWritePrefix bytes
+  // of writable headroom before it. Returns false if the socket failed.
+  bool write_raw(lws* wsi, unsigned char* buf, size_t len);
+  // Sends a close frame with code/reason and drops the connection; call
+  // from on_writeable when nothing else was written in that call.
+  void close(lws* wsi, uint16_t code, std::string_view reason);
+  // Drops the connection within seconds if it has not closed by then (for
+  // peers that never become writeable again).
+  void close_deadline(lws* wsi, int seconds);
+
+  // First pass of destruction, from a loop callback; the second pass runs
+  // in the destructor after uv_run returned.
+  void begin_destroy();
+
+  static const size_t kWritePrefix;
+
+  // lws's protocol callback, routed here through a trampoline (the reason
+  // enum cannot be named in this header).
+  static int callback(lws* wsi, int reason, void* user, void* in, size_t len);
+
+ private:
+  int on_confirm_upgrade(lws* wsi);
+  int on_http(lws* wsi, const char* uri);
+  void refuse(lws* wsi, int status);
+  static void on_kill_timer(uv_timer_t* timer);
+
+  uv_loop_t* loop_;
+  WsServerOptions options_;
+  TransportEvents& events_;
+  lws_context* context_ = nullptr;
+  lws_vhost* vhost_ = nullptr;
+  std::unique_ptr<lws_retry_bo> retry_;  // lws keeps a pointer to it
+  // User ids accepted at upgrade time, keyed by the HTTP wsi, until the
+  // WebSocket is established (lws keeps the same wsi across the upgrade).
+  std::unordered_map<lws*, std::string> accepted_;
+  // Connections to drop after their close frame was queued (STACK-NOTES:
+  // killing from a 0 ms timer lets the close frame go out first).
+  std::vector<lws*> to_kill_;
+  uv_timer_t kill_timer_{};
+  bool kill_timer_open_ = false;
+};
+
+}  // namespace rtcore

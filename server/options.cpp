@@ -1,0 +1,198 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace rtcore_server {
+namespace {
+
+constexpr const char* kUsage = R"(Usage: rtcore-server [options]
+
+Runs an rtcore WebSocket messaging node (PROTOCOL.md): clients connect to
+ws://HOST:PORT/ws/{user_id}; GET /healthz answers 200. SIGINT or SIGTERM
+closes every connection with 1001 and exits 0.
+
+Every option can also be set through the environment variable named after
+it; a flag on the command line wins over the environment.
+
+  --host ADDR                 RTCORE_HOST               listen address (default 127.0.0.1)
+  --port N                    RTCORE_PORT               TCP port, 0 picks a free one (default 8080)
+  --redis URL                 RTCORE_REDIS_URL          Redis backplane URL (redis://host:port[/db]);
+                                                        without it the node runs alone (in-process)
+  --node-id ID                RTCORE_NODE_ID            this node's id (default: random)
+  --max-message-size BYTES    RTCORE_MAX_MESSAGE_SIZE   largest client message; larger closes with
+                                                        1009 (default 1M; K/M/G suffixes allowed)
+  --max-queue-bytes BYTES     RTCORE_MAX_QUEUE_BYTES    per-connection send queue; a client past it is
+                                                        a slow consumer, closed with 1008 (default 4M)
+  --ping-interval SECONDS     RTCORE_PING_INTERVAL      ping an idle connection after this (default 30)
+  --ping-timeout SECONDS      RTCORE_PING_TIMEOUT       then close it if still silent (default 30)
+  --max-rooms N               RTCORE_MAX_ROOMS          rooms per connection, 0 = unlimited (default 1024)
+  --allow-post-without-join   RTCORE_ALLOW_POST_WITHOUT_JOIN=1
+                                                        room_message without joining first
+  --shutdown-timeout MS       RTCORE_SHUTDOWN_TIMEOUT   grace for clients to close on stop (default 1500)
+  --log-level N               RTCORE_LOG_LEVEL          0 errors, 1 warnings, 2 info, 3 debug (default 1)
+  --help                                                this text
+  --version                                             print the version
+)";
+
+bool parse_uint(std::string_view text, uint64_t max, uint64_t& out, bool allow_suffix) {
+  if (text.empty()) return false;
+  std::string s(text);
+  uint64_t mult = 1;
+  if (allow_suffix) {
+    char last = s.back();
+    if (last == 'K' || last == 'k') mult = 1ull << 10;
+    if (last == 'M' || last == 'm') mult = 1ull << 20;
+    if (last == 'G' || last == 'g') mult = 1ull << 30;
+    if (mult != 1) s.pop_back();
+  }
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  errno = 0;
+  unsigned long long v = std::strtoull(s.c_str(), nullptr, 10);
+  if (errno != 0 || v > max / mult) return false;
+  out = v * mult;
+  return true;
+}
+
+bool parse_seconds(std::string_view text, double& out) {
+  std::string s(text);
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !std::isfinite(v) || v <= 0 || v > 65535) return false;
+  out = v;
+  return true;
+}
+
+bool parse_bool(std::string_view text) { return text == "1" || text == "true" || text == "yes" || text == "on"; }
+
+struct Flag {
+  const char* name;
+  const char* env;
+  bool takes_value;
+};
+
+constexpr Flag kFlags[] = {
+    {"--host", "RTCORE_HOST", true},
+    {"--port", "RTCORE_PORT", true},
+    {"--redis", "RTCORE_REDIS_URL", true},
+    {"--node-id", "RTCORE_NODE_ID", true},
+    {"--max-message-size", "RTCORE_MAX_MESSAGE_SIZE", true},
+    {"--max-queue-bytes", "RTCORE_MAX_QUEUE_BYTES", true},
+    {"--ping-interval", "RTCORE_PING_INTERVAL", true},
+    {"--ping-timeout", "RTCORE_PING_TIMEOUT", true},
+    {"--max-rooms", "RTCORE_MAX_ROOMS", true},
+    {"--allow-post-without-join", "RTCORE_ALLOW_POST_WITHOUT_JOIN", false},
+    {"--shutdown-timeout", "RTCORE_SHUTDOWN_TIMEOUT", true},
+    {"--log-level", "RTCORE_LOG_LEVEL", true},
+};
+
+// Applies one setting; false (after printing why) if the value is bad.
+bool apply(std::string_view name, std::string_view value, Options& o) {
+  uint64_t n = 0;
+  bool ok = true;
+  if (name == "--host") {
+    o.host = value;
+    ok = !value.empty();
+  } else if (name == "--port") {
+    ok = parse_uint(value, 65535, n, false);
+    o.port = static_cast<uint32_t>(n);
+  } else if (name == "--redis") {
+    o.redis_url = value;
+  } else if (name == "--node-id") {
+    o.node_id = value;
+  } else if (name == "--max-message-size") {
+    ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
+    o.max_message_size = n;
+  } else if (name == "--max-queue-bytes") {
+    ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
+    o.max_queue_bytes = n;
+  } else if (name == "--ping-interval") {
+    ok = parse_seconds(value, o.ping_interval_s);
+  } else if (name == "--ping-timeout") {
+    ok = parse_seconds(value, o.ping_timeout_s);
+  } else if (name == "--max-rooms") {
+    ok = parse_uint(value, 1u << 30, n, false);
+    o.max_rooms = static_cast<long>(n);
+  } else if (name == "--allow-post-without-join") {
+    o.allow_post_without_join = value.empty() || parse_bool(value);
+  } else if (name == "--shutdown-timeout") {
+    ok = parse_uint(value, 600000, n, false) && n > 0;
+    o.shutdown_timeout_ms = static_cast<uint32_t>(n);
+  } else if (name == "--log-level") {
+    ok = parse_uint(value, 3, n, false);
+    o.log_level = static_cast<uint32_t>(n);
+  }
+  if (!ok)
+    std::fprintf(stderr, "rtcore-server: invalid value '%.*s' for %.*s\n", static_cast<int>(value.size()),
+                 value.data(), static_cast<int>(name.size()), name.data());
+  return ok;
+}
+
+}  // namespace
+
+ParseOutcome parse_options(int argc, char** argv, Options& out) {
+  for (const Flag& f : kFlags) {
+    const char* v = std::getenv(f.env);
+    if (!v) continue;
+    if (!f.takes_value && !parse_bool(v)) continue;
+    if (!apply(f.name, f.takes_value ? v : "1", out)) {
+      std::fprintf(stderr, "rtcore-server: (from %s)\n", f.env);
+      return ParseOutcome::kExitError;
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return ParseOutcome::kExitOk;
+    }
+    if (arg == "--version") {
+      std::printf("rtcore-server %s\n", rtc_version());
+      return ParseOutcome::kExitOk;
+    }
+    std::string_view name = arg, value;
+    bool inline_value = false;
+    if (auto eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      inline_value = true;
+    }
+    const Flag* flag = nullptr;
+    for (const Flag& f : kFlags)
+      if (name == f.name) flag = &f;
+    if (!flag) {
+      std::fprintf(stderr, "rtcore-server: unknown option '%s' (see --help)\n", argv[i]);
+      return ParseOutcome::kExitError;
+    }
+    if (flag->takes_value && !inline_value) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "rtcore-server: %s needs a value\n", flag->name);
+        return ParseOutcome::kExitError;
+      }
+      value = argv[++i];
+    }
+    if (!apply(name, value, out)) return ParseOutcome::kExitError;
+  }
+  return ParseOutcome::kRun;
+}
+
+void to_config(const Options& o, rtc_config& c) {
+  rtc_config_init(&c);
+  c.host = o.host.c_str();
+  c.port = o.port;
+  c.redis_url = o.redis_url.empty() ? nullptr : o.redis_url.c_str();
+  c.node_id = o.node_id.empty() ? nullptr : o.node_id.c_str();
+  if (o.max_message_size) c.max_message_size = o.max_message_size;
+  if (o.max_queue_bytes) c.max_send_queue_bytes = o.max_queue_bytes;
+  if (o.ping_interval_s > 0) c.ping_interval_ms = static_cast<uint32_t>(std::lround(o.ping_interval_s * 1000));
+  if (o.ping_timeout_s > 0) c.ping_timeout_ms = static_cast<uint32_t>(std::lround(o.ping_timeout_s * 1000));
+  if (o.max_rooms >= 0) c.max_rooms_per_connection = static_cast<uint32_t>(o.max_rooms);
+  c.allow_post_without_join = o.allow_post_without_join ? 1 : 0;
+  c.log_level = o.log_level;
+}
+
+}  // namespace rtcore_server
