@@ -94,7 +94,11 @@ int WsServer::listen() {
   void* loops[] = {loop_};
   // No LWS_SERVER_OPTION_VALIDATE_UTF8: lws would close with 1007, while
   // the protocol answers invalid UTF-8 with bad_json and keeps the socket.
-  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
+  // Explicit vhosts: when the default vhost fails to bind inside
+  // lws_create_context, lws frees the context while its libuv handles are
+  // still open on our loop (a use-after-free in uv_run). Creating the vhost
+  // ourselves leaves a valid context to tear down in the usual two passes.
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   info.foreign_loops = loops;
   info.port = options_.port;
   info.iface = options_.host.c_str();
@@ -106,16 +110,14 @@ int WsServer::listen() {
   info.fd_limit_per_thread = 1u << 18;
   info.timeout_secs = 10;
   info.pt_serv_buf_size = 16 * 1024;
-  context_ = lws_create_context(&info);
-  if (!context_) return -1;
-  vhost_ = lws_get_vhost_by_name(context_, "default");
-  int port = vhost_ ? lws_get_vhost_listen_port(vhost_) : -1;
-  if (port <= 0) return -1;
-
   kill_timer_.data = this;
   uv_timer_init(loop_, &kill_timer_);
   kill_timer_open_ = true;
-  return port;
+  context_ = lws_create_context(&info);
+  if (!context_) return -1;
+  vhost_ = lws_create_vhost(context_, &info);
+  int port = vhost_ ? lws_get_vhost_listen_port(vhost_) : -1;
+  return port > 0 ? port : -1;
 }
 
 void WsServer::request_writeable(lws* wsi) { lws_callback_on_writable(wsi); }
@@ -181,6 +183,13 @@ void WsServer::refuse(lws* wsi, int status) {
 }
 
 int WsServer::on_confirm_upgrade(lws* wsi) {
+  // lws ends the URI at a percent-decoded CR and skips the rest of the
+  // request line, so "/ws/a%0Db" would arrive as "/ws/a". Such a request
+  // line has no HTTP version token left: refuse it as a bad user id.
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0) {
+    refuse(wsi, 400);
+    return -1;
+  }
   std::string path = copy_header(wsi, WSI_TOKEN_GET_URI);
   std::string query = copy_header(wsi, WSI_TOKEN_HTTP_URI_ARGS);
   std::vector<std::string> values;

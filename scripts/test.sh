@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Fresh machine to passing test suite: installs the dependencies, builds
+# with -Wall -Wextra -Werror, and runs every test twice: once plainly, once
+# under AddressSanitizer + UBSan (leaks fail the run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+run_suite() {  # $1 build dir, rest: extra cmake args
+  local dir=$1
+  shift
+  echo "== build ($dir)"
+  scripts/build.sh "$dir" "$@"
+  echo "== unit and C API tests ($dir)"
+  (cd "$dir" && ctest --output-on-failure --timeout 300)
+  echo "== integration tests ($dir)"
+  RTCORE_SERVER="$PWD/$dir/rtcore-server" python3 -m pytest tests/integration -q -p no:cacheprovider
+}
+
+started=$(date +%s)
+run_suite build
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/support/lsan.supp
+run_suite build-asan -DRTCORE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+echo "== all tests passed in $(( $(date +%s) - started )) s"

@@ -1,0 +1,1108 @@
+/*
+ * test_capi.c: tests of the public C API (capi/include/rtcore.h) from C.
+ *
+ * Plain C99 plus POSIX (sockets, pthreads); no test framework. Each test is
+ * a function; CHECK records a failure with file:line and the test goes on.
+ * main runs every test (each in a child process, so a crash fails one test)
+ * and ends with exactly one line "N passed, N failed".
+ *
+ * The network tests talk to the engine over raw sockets: a minimal HTTP
+ * client and a minimal WebSocket peer (masked frames out, unmasked frames
+ * in). Every wait is bounded (5 s), and a watchdog ends a stuck test.
+ *
+ * Build:
+ *   cc -std=c99 -Wall -Wextra -Werror -pedantic -Icapi/include \
+ *      tests/capi/test_capi.c -Lbuild -lrtcore -pthread \
+ *      -Wl,-rpath,$PWD/build -o test_capi
+ * Run:
+ *   test_capi [name-part...]   (no argument runs every test)
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "rtcore.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* Harness                                                             */
+/* ------------------------------------------------------------------ */
+
+#define WAIT_MS 5000 /* bound of every wait for the engine */
+
+static const char *g_test = "";
+static int g_test_failures; /* failed checks in the current test */
+
+static int check_impl(int ok, const char *expr, const char *file, int line) {
+  if (!ok) {
+    printf("FAIL %s (%s:%d): %s\n", g_test, file, line, expr);
+    fflush(stdout);
+    g_test_failures++;
+  }
+  return ok;
+}
+
+static int check_int_impl(long long a, long long b, const char *ea,
+                          const char *eb, const char *file, int line) {
+  if (a != b) {
+    printf("FAIL %s (%s:%d): %s == %s (got %lld, expected %lld)\n", g_test,
+           file, line, ea, eb, a, b);
+    fflush(stdout);
+    g_test_failures++;
+    return 0;
+  }
+  return 1;
+}
+
+static int check_str_impl(const char *a, const char *b, const char *ea,
+                          const char *file, int line) {
+  if (a == NULL || strcmp(a, b) != 0) {
+    printf("FAIL %s (%s:%d): %s == \"%s\" (got %s%s%s)\n", g_test, file, line,
+           ea, b, a ? "\"" : "", a ? a : "NULL", a ? "\"" : "");
+    fflush(stdout);
+    g_test_failures++;
+    return 0;
+  }
+  return 1;
+}
+
+/* Each returns non-zero when the check passed, so a test can stop early. */
+#define CHECK(cond) check_impl(!!(cond), #cond, __FILE__, __LINE__)
+#define CHECK_INT(a, b)                                                      \
+  check_int_impl((long long)(a), (long long)(b), #a, #b, __FILE__, __LINE__)
+#define CHECK_STR(a, b) check_str_impl((a), (b), #a, __FILE__, __LINE__)
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (ms % 1000) * 1000000L;
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Handlers that record what the engine reports                        */
+/* ------------------------------------------------------------------ */
+
+#define LOG_CAP 32
+#define LOG_LEN 64
+
+typedef struct events {
+  pthread_mutex_t mu;
+  /* set by the test before start */
+  rtc_engine *engine;
+  int refuse_status;       /* non-zero: on_connect refuses with it */
+  const char *rename_to;   /* non-NULL: on_connect sets this user id */
+  int stop_in_open;        /* non-zero: on_open calls rtc_engine_stop */
+  /* recorded by the handlers */
+  int n_connect, n_open, n_disconnect, n_online, n_offline;
+  char connect_path[LOG_LEN], connect_user[LOG_LEN];
+  char connect_host[LOG_LEN];     /* value of the "host" header */
+  int connect_upper_case_names;   /* header names with an upper-case letter */
+  rtc_conn_id open_conn, disconnect_conn;
+  char open_user[LOG_LEN], disconnect_user[LOG_LEN];
+  uint32_t disconnect_code;
+  char presence_ts[LOG_LEN];
+  int stop_in_open_rc;
+  char log[LOG_CAP][LOG_LEN + 16]; /* "open alice", "online alice", ... */
+  int n_log;
+} events;
+
+static void copy_str(char *dst, size_t cap, const char *src, size_t len) {
+  if (src == NULL) len = 0;
+  if (len >= cap) len = cap - 1;
+  if (len) memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
+static void log_event(events *ev, const char *what, const char *user,
+                      size_t user_len) {
+  char u[LOG_LEN];
+  copy_str(u, sizeof u, user, user_len);
+  if (ev->n_log < LOG_CAP) {
+    snprintf(ev->log[ev->n_log], sizeof ev->log[0], "%.12s %s", what, u);
+    ev->n_log++;
+  }
+}
+
+/* Index of the first log entry equal to s, or -1. */
+static int log_index(events *ev, const char *s) {
+  int i, found = -1;
+  pthread_mutex_lock(&ev->mu);
+  for (i = 0; i < ev->n_log && found < 0; i++)
+    if (strcmp(ev->log[i], s) == 0) found = i;
+  pthread_mutex_unlock(&ev->mu);
+  return found;
+}
+
+static void on_connect(void *ud, const rtc_connect_request *req,
+                       rtc_connect_decision *d) {
+  events *ev = (events *)ud;
+  size_t i;
+  pthread_mutex_lock(&ev->mu);
+  ev->n_connect++;
+  copy_str(ev->connect_path, LOG_LEN, req->path, req->path_len);
+  copy_str(ev->connect_user, LOG_LEN, req->user_id, req->user_id_len);
+  for (i = 0; i < req->header_count; i++) {
+    const rtc_header *h = &req->headers[i];
+    size_t j;
+    for (j = 0; j < h->name_len; j++)
+      if (h->name[j] >= 'A' && h->name[j] <= 'Z')
+        ev->connect_upper_case_names++;
+    if (h->name_len == 4 && memcmp(h->name, "host", 4) == 0)
+      copy_str(ev->connect_host, LOG_LEN, h->value, h->value_len);
+  }
+  log_event(ev, "connect", req->user_id, req->user_id_len);
+  if (ev->refuse_status) {
+    d->accept = 0;
+    d->http_status = ev->refuse_status;
+  } else if (ev->rename_to) {
+    rtc_connect_decision_set_user(d, ev->rename_to, strlen(ev->rename_to));
+  }
+  pthread_mutex_unlock(&ev->mu);
+}
+
+static void on_open(void *ud, rtc_conn_id conn, const char *user,
+                    size_t user_len) {
+  events *ev = (events *)ud;
+  int stop;
+  pthread_mutex_lock(&ev->mu);
+  ev->open_conn = conn;
+  copy_str(ev->open_user, LOG_LEN, user, user_len);
+  log_event(ev, "open", user, user_len);
+  stop = ev->stop_in_open;
+  pthread_mutex_unlock(&ev->mu);
+  if (stop) {
+    int rc = rtc_engine_stop(ev->engine, 0); /* must refuse: RTC_ESTATE */
+    pthread_mutex_lock(&ev->mu);
+    ev->stop_in_open_rc = rc;
+    pthread_mutex_unlock(&ev->mu);
+  }
+  pthread_mutex_lock(&ev->mu);
+  ev->n_open++; /* last, so a waiter sees everything above */
+  pthread_mutex_unlock(&ev->mu);
+}
+
+static void on_disconnect(void *ud, rtc_conn_id conn, const char *user,
+                          size_t user_len, uint32_t code) {
+  events *ev = (events *)ud;
+  pthread_mutex_lock(&ev->mu);
+  ev->disconnect_conn = conn;
+  ev->disconnect_code = code;
+  copy_str(ev->disconnect_user, LOG_LEN, user, user_len);
+  log_event(ev, "disconnect", user, user_len);
+  ev->n_disconnect++;
+  pthread_mutex_unlock(&ev->mu);
+}
+
+static void on_presence(void *ud, const char *user, size_t user_len,
+                        int32_t status, const char *ts, size_t ts_len) {
+  events *ev = (events *)ud;
+  pthread_mutex_lock(&ev->mu);
+  copy_str(ev->presence_ts, LOG_LEN, ts, ts_len);
+  log_event(ev, status == RTC_PRESENCE_ONLINE ? "online" : "offline", user,
+            user_len);
+  if (status == RTC_PRESENCE_ONLINE)
+    ev->n_online++;
+  else
+    ev->n_offline++;
+  pthread_mutex_unlock(&ev->mu);
+}
+
+static void events_init(events *ev) {
+  memset(ev, 0, sizeof *ev);
+  pthread_mutex_init(&ev->mu, NULL);
+  ev->stop_in_open_rc = 1; /* not a result code: "not called" */
+}
+
+static int read_counter(events *ev, const int *counter) {
+  int v;
+  pthread_mutex_lock(&ev->mu);
+  v = *counter;
+  pthread_mutex_unlock(&ev->mu);
+  return v;
+}
+
+/* Waits (at most WAIT_MS) until *counter >= want; returns non-zero if so. */
+static int wait_counter(events *ev, const int *counter, int want) {
+  long long deadline = now_ms() + WAIT_MS;
+  for (;;) {
+    if (read_counter(ev, counter) >= want) return 1;
+    if (now_ms() >= deadline) return 0;
+    sleep_ms(5);
+  }
+}
+
+/* Waits (at most WAIT_MS) until stats.connections == want. */
+static int wait_connections(rtc_engine *e, uint64_t want, uint64_t *seen) {
+  long long deadline = now_ms() + WAIT_MS;
+  for (;;) {
+    rtc_stats st;
+    rtc_stats_init(&st);
+    if (rtc_engine_stats(e, &st) == RTC_OK) {
+      *seen = st.connections;
+      if (st.connections == want) return 1;
+    }
+    if (now_ms() >= deadline) return 0;
+    sleep_ms(5);
+  }
+}
+
+/* Creates and starts an engine on a free port with the recording handlers.
+ * Returns NULL (after recording a failure) if that fails. */
+static rtc_engine *start_engine(events *ev, int with_on_connect) {
+  rtc_config cfg;
+  rtc_handlers h;
+  rtc_engine *e = NULL;
+  rtc_config_init(&cfg);
+  rtc_handlers_init(&h);
+  h.user_data = ev;
+  if (with_on_connect) h.on_connect = on_connect;
+  h.on_open = on_open;
+  h.on_disconnect = on_disconnect;
+  h.on_presence = on_presence;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &e), RTC_OK) || !CHECK(e))
+    return NULL;
+  ev->engine = e;
+  if (!CHECK_INT(rtc_engine_start(e), RTC_OK) ||
+      !CHECK(rtc_engine_port(e) != 0)) {
+    rtc_engine_destroy(e);
+    return NULL;
+  }
+  return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* A raw socket peer                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct peer {
+  int fd;
+  unsigned char buf[65536];
+  size_t len; /* received bytes not consumed yet */
+} peer;
+
+static int peer_connect(peer *p, uint32_t port) {
+  struct sockaddr_in sa;
+  struct timeval tv;
+  p->len = 0;
+  p->fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (p->fd < 0) return 0;
+  tv.tv_sec = 1; /* per recv; loops also check an overall deadline */
+  tv.tv_usec = 0;
+  setsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  tv.tv_sec = WAIT_MS / 1000;
+  setsockopt(p->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(p->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    close(p->fd);
+    p->fd = -1;
+    return 0;
+  }
+  return 1;
+}
+
+static void peer_close(peer *p) {
+  if (p->fd >= 0) close(p->fd);
+  p->fd = -1;
+}
+
+static int send_all(peer *p, const void *data, size_t len) {
+  const char *d = (const char *)data;
+  while (len > 0) {
+    ssize_t n = send(p->fd, d, len, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;
+    d += n;
+    len -= (size_t)n;
+  }
+  return 1;
+}
+
+/* Receives until at least `need` bytes are buffered; 0 on EOF, error or
+ * the deadline. */
+static int peer_fill(peer *p, size_t need, long long deadline) {
+  while (p->len < need) {
+    ssize_t n;
+    if (need > sizeof p->buf || now_ms() >= deadline) return 0;
+    n = recv(p->fd, p->buf + p->len, sizeof p->buf - p->len, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+      continue;
+    if (n <= 0) return 0;
+    p->len += (size_t)n;
+  }
+  return 1;
+}
+
+static void peer_consume(peer *p, size_t n) {
+  memmove(p->buf, p->buf + n, p->len - n);
+  p->len -= n;
+}
+
+/* Reads an HTTP response head (through the blank line, or what came before
+ * EOF) into out as a NUL-terminated string; bytes after it stay buffered.
+ * Returns the head's length, 0 if nothing came. */
+static size_t read_http_head(peer *p, char *out, size_t cap) {
+  long long deadline = now_ms() + WAIT_MS;
+  size_t end = 0, i;
+  for (;;) {
+    for (i = 3; i < p->len && end == 0; i++)
+      if (memcmp(p->buf + i - 3, "\r\n\r\n", 4) == 0) end = i + 1;
+    if (end) break;
+    if (!peer_fill(p, p->len + 1, deadline)) {
+      end = p->len; /* EOF or timeout: take what came */
+      break;
+    }
+  }
+  copy_str(out, cap, (const char *)p->buf, end);
+  peer_consume(p, end);
+  return end;
+}
+
+/* A plain HTTP request; returns the response head in out. */
+static size_t http_request(uint32_t port, const char *request, char *out,
+                           size_t cap) {
+  peer p;
+  size_t n = 0;
+  out[0] = '\0';
+  if (!CHECK(peer_connect(&p, port))) return 0;
+  if (CHECK(send_all(&p, request, strlen(request))))
+    n = read_http_head(&p, out, cap);
+  peer_close(&p);
+  return n;
+}
+
+static int starts_with(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The RFC 6455 sample key and its accept value. */
+#define WS_KEY "dGhlIHNhbXBsZSBub25jZQ=="
+#define WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+static void upgrade_request(char *out, size_t cap, const char *path) {
+  snprintf(out, cap,
+           "GET %s HTTP/1.1\r\n"
+           "Host: 127.0.0.1\r\n"
+           "Upgrade: websocket\r\n"
+           "Connection: Upgrade\r\n"
+           "Sec-WebSocket-Key: " WS_KEY "\r\n"
+           "Sec-WebSocket-Version: 13\r\n"
+           "\r\n",
+           path);
+}
+
+/* Connects and upgrades to path; the response head goes to head. Returns
+ * non-zero if the socket is connected (whatever the status). */
+static int ws_open(peer *p, uint32_t port, const char *path, char *head,
+                   size_t cap) {
+  char req[512];
+  head[0] = '\0';
+  if (!CHECK(peer_connect(p, port))) return 0;
+  upgrade_request(req, sizeof req, path);
+  if (!CHECK(send_all(p, req, strlen(req)))) {
+    peer_close(p);
+    return 0;
+  }
+  read_http_head(p, head, cap);
+  return 1;
+}
+
+/* Sends one masked frame with FIN set, as a client must. */
+static int ws_send(peer *p, int opcode, const void *data, size_t len) {
+  static const unsigned char mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+  unsigned char frame[1024];
+  const unsigned char *d = (const unsigned char *)data;
+  size_t h = 0, i;
+  if (len > sizeof frame - 8) return 0;
+  frame[h++] = (unsigned char)(0x80 | opcode);
+  if (len < 126) {
+    frame[h++] = (unsigned char)(0x80 | len);
+  } else {
+    frame[h++] = 0x80 | 126;
+    frame[h++] = (unsigned char)(len >> 8);
+    frame[h++] = (unsigned char)(len & 0xff);
+  }
+  memcpy(frame + h, mask, 4);
+  h += 4;
+  for (i = 0; i < len; i++) frame[h + i] = d[i] ^ mask[i % 4];
+  return send_all(p, frame, h + len);
+}
+
+static int ws_send_text(peer *p, const char *text) {
+  return ws_send(p, 0x1, text, strlen(text));
+}
+
+typedef struct frame {
+  int fin, opcode, masked;
+  char data[8192]; /* NUL-terminated (truncated if longer) */
+  size_t len;
+} frame;
+
+/* Reads one server frame; 0 on EOF, error or the deadline. */
+static int ws_read(peer *p, frame *f, long long deadline) {
+  size_t h = 2, len, i;
+  if (!peer_fill(p, 2, deadline)) return 0;
+  f->fin = (p->buf[0] & 0x80) != 0;
+  f->opcode = p->buf[0] & 0x0f;
+  f->masked = (p->buf[1] & 0x80) != 0;
+  len = p->buf[1] & 0x7f;
+  if (len == 126) {
+    if (!peer_fill(p, 4, deadline)) return 0;
+    len = ((size_t)p->buf[2] << 8) | p->buf[3];
+    h = 4;
+  } else if (len == 127) {
+    if (!peer_fill(p, 10, deadline)) return 0;
+    for (len = 0, i = 2; i < 10; i++) len = (len << 8) | p->buf[i];
+    h = 10;
+  }
+  if (f->masked) h += 4; /* a server must not mask; read it anyway */
+  if (!peer_fill(p, h + len, deadline)) return 0;
+  if (f->masked)
+    for (i = 0; i < len; i++) p->buf[h + i] ^= p->buf[h - 4 + i % 4];
+  copy_str(f->data, sizeof f->data, (const char *)p->buf + h, len);
+  f->len = len;
+  peer_consume(p, h + len);
+  return 1;
+}
+
+/* Reads frames until a text frame containing needle (returned in f), or a
+ * close frame / EOF / the deadline (returns 0). Server frames must be
+ * unmasked and final. */
+static int ws_expect_text(peer *p, const char *needle, frame *f) {
+  long long deadline = now_ms() + WAIT_MS;
+  while (ws_read(p, f, deadline)) {
+    CHECK(!f->masked);
+    if (f->opcode == 0x8) return 0;
+    if (f->opcode != 0x1) continue; /* ping, pong */
+    CHECK(f->fin);
+    if (strstr(f->data, needle)) return 1;
+    printf("  (%s: skipping frame %s)\n", g_test, f->data);
+  }
+  return 0;
+}
+
+/* Checks a timestamp of the form 2026-11-28T16:40:27.123Z. */
+static int is_rfc3339_ms(const char *s) {
+  static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+  size_t i;
+  if (strlen(s) != sizeof pat - 1) return 0;
+  for (i = 0; i < sizeof pat - 1; i++) {
+    if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i]) return 0;
+  }
+  return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests without an engine                                             */
+/* ------------------------------------------------------------------ */
+
+static void test_version_matches_macros(void) {
+  char expect[32];
+  uint32_t n = ((uint32_t)RTC_VERSION_MAJOR << 16) |
+               ((uint32_t)RTC_VERSION_MINOR << 8) | (uint32_t)RTC_VERSION_PATCH;
+  snprintf(expect, sizeof expect, "%d.%d.%d", RTC_VERSION_MAJOR,
+           RTC_VERSION_MINOR, RTC_VERSION_PATCH);
+  CHECK_STR(rtc_version(), RTC_VERSION_STRING);
+  CHECK_STR(rtc_version(), expect);
+  CHECK_INT(rtc_version_number(), n);
+}
+
+static void test_every_error_code_has_message_and_name(void) {
+#define X(name, value, msg)                                                  \
+  CHECK_INT(RTC_##name, value);                                              \
+  CHECK_STR(rtc_strerror(value), msg);                                       \
+  CHECK_STR(rtc_err_name(value), "RTC_" #name);
+  RTC_ERRNO_MAP(X)
+#undef X
+}
+
+static void test_unknown_error_code_is_unknown_error(void) {
+  static const int codes[] = {-10, -1000, 1, 42, -2147483647 - 1};
+  size_t i;
+  for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    CHECK_STR(rtc_strerror(codes[i]), "unknown error");
+    CHECK(rtc_err_name(codes[i]) != NULL);
+  }
+}
+
+static void test_config_init_sets_defaults(void) {
+  rtc_config cfg;
+  memset(&cfg, 0xab, sizeof cfg);
+  rtc_config_init(&cfg);
+  CHECK_INT(cfg.struct_size, sizeof(rtc_config));
+  CHECK_INT(cfg.port, 0);
+  CHECK_INT(cfg.max_message_size, 1024 * 1024);
+  CHECK_INT(cfg.max_send_queue_bytes, 4 * 1024 * 1024);
+  CHECK_INT(cfg.ping_interval_ms, 30000);
+  CHECK_INT(cfg.ping_timeout_ms, 30000);
+  CHECK_INT(cfg.max_rooms_per_connection, 1024);
+  CHECK_INT(cfg.allow_post_without_join, 0);
+  CHECK_INT(cfg.log_level, 1);
+  CHECK(cfg.redis_url == NULL || cfg.redis_url[0] == '\0');
+}
+
+static void test_handlers_and_stats_init_set_struct_size(void) {
+  rtc_handlers h;
+  rtc_stats st;
+  memset(&h, 0xab, sizeof h);
+  rtc_handlers_init(&h);
+  CHECK_INT(h.struct_size, sizeof(rtc_handlers));
+  CHECK(h.user_data == NULL);
+  CHECK(h.on_connect == NULL && h.on_open == NULL && h.on_disconnect == NULL &&
+        h.on_message == NULL && h.on_presence == NULL);
+  memset(&st, 0xab, sizeof st);
+  rtc_stats_init(&st);
+  CHECK_INT(st.struct_size, sizeof(rtc_stats));
+}
+
+static void test_decision_set_user_validates_the_id(void) {
+  rtc_connect_decision d;
+  char long_id[130];
+  memset(&d, 0, sizeof d);
+  d.struct_size = sizeof d;
+  CHECK_INT(rtc_connect_decision_set_user(&d, "carol", 5), RTC_OK);
+  CHECK_STR(d.user_id, "carol");
+  CHECK_INT(d.user_id_len, 5);
+  CHECK_INT(rtc_connect_decision_set_user(&d, "x", 0), RTC_EINVAL);
+  CHECK_INT(rtc_connect_decision_set_user(&d, "a/b", 3), RTC_EINVAL);
+  CHECK_INT(rtc_connect_decision_set_user(&d, "a\nb", 3), RTC_EINVAL);
+  memset(long_id, 'u', sizeof long_id);
+  CHECK_INT(rtc_connect_decision_set_user(&d, long_id, 128), RTC_OK);
+  CHECK_INT(rtc_connect_decision_set_user(&d, long_id, 129), RTC_EINVAL);
+}
+
+static void test_create_with_null_out_is_einval(void) {
+  rtc_config cfg;
+  rtc_config_init(&cfg);
+  CHECK_INT(rtc_engine_create(&cfg, NULL, NULL), RTC_EINVAL);
+  CHECK_INT(rtc_engine_create(NULL, NULL, NULL), RTC_EINVAL);
+}
+
+/* Creates with cfg, expects `want`, and frees an engine made by mistake. */
+static void expect_create_fails(const rtc_config *cfg, int want, int line) {
+  rtc_engine *e = NULL;
+  int rc = rtc_engine_create(cfg, NULL, &e);
+  check_int_impl(rc, want, "rtc_engine_create(...)", rtc_err_name(want),
+                 __FILE__, line);
+  if (rc == RTC_OK) rtc_engine_destroy(e);
+}
+
+static void test_create_rejects_bad_config(void) {
+  rtc_config cfg;
+  rtc_config_init(&cfg);
+  cfg.struct_size = 0;
+  expect_create_fails(&cfg, RTC_ESTRUCT, __LINE__);
+  rtc_config_init(&cfg);
+  cfg.max_message_size = 0;
+  expect_create_fails(&cfg, RTC_EINVAL, __LINE__);
+}
+
+static void test_create_with_redis_url_is_enotsup(void) {
+  rtc_config cfg;
+  rtc_config_init(&cfg);
+  cfg.redis_url = "redis://127.0.0.1:1";
+  expect_create_fails(&cfg, RTC_ENOTSUP, __LINE__);
+}
+
+static void test_destroy_null_is_a_noop(void) {
+  rtc_engine_destroy(NULL);
+  CHECK(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle                                                           */
+/* ------------------------------------------------------------------ */
+
+static void test_lifecycle_and_state_errors(void) {
+  rtc_engine *e = NULL;
+  rtc_config cfg;
+  char node[16];
+  static const char msg[] = "{\"a\":1}";
+  rtc_config_init(&cfg);
+  strcpy(node, "node-a");
+  cfg.node_id = node;
+  if (!CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK) || !CHECK(e))
+    return;
+  strcpy(node, "XXXXXX"); /* borrowed only until create returned */
+  CHECK_STR(rtc_engine_node_id(e), "node-a");
+  CHECK_INT(rtc_engine_port(e), 0);
+
+  /* created, not running */
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
+                             7),
+            RTC_ESTATE);
+
+  CHECK_INT(rtc_engine_start(e), RTC_OK);
+  CHECK(rtc_engine_port(e) != 0);
+  CHECK_INT(rtc_engine_start(e), RTC_ESTATE);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
+                             7),
+            RTC_OK);
+
+  CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
+  CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
+
+  /* stopped */
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
+                             7),
+            RTC_ESTATE);
+  CHECK_INT(rtc_send_to_connection(e, 12345, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
+                                   7),
+            RTC_ESTATE);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, msg, 7),
+            RTC_ESTATE);
+  CHECK_INT(rtc_join(e, 12345, "r", 1), RTC_ESTATE);
+  CHECK_INT(rtc_leave(e, 12345, "r", 1), RTC_ESTATE);
+  CHECK_INT(rtc_disconnect(e, 12345, 1000), RTC_ESTATE);
+  CHECK_INT(rtc_disconnect_user(e, "alice", 5, 1000), RTC_ESTATE);
+  CHECK_STR(rtc_engine_node_id(e), "node-a");
+  rtc_engine_destroy(e);
+}
+
+static void test_destroy_stops_a_running_engine(void) {
+  rtc_engine *e = NULL;
+  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &e), RTC_OK) || !CHECK(e))
+    return;
+  CHECK_INT(rtc_engine_start(e), RTC_OK);
+  rtc_engine_destroy(e);
+}
+
+static void test_start_on_a_taken_port_is_elisten(void) {
+  rtc_engine *a = NULL, *b = NULL;
+  rtc_config cfg;
+  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &a), RTC_OK) ||
+      !CHECK_INT(rtc_engine_start(a), RTC_OK)) {
+    rtc_engine_destroy(a);
+    return;
+  }
+  rtc_config_init(&cfg);
+  cfg.port = rtc_engine_port(a);
+  if (CHECK_INT(rtc_engine_create(&cfg, NULL, &b), RTC_OK)) {
+    CHECK_INT(rtc_engine_start(b), RTC_ELISTEN);
+    CHECK_INT(rtc_engine_port(b), 0);
+    rtc_engine_destroy(b);
+  }
+  rtc_engine_destroy(a);
+}
+
+static void test_stats_writes_only_struct_size_bytes(void) {
+  rtc_engine *e = NULL;
+  rtc_stats st;
+  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &e), RTC_OK) ||
+      !CHECK_INT(rtc_engine_start(e), RTC_OK)) {
+    rtc_engine_destroy(e);
+    return;
+  }
+  memset(&st, 0xab, sizeof st);
+  st.struct_size = (uint32_t)offsetof(rtc_stats, users);
+  CHECK_INT(rtc_engine_stats(e, &st), RTC_OK);
+  CHECK_INT(st.connections, 0);
+  CHECK(st.users == 0xababababababababULL);
+  CHECK(st.oversize_closes == 0xababababababababULL);
+  rtc_engine_destroy(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP and WebSocket                                                  */
+/* ------------------------------------------------------------------ */
+
+static void test_healthz_answers_200(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  events_init(&ev);
+  if (!(e = start_engine(&ev, 1))) return;
+  http_request(rtc_engine_port(e),
+               "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
+  if (!CHECK(starts_with(head, "HTTP/1.1 200")))
+    printf("  response: %s\n", head);
+  CHECK_INT(read_counter(&ev, &ev.n_connect), 0);
+  rtc_engine_destroy(e);
+}
+
+static void test_upgrade_without_user_id_is_400(void) {
+  events ev;
+  char head[4096], req[512];
+  rtc_engine *e;
+  events_init(&ev);
+  if (!(e = start_engine(&ev, 1))) return;
+  upgrade_request(req, sizeof req, "/ws/");
+  http_request(rtc_engine_port(e), req, head, sizeof head);
+  if (!CHECK(starts_with(head, "HTTP/1.1 400")))
+    printf("  response: %s\n", head);
+  CHECK_INT(read_counter(&ev, &ev.n_connect), 0);
+  CHECK_INT(read_counter(&ev, &ev.n_open), 0);
+  rtc_engine_destroy(e);
+}
+
+/* The whole life of one connection, seen from the host. */
+static void test_connection_lifecycle_and_handlers(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  rtc_stats st;
+  peer p;
+  frame f;
+  uint64_t seen = 99;
+  rtc_conn_id conn;
+  static const char msg[] = "{\"a\":1}";
+  int i_open, i_online, i_disc, i_offline;
+  events_init(&ev);
+  if (!(e = start_engine(&ev, 1))) return;
+
+  CHECK(wait_connections(e, 0, &seen));
+  if (!ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head))
+    goto out;
+  if (!CHECK(starts_with(head, "HTTP/1.1 101"))) {
+    printf("  response: %s\n", head);
+    goto out_close;
+  }
+  CHECK(strstr(head, WS_ACCEPT) != NULL);
+
+  if (!CHECK(wait_counter(&ev, &ev.n_open, 1))) goto out_close;
+  CHECK(wait_counter(&ev, &ev.n_online, 1));
+  pthread_mutex_lock(&ev.mu);
+  CHECK_INT(ev.n_connect, 1);
+  CHECK_STR(ev.connect_user, "alice");
+  CHECK_STR(ev.connect_path, "/ws/alice");
+  CHECK_STR(ev.connect_host, "127.0.0.1");
+  CHECK_INT(ev.connect_upper_case_names, 0);
+  CHECK_STR(ev.open_user, "alice");
+  CHECK(ev.open_conn != 0);
+  CHECK(is_rfc3339_ms(ev.presence_ts));
+  conn = ev.open_conn;
+  pthread_mutex_unlock(&ev.mu);
+  CHECK(log_index(&ev, "connect alice") == 0);
+  CHECK(log_index(&ev, "online alice") >= 0);
+
+  CHECK(wait_connections(e, 1, &seen));
+  CHECK_INT(seen, 1);
+  rtc_stats_init(&st);
+  CHECK_INT(rtc_engine_stats(e, &st), RTC_OK);
+  CHECK_INT(st.users, 1);
+  CHECK(st.connections_total >= 1);
+
+  /* sends on a running engine */
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
+                             strlen(msg)),
+            RTC_OK);
+  CHECK(ws_expect_text(&p, "\"type\":\"direct_message\"", &f));
+  CHECK(strstr(f.data, "\"content\":{\"a\":1}") != NULL);
+  CHECK(strstr(f.data, "\"from\":\"\"") != NULL);
+  CHECK_INT(rtc_send_to_user(e, "nobody", 6, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
+                             strlen(msg)),
+            RTC_OK);
+  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_CONTENT, msg,
+                          strlen(msg)),
+            RTC_OK);
+  CHECK_INT(rtc_join(e, 12345, "r", 1), RTC_OK); /* stale id: ignored */
+  CHECK_INT(rtc_disconnect(e, 12345, 1000), RTC_OK);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT,
+                             "{\"a\":", 5),
+            RTC_EINVAL);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, "nope", 4),
+            RTC_EINVAL);
+  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW, "{", 1),
+            RTC_EINVAL);
+  CHECK_INT(rtc_disconnect(e, conn, 999), RTC_EINVAL);
+
+  /* the client goes away without a close frame */
+  peer_close(&p);
+  CHECK(wait_counter(&ev, &ev.n_disconnect, 1));
+  CHECK(wait_counter(&ev, &ev.n_offline, 1));
+  pthread_mutex_lock(&ev.mu);
+  CHECK(ev.disconnect_conn == conn);
+  CHECK_STR(ev.disconnect_user, "alice");
+  CHECK_INT(ev.disconnect_code, 1006);
+  CHECK_INT(ev.n_open, 1);
+  CHECK_INT(ev.n_online, 1);
+  pthread_mutex_unlock(&ev.mu);
+  i_open = log_index(&ev, "open alice");
+  i_online = log_index(&ev, "online alice");
+  i_disc = log_index(&ev, "disconnect alice");
+  i_offline = log_index(&ev, "offline alice");
+  CHECK(i_open >= 0 && i_online >= 0);
+  CHECK(i_disc > i_open && i_disc > i_online);
+  CHECK(i_offline > i_disc);
+  CHECK(wait_connections(e, 0, &seen));
+  CHECK_INT(seen, 0);
+  rtc_stats_init(&st);
+  CHECK_INT(rtc_engine_stats(e, &st), RTC_OK);
+  CHECK_INT(st.users, 0);
+  goto out;
+out_close:
+  peer_close(&p);
+out:
+  CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
+  CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
+                          strlen(msg)),
+            RTC_ESTATE);
+  rtc_engine_destroy(e);
+}
+
+static void test_on_connect_can_refuse_with_401(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  peer p;
+  rtc_stats st;
+  events_init(&ev);
+  ev.refuse_status = 401;
+  if (!(e = start_engine(&ev, 1))) return;
+  if (ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head)) {
+    if (!CHECK(starts_with(head, "HTTP/1.1 401")))
+      printf("  response: %s\n", head);
+    peer_close(&p);
+  }
+  CHECK_INT(read_counter(&ev, &ev.n_connect), 1);
+  sleep_ms(200); /* give a wrongly accepted connection time to show up */
+  CHECK_INT(read_counter(&ev, &ev.n_open), 0);
+  CHECK_INT(read_counter(&ev, &ev.n_online), 0);
+  CHECK_INT(read_counter(&ev, &ev.n_disconnect), 0);
+  rtc_stats_init(&st);
+  CHECK_INT(rtc_engine_stats(e, &st), RTC_OK);
+  CHECK_INT(st.connections, 0);
+  CHECK(st.rejected_upgrades >= 1);
+  rtc_engine_destroy(e);
+}
+
+static void test_on_connect_can_choose_the_user_id(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  peer p;
+  events_init(&ev);
+  ev.rename_to = "carol";
+  if (!(e = start_engine(&ev, 1))) return;
+  if (ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head)) {
+    CHECK(starts_with(head, "HTTP/1.1 101"));
+    if (CHECK(wait_counter(&ev, &ev.n_open, 1))) {
+      pthread_mutex_lock(&ev.mu);
+      CHECK_STR(ev.open_user, "carol");
+      pthread_mutex_unlock(&ev.mu);
+      CHECK(wait_counter(&ev, &ev.n_online, 1)); /* may follow on_open */
+      CHECK(log_index(&ev, "online carol") >= 0);
+      CHECK(log_index(&ev, "online alice") < 0);
+    }
+    peer_close(&p);
+  }
+  rtc_engine_destroy(e);
+}
+
+static void test_stop_from_a_handler_is_estate(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  peer p;
+  events_init(&ev);
+  ev.stop_in_open = 1;
+  if (!(e = start_engine(&ev, 0))) return;
+  if (ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head)) {
+    if (CHECK(wait_counter(&ev, &ev.n_open, 1)))
+      CHECK_INT(read_counter(&ev, &ev.stop_in_open_rc), RTC_ESTATE);
+    peer_close(&p);
+  }
+  CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
+  rtc_engine_destroy(e);
+}
+
+/* A minimal WebSocket peer: join with an id, get the ack, get a broadcast,
+ * then be closed by the host with 4000. */
+static void test_raw_websocket_client_join_ack_and_close(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  peer p;
+  frame f;
+  rtc_conn_id conn;
+  static const char msg[] = "{\"a\":1}";
+  long long deadline;
+  int got_close = 0;
+  events_init(&ev);
+  if (!(e = start_engine(&ev, 0))) return; /* no on_connect: accept all */
+  if (!ws_open(&p, rtc_engine_port(e), "/ws/bob", head, sizeof head)) goto out;
+  if (!CHECK(starts_with(head, "HTTP/1.1 101"))) {
+    printf("  response: %s\n", head);
+    goto out_close;
+  }
+  if (!CHECK(wait_counter(&ev, &ev.n_open, 1))) goto out_close;
+  pthread_mutex_lock(&ev.mu);
+  conn = ev.open_conn;
+  pthread_mutex_unlock(&ev.mu);
+
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"r\",\"id\":1}"));
+  if (!CHECK(ws_expect_text(&p, "{\"type\":\"ack\",\"id\":1}", &f))) {
+    printf("  last frame: opcode %d: %s\n", f.opcode, f.data);
+    goto out_close;
+  }
+  CHECK_INT(f.opcode, 1);
+  CHECK(!f.masked);
+
+  /* after the ack the connection is a member of r */
+  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_CONTENT, msg,
+                          strlen(msg)),
+            RTC_OK);
+  if (CHECK(ws_expect_text(&p, "\"type\":\"message\"", &f))) {
+    CHECK(strstr(f.data, "\"room\":\"r\"") != NULL);
+    CHECK(strstr(f.data, "\"from\":\"srv\"") != NULL);
+    CHECK(strstr(f.data, "\"content\":{\"a\":1}") != NULL);
+  }
+
+  /* the host closes it with 4000: a close frame carrying 4000 */
+  CHECK_INT(rtc_disconnect(e, conn, 4000), RTC_OK);
+  deadline = now_ms() + WAIT_MS;
+  while (!got_close && ws_read(&p, &f, deadline)) {
+    CHECK(!f.masked);
+    if (f.opcode == 0x8) got_close = 1;
+  }
+  if (CHECK(got_close) && CHECK(f.len >= 2)) {
+    unsigned code = ((unsigned)(unsigned char)f.data[0] << 8) |
+                    (unsigned char)f.data[1];
+    CHECK_INT(code, 4000);
+    ws_send(&p, 0x8, f.data, 2); /* echo the close */
+  }
+  if (CHECK(wait_counter(&ev, &ev.n_disconnect, 1))) {
+    pthread_mutex_lock(&ev.mu);
+    CHECK(ev.disconnect_conn == conn);
+    CHECK_INT(ev.disconnect_code, 4000);
+    pthread_mutex_unlock(&ev.mu);
+  }
+out_close:
+  peer_close(&p);
+out:
+  rtc_engine_destroy(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* main                                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct test_case {
+  const char *name;
+  void (*fn)(void);
+} test_case;
+
+#define TEST(fn) {#fn, fn}
+
+static const test_case tests[] = {
+    TEST(test_version_matches_macros),
+    TEST(test_every_error_code_has_message_and_name),
+    TEST(test_unknown_error_code_is_unknown_error),
+    TEST(test_config_init_sets_defaults),
+    TEST(test_handlers_and_stats_init_set_struct_size),
+    TEST(test_decision_set_user_validates_the_id),
+    TEST(test_create_with_null_out_is_einval),
+    TEST(test_create_rejects_bad_config),
+    TEST(test_create_with_redis_url_is_enotsup),
+    TEST(test_destroy_null_is_a_noop),
+    TEST(test_lifecycle_and_state_errors),
+    TEST(test_destroy_stops_a_running_engine),
+    TEST(test_start_on_a_taken_port_is_elisten),
+    TEST(test_stats_writes_only_struct_size_bytes),
+    TEST(test_healthz_answers_200),
+    TEST(test_upgrade_without_user_id_is_400),
+    TEST(test_connection_lifecycle_and_handlers),
+    TEST(test_on_connect_can_refuse_with_401),
+    TEST(test_on_connect_can_choose_the_user_id),
+    TEST(test_stop_from_a_handler_is_estate),
+    TEST(test_raw_websocket_client_join_ack_and_close),
+};
+
+/* A stuck test (a deadlock in the engine) fails instead of hanging. */
+static void on_watchdog(int sig) {
+  static const char msg[] = "FAIL: timed out (watchdog)\n";
+  (void)sig;
+  if (write(1, msg, sizeof msg - 1) < 0) _exit(1);
+  _exit(1);
+}
+
+/* Runs one test in a child process, so that a crash or a hang in the engine
+ * fails that test only and the summary line still comes out. Returns the
+ * number of failed checks (1 for a crash or a timeout). RTC_TEST_NOFORK=1
+ * runs tests in this process (for a debugger). */
+static int run_test(const test_case *t) {
+  pid_t pid;
+  int status;
+  g_test = t->name;
+  g_test_failures = 0;
+  fflush(stdout);
+  if (getenv("RTC_TEST_NOFORK")) {
+    t->fn();
+    return g_test_failures;
+  }
+  pid = fork();
+  if (pid < 0) {
+    printf("FAIL %s: fork: %s\n", t->name, strerror(errno));
+    return 1;
+  }
+  if (pid == 0) {
+    signal(SIGALRM, on_watchdog);
+    alarm(60);
+    t->fn();
+    fflush(stdout);
+    _exit(g_test_failures > 0 ? 1 : 0);
+  }
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      printf("FAIL %s: waitpid: %s\n", t->name, strerror(errno));
+      return 1;
+    }
+  }
+  if (WIFSIGNALED(status)) {
+    printf("FAIL %s: killed by signal %d\n", t->name, WTERMSIG(status));
+    return 1;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+/* Non-zero if the test is selected: no arguments select every test, else
+ * the tests whose name contains one of the arguments. */
+static int selected(const char *name, int argc, char **argv) {
+  int i;
+  if (argc < 2) return 1;
+  for (i = 1; i < argc; i++)
+    if (strstr(name, argv[i])) return 1;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  size_t i;
+  int passed = 0, failed = 0;
+  signal(SIGPIPE, SIG_IGN);
+  for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+    if (!selected(tests[i].name, argc, argv)) continue;
+    if (run_test(&tests[i]) == 0) {
+      passed++;
+      printf("ok   %s\n", tests[i].name);
+    } else {
+      failed++;
+      printf("FAIL %s\n", tests[i].name);
+    }
+    fflush(stdout);
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed != 0;
+}

@@ -1,0 +1,180 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "protocol/client_message.hpp"
+#include "protocol/server_message.hpp"
+#include "protocol/timestamp.hpp"
+
+using namespace rtcore::protocol;
+
+namespace {
+
+ParseResult parse(std::string_view s) { return parse_client_message(s); }
+
+void expect_error(std::string_view frame, ErrorCode code, std::string_view id = {}) {
+  ParseResult r = parse(frame);
+  EXPECT_FALSE(r.ok) << frame;
+  EXPECT_EQ(error_code_name(r.error), error_code_name(code)) << frame;
+  EXPECT_EQ(r.id_json, id) << frame;
+}
+
+}  // namespace
+
+TEST(ClientMessage, ParsesJoinRoom) {
+  ParseResult r = parse(R"({"type":"join_room","room":"lobby"})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.type, MessageType::kJoinRoom);
+  EXPECT_EQ(r.message.room, "lobby");
+  EXPECT_TRUE(r.message.id_json.empty());
+}
+
+TEST(ClientMessage, ParsesLeaveRoomWithStringId) {
+  ParseResult r = parse(R"({"id":"a\"b","type":"leave_room","room":"lobby"})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.type, MessageType::kLeaveRoom);
+  EXPECT_EQ(r.message.id_json, R"("a\"b")");
+}
+
+TEST(ClientMessage, RelaysContentVerbatim) {
+  const char* contents[] = {
+      "\"text\"", "123456789012345678901234567890", "-1.5e300", "true", "false", "null",
+      "[1, [2, {\"a\": []}]]", "{\"k\": \"\\u00e9\\n\", \"n\": {\"x\": [null]}}", "{}", "[]", "\"\"",
+  };
+  for (const char* c : contents) {
+    std::string frame = std::string(R"({"type":"room_message","room":"r","content":)") + c + "}";
+    ParseResult r = parse(frame);
+    ASSERT_TRUE(r.ok) << frame;
+    EXPECT_EQ(r.message.content_json, c);
+  }
+}
+
+TEST(ClientMessage, ContentMayComeBeforeTypeAndWithWhitespace) {
+  ParseResult r = parse(" { \"content\" :  [1,2] , \"to\":\"bob\", \"type\":\"direct_message\" } \n");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.type, MessageType::kDirectMessage);
+  EXPECT_EQ(r.message.to, "bob");
+  EXPECT_EQ(r.message.content_json, "[1,2]");
+}
+
+TEST(ClientMessage, NestedFieldsWithKnownNamesAreIgnored) {
+  ParseResult r = parse(R"({"type":"room_message","room":"r","content":{"type":"x","room":"evil","id":5}})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.room, "r");
+  EXPECT_TRUE(r.message.id_json.empty());
+}
+
+TEST(ClientMessage, IntegerIdIsKeptExactly) {
+  ParseResult r = parse(R"({"type":"join_room","room":"r","id":98765432109876543210})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.id_json, "98765432109876543210");
+}
+
+TEST(ClientMessage, CustomTypesPassThrough) {
+  ParseResult r = parse(R"({"type":"typing","room":5})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.type, MessageType::kCustom);
+  EXPECT_EQ(r.message.type_name, "typing");
+}
+
+TEST(ClientMessage, BadJsonCases) {
+  for (std::string_view f : {"", "nope", "{", "{\"type\":\"join_room\",}", "[1,2]", "\"str\"", "42", "null",
+                             "{} {}", "{\"a\":1}x", "{\"type\":\"join_room\" \"room\":\"r\"}"})
+    expect_error(f, ErrorCode::kBadJson);
+}
+
+TEST(ClientMessage, InvalidUtf8IsBadJson) {
+  expect_error(std::string_view("{\"type\":\"join_room\",\"room\":\"\xff\"}"), ErrorCode::kBadJson);
+  expect_error(std::string_view("{\"type\":\"x\",\"content\":\"\xc0\xaf\"}"), ErrorCode::kBadJson);  // overlong
+  expect_error(std::string_view("{\"type\":\"x\",\"content\":\"\xed\xa0\x80\"}"), ErrorCode::kBadJson);  // surrogate
+  expect_error(std::string_view("{\"type\":\"x\"}\xff"), ErrorCode::kBadJson);
+}
+
+TEST(ClientMessage, EmbeddedNulIsBadJson) {
+  expect_error(std::string_view("{\"type\":\"x\"}\0garbage", 20), ErrorCode::kBadJson);
+  expect_error(std::string_view("{\"type\":\"x\0\"}", 13), ErrorCode::kBadJson);
+}
+
+TEST(ClientMessage, DeepNestingIsRefusedWithoutRecursion) {
+  std::string deep = R"({"type":"room_message","room":"r","content":)";
+  deep += std::string(100000, '[') + std::string(100000, ']') + "}";
+  expect_error(deep, ErrorCode::kBadJson);
+  std::string ok = R"({"type":"room_message","room":"r","content":)";
+  ok += std::string(kMaxNestingDepth - 1, '[') + std::string(kMaxNestingDepth - 1, ']') + "}";
+  EXPECT_TRUE(parse(ok).ok);
+}
+
+TEST(ClientMessage, BigNumbersAreRelayedExactly) {
+  std::string big(300, '9');
+  std::string frame = R"({"type":"room_message","room":"r","content":[)" + big + ", -" + big + ".5e-10]}";
+  ParseResult r = parse(frame);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.content_json, "[" + big + ", -" + big + ".5e-10]");
+}
+
+TEST(ClientMessage, NumbersBeyondDoubleRangeAreBadJson) {
+  // The parser refuses magnitudes above ~1.8e308 (no client could read them
+  // as numbers either); it does so in linear time.
+  expect_error(R"({"type":"room_message","room":"r","content":)" + std::string(100000, '9') + "}",
+               ErrorCode::kBadJson);
+  expect_error(R"({"type":"room_message","room":"r","content":1e99999999999})", ErrorCode::kBadJson);
+}
+
+TEST(ClientMessage, MissingFieldCases) {
+  expect_error(R"({"room":"r"})", ErrorCode::kMissingField);
+  expect_error(R"({"type":5})", ErrorCode::kMissingField);
+  expect_error(R"({"type":"join_room"})", ErrorCode::kMissingField);
+  expect_error(R"({"type":"join_room","room":7,"id":1})", ErrorCode::kMissingField, "1");
+  expect_error(R"({"type":"leave_room","room":null})", ErrorCode::kMissingField);
+  expect_error(R"({"type":"room_message","room":"r"})", ErrorCode::kMissingField);
+  expect_error(R"({"type":"room_message","content":1})", ErrorCode::kMissingField);
+  expect_error(R"({"type":"direct_message","content":1,"id":"q"})", ErrorCode::kMissingField, "\"q\"");
+  expect_error(R"({"type":"direct_message","to":"bob"})", ErrorCode::kMissingField);
+  expect_error(R"({"type":"direct_message","to":["bob"],"content":1})", ErrorCode::kMissingField);
+}
+
+TEST(ClientMessage, InvalidFieldCases) {
+  expect_error(R"({"type":"join_room","room":""})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"join_room","room":"a\u0001b"})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"join_room","room":"a\u007fb"})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"join_room","room":"a\u0085b"})", ErrorCode::kInvalidField);  // C1 control
+  expect_error("{\"type\":\"join_room\",\"room\":\"" + std::string(129, 'r') + "\"}", ErrorCode::kInvalidField);
+  EXPECT_TRUE(parse("{\"type\":\"join_room\",\"room\":\"" + std::string(128, 'r') + "\"}").ok);
+  expect_error(R"({"type":"direct_message","to":"a/b","content":1})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"direct_message","to":"","content":1,"id":3})", ErrorCode::kInvalidField, "3");
+  expect_error(R"({"type":"join_room","room":"r","id":1.5})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"join_room","room":"r","id":{}})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"join_room","room":"r","id":true})", ErrorCode::kInvalidField);
+}
+
+TEST(ClientMessage, RoomMayContainSlashAndUnicode) {
+  ParseResult r = parse(R"({"type":"join_room","room":"a/b:c \u00e9\ud83d\ude00"})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.room, "a/b:c \xc3\xa9\xf0\x9f\x98\x80");
+}
+
+TEST(ServerMessage, EncodesRoomMessage) {
+  EXPECT_EQ(encode_room_message("r\"1", "al\\ice", "{\"a\":1}", "2026-11-28T16:40:27.123Z"),
+            R"({"type":"message","room":"r\"1","from":"al\\ice","content":{"a":1},"timestamp":"2026-11-28T16:40:27.123Z"})");
+}
+
+TEST(ServerMessage, EncodesDirectAckAndError) {
+  EXPECT_EQ(encode_direct_message("bob", "[1]", "T"),
+            R"({"type":"direct_message","from":"bob","content":[1],"timestamp":"T"})");
+  EXPECT_EQ(encode_ack("\"x\""), R"({"type":"ack","id":"x"})");
+  EXPECT_EQ(encode_ack("7"), R"({"type":"ack","id":7})");
+  EXPECT_EQ(encode_error("bad_json", "no\n", ""), R"({"type":"error","code":"bad_json","message":"no\n"})");
+  EXPECT_EQ(encode_error("not_in_room", "m", "3"), R"({"type":"error","code":"not_in_room","message":"m","id":3})");
+}
+
+TEST(ServerMessage, EscapesControlCharacters) {
+  std::string out;
+  append_json_string(out, std::string_view("a\x01\x1f\t\xc3\xa9", 6));
+  EXPECT_EQ(out, "\"a\\u0001\\u001f\\t\xc3\xa9\"");
+}
+
+TEST(Timestamp, FormatsRfc3339WithMilliseconds) {
+  EXPECT_EQ(format_timestamp(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_timestamp(1795884027123), "2026-11-28T16:40:27.123Z");
+  EXPECT_EQ(now_timestamp().size(), 24u);
+}

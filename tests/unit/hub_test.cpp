@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include "hub/hub.hpp"
+
+using rtcore::Hub;
+
+TEST(Hub, FirstAndLastUserConnectionAreReported) {
+  Hub h;
+  EXPECT_TRUE(h.add_user_connection("alice", 1));
+  EXPECT_FALSE(h.add_user_connection("alice", 2));
+  EXPECT_EQ(h.user_connections("alice").size(), 2u);
+  EXPECT_FALSE(h.remove_user_connection("alice", 1));
+  EXPECT_TRUE(h.remove_user_connection("alice", 2));
+  EXPECT_TRUE(h.user_connections("alice").empty());
+  EXPECT_EQ(h.user_count(), 0u);
+}
+
+TEST(Hub, RemovingUnknownConnectionIsNoOp) {
+  Hub h;
+  h.add_user_connection("alice", 1);
+  EXPECT_FALSE(h.remove_user_connection("alice", 9));
+  EXPECT_FALSE(h.remove_user_connection("bob", 1));
+  EXPECT_EQ(h.user_count(), 1u);
+}
+
+TEST(RoomIndex, JoinIsIdempotentAndReportsFirstMember) {
+  Hub h;
+  bool first = false;
+  EXPECT_TRUE(h.join("r", 1, &first));
+  EXPECT_TRUE(first);
+  EXPECT_TRUE(h.join("r", 2, &first));
+  EXPECT_FALSE(first);
+  EXPECT_FALSE(h.join("r", 1, &first));
+  EXPECT_EQ(h.room_members("r"), (std::vector<rtcore::ConnId>{1, 2}));
+}
+
+TEST(RoomIndex, LeavingLastMemberDropsRoom) {
+  Hub h;
+  h.join("r", 1);
+  h.join("r", 2);
+  bool last = true;
+  EXPECT_TRUE(h.leave("r", 1, &last));
+  EXPECT_FALSE(last);
+  EXPECT_TRUE(h.leave("r", 2, &last));
+  EXPECT_TRUE(last);
+  EXPECT_EQ(h.room_count(), 0u);
+  EXPECT_FALSE(h.leave("r", 2, &last));
+  EXPECT_FALSE(last);
+}
+
+TEST(RoomIndex, MembershipIsPerRoom) {
+  Hub h;
+  h.join("a", 1);
+  h.join("b", 2);
+  EXPECT_TRUE(h.is_member("a", 1));
+  EXPECT_FALSE(h.is_member("a", 2));
+  EXPECT_FALSE(h.is_member("c", 1));
+  EXPECT_TRUE(h.room_members("c").empty());
+}
