@@ -164,6 +164,9 @@ typedef struct rtc_connect_request {
   size_t user_id_len;
   const rtc_header *headers;
   size_t header_count;
+  /* Identifies this request for rtc_connect_resolve() when the handler
+   * defers its decision. Never 0. */
+  uint64_t request_id;
 } rtc_connect_request;
 
 /* What on_connect decided. The handler starts with accept = 1, the path's
@@ -178,6 +181,14 @@ typedef struct rtc_connect_decision {
    * through rtc_connect_decision_set_user() (it copies). */
   char user_id[129];
   uint32_t user_id_len;
+  /* 1 defers the decision: the handler returns at once and the host
+   * decides later, on any thread, with rtc_connect_resolve(request_id).
+   * The upgrade then completes (101) while the connection waits, unable to
+   * send or receive messages; a refusal closes it with close code
+   * 4000 + http_status (e.g. 4401), since the HTTP response is gone. A
+   * connection left undecided for 10 s is closed with 4408. accept,
+   * http_status and user_id are ignored when defer is 1. */
+  int32_t defer;
 } rtc_connect_decision;
 
 /* Sets decision->user_id to a copy of (user_id, len). Returns RTC_EINVAL if
@@ -185,6 +196,17 @@ typedef struct rtc_connect_decision {
  * section 1). Any thread (it touches only *decision). */
 RTC_API int rtc_connect_decision_set_user(rtc_connect_decision *decision,
                                           const char *user_id, size_t len);
+
+/* Completes a deferred on_connect decision. accept = 1 registers the
+ * connection under (user_id, len) (NULL keeps the path's user id) and
+ * on_open follows; accept = 0 closes it with 4000 + http_status (400..599;
+ * anything else means 403). Returns RTC_EINVAL for a bad user id or
+ * status, RTC_ESTATE when the engine is not running. An unknown or
+ * already-resolved request_id is ignored (the client may have gone).
+ * Any thread, asynchronous. */
+RTC_API int rtc_connect_resolve(rtc_engine *engine, uint64_t request_id,
+                                int32_t accept, int32_t http_status,
+                                const char *user_id, size_t len);
 
 /* Presence states. */
 #define RTC_PRESENCE_OFFLINE 0
@@ -196,7 +218,12 @@ typedef struct rtc_handlers {
   void *user_data;
 
   /* A WebSocket upgrade to /ws/{user_id} passed the protocol checks.
-   * Decide synchronously in *decision. NULL accepts every valid request. */
+   * Decide in *decision before returning (the refusal is then an HTTP
+   * status), or set decision->defer and decide later with
+   * rtc_connect_resolve(). NULL accepts every valid request. Only these
+   * headers are passed (lws 4.1 exposes only headers it knows): host,
+   * origin, authorization, cookie, user-agent, sec-websocket-protocol,
+   * x-forwarded-for. */
   void (*on_connect)(void *user_data, const rtc_connect_request *request,
                      rtc_connect_decision *decision);
 

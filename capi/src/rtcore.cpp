@@ -162,13 +162,15 @@ static rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
                                req.path.data(), req.path.size(),
                                req.query.data(), req.query.size(),
                                req.user_id.data(), req.user_id.size(),
-                               headers.data(), headers.size()};
+                               headers.data(), headers.size(),
+                               req.request_id};
       rtc_connect_decision d;
       std::memset(&d, 0, sizeof d);
       d.struct_size = sizeof d;
       d.accept = 1;
       rtc_connect_decision_set_user(&d, req.user_id.data(), req.user_id.size());
       fn(ud, &creq, &d);
+      out.defer = d.defer != 0;
       out.accept = d.accept != 0;
       out.http_status = d.http_status;
       out.user_id.assign(d.user_id, d.user_id_len <= 128 ? d.user_id_len : 0);
@@ -318,6 +320,19 @@ int rtc_send_error(rtc_engine* engine, rtc_conn_id conn, const char* code, size_
     std::string text = rtcore::protocol::encode_error(c, m, id);
     return post(engine, [conn, text = std::move(text)](EngineCore& core) {
       core.send_to_connection(conn, rtcore::make_text_frame(text));
+    });
+  });
+}
+
+int rtc_connect_resolve(rtc_engine* engine, uint64_t request_id, int32_t accept, int32_t http_status,
+                        const char* user_id, size_t len) {
+  return guarded([&]() -> int {
+    std::string user(view(user_id, len));
+    if (request_id == 0 || (!user.empty() && !rtcore::protocol::is_valid_user_id(user)) ||
+        (user_id && len == 0) || (!accept && http_status != 0 && (http_status < 400 || http_status > 599)))
+      return RTC_EINVAL;
+    return post(engine, [request_id, accept, http_status, user = std::move(user)](EngineCore& core) mutable {
+      core.resolve_connect(request_id, accept != 0, http_status, std::move(user));
     });
   });
 }

@@ -33,6 +33,14 @@ struct Connection {
   bool close_sent = false;
   uint16_t peer_close_code = 0;
 
+  // Waiting for a deferred on_connect decision: not registered yet, not
+  // reading, invisible to the hub and the host.
+  bool pending = false;
+  uint64_t request_id = 0;
+  uint64_t pending_since_ms = 0;
+  // Messages that arrived while pending (lws may hold some already read).
+  std::vector<std::string> held;
+
   bool in_room(std::string_view room) const {
     for (const auto& r : rooms)
       if (r == room) return true;

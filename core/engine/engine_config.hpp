@@ -33,12 +33,15 @@ struct ConnectRequest {
   std::string_view query;
   std::string_view user_id;
   const std::vector<std::pair<std::string_view, std::string_view>>* headers = nullptr;
+  uint64_t request_id = 0;  // for a deferred decision
 };
 
 struct ConnectDecision {
   bool accept = true;
   int http_status = 0;  // refusal status; 0 means 403
   std::string user_id;  // starts as the path's user id
+  // The host decides later through EngineCore::resolve_connect.
+  bool defer = false;
 };
 
 // Hooks run on the engine thread and must not block. Empty ones are skipped

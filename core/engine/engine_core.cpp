@@ -15,6 +15,11 @@ using protocol::ErrorCode;
 constexpr size_t kCoalesceBytes = 64 * 1024;
 // The reassembly buffer keeps at most this much capacity between messages.
 constexpr size_t kKeptRxCapacity = 64 * 1024;
+// A deferred on_connect decision must arrive within this time.
+constexpr uint64_t kConnectDecisionTimeoutMs = 10000;
+constexpr uint16_t kCloseDecisionTimeout = 4408;
+// Messages kept for a connection still waiting for its decision.
+constexpr size_t kMaxHeldMessages = 64;
 
 uint16_t seconds_from_ms(uint32_t ms) {
   uint32_t s = (ms + 999) / 1000;
@@ -41,10 +46,14 @@ int EngineCore::start() {
   server_ = std::make_unique<WsServer>(loop_, opts, *this);
   stop_timer_.data = this;
   uv_timer_init(loop_, &stop_timer_);
+  housekeeping_timer_.data = this;
+  uv_timer_init(loop_, &housekeeping_timer_);
+  uv_timer_start(&housekeeping_timer_, &EngineCore::on_housekeeping, 1000, 1000);
   int port = server_->listen();
   if (port < 0) {
     server_->begin_destroy();
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&housekeeping_timer_), nullptr);
   }
   return port;
 }
@@ -66,6 +75,7 @@ void EngineCore::on_stop_timer(uv_timer_t* timer) {
   if (self->conns_.size() != 0 && uv_now(self->loop_) < self->stop_deadline_ms_) return;
   uv_timer_stop(timer);
   uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->housekeeping_timer_), nullptr);
   // Whatever is still open is dropped here; lws reports each as closed.
   self->server_->begin_destroy();
   self->backplane_->shutdown();
@@ -86,11 +96,16 @@ UpgradeDecision EngineCore::on_upgrade(const UpgradeRequest& request) {
     if (!protocol::is_valid_user_id(user)) {
       out.http_status = 400;
     } else if (hooks_.on_connect) {
-      ConnectRequest req{request.path, request.query, user, &request.headers};
+      ConnectRequest req{request.path, request.query, user, &request.headers, ++next_request_id_};
       ConnectDecision decision;
       decision.user_id.assign(user);
       hooks_.on_connect(req, decision);
-      if (!decision.accept)
+      if (decision.defer) {
+        out.deferred = true;
+        out.request_id = req.request_id;
+        out.user_id.assign(user);
+        awaiting_open_[req.request_id] = uv_now(loop_) + kConnectDecisionTimeoutMs;
+      } else if (!decision.accept)
         out.http_status = decision.http_status >= 400 && decision.http_status <= 599 ? decision.http_status : 403;
       else if (!protocol::is_valid_user_id(decision.user_id))
         out.http_status = 500;
@@ -104,27 +119,117 @@ UpgradeDecision EngineCore::on_upgrade(const UpgradeRequest& request) {
   return out;
 }
 
-void* EngineCore::on_open(lws* wsi, std::string user_id) {
+void* EngineCore::on_open(lws* wsi, UpgradeDecision accepted) {
   auto owned = std::make_unique<Connection>();
   Connection* c = owned.get();
   c->wsi = wsi;
-  c->user_id = std::move(user_id);
+  c->user_id = std::move(accepted.user_id);
   c->id = conns_.insert(std::move(owned));
-  stats_.connections_total.add();
-  bool first = hub_.add_user_connection(c->user_id, c->id);
-  update_gauges();
-  if (hooks_.on_open) hooks_.on_open(c->id, c->user_id);
-  if (first) {
-    backplane_->user_interest(c->user_id, true);
-    backplane_->local_user_online(c->user_id);
+  if (!accepted.deferred) {
+    register_connection(*c);
+    return c;
+  }
+  awaiting_open_.erase(accepted.request_id);
+  c->pending = true;
+  c->request_id = accepted.request_id;
+  c->pending_since_ms = uv_now(loop_);
+  if (auto it = early_resolutions_.find(accepted.request_id); it != early_resolutions_.end()) {
+    Resolution r = std::move(it->second);
+    early_resolutions_.erase(it);
+    apply_resolution(*c, r.accept, r.http_status, std::move(r.user_id));
+  } else {
+    pending_[accepted.request_id] = c->id;
+    server_->pause_reading(wsi, true);
   }
   return c;
+}
+
+void EngineCore::on_upgrade_abandoned(const UpgradeDecision& accepted) {
+  if (!accepted.deferred) return;
+  awaiting_open_.erase(accepted.request_id);
+  early_resolutions_.erase(accepted.request_id);
+}
+
+void EngineCore::register_connection(Connection& c) {
+  stats_.connections_total.add();
+  bool first = hub_.add_user_connection(c.user_id, c.id);
+  update_gauges();
+  if (hooks_.on_open) hooks_.on_open(c.id, c.user_id);
+  if (first) {
+    backplane_->user_interest(c.user_id, true);
+    backplane_->local_user_online(c.user_id);
+  }
+}
+
+void EngineCore::resolve_connect(uint64_t request_id, bool accept, int http_status, std::string user_id) {
+  if (auto it = pending_.find(request_id); it != pending_.end()) {
+    ConnId id = it->second;
+    pending_.erase(it);
+    if (Connection* c = conns_.find(id)) apply_resolution(*c, accept, http_status, std::move(user_id));
+    return;
+  }
+  // Not established yet: keep the decision for on_open. Unknown ids (the
+  // client left, or the id was never issued) are ignored.
+  if (awaiting_open_.count(request_id))
+    early_resolutions_[request_id] = Resolution{accept, http_status, std::move(user_id)};
+}
+
+void EngineCore::apply_resolution(Connection& c, bool accept, int http_status, std::string user_id) {
+  if (!c.pending || c.close_code) return;
+  c.pending = false;
+  if (!accept) {
+    stats_.rejected_upgrades.add();
+    int status = http_status >= 400 && http_status <= 599 ? http_status : 403;
+    begin_close(c, static_cast<uint16_t>(4000 + status), "connection refused");
+    return;
+  }
+  if (!user_id.empty()) c.user_id = std::move(user_id);
+  register_connection(c);
+  server_->pause_reading(c.wsi, false);
+  std::vector<std::string> held = std::move(c.held);
+  for (const std::string& m : held) {
+    if (c.close_code) break;
+    handle_message(c, m, false);
+  }
+}
+
+void EngineCore::on_housekeeping(uv_timer_t* timer) {
+  auto* self = static_cast<EngineCore*>(timer->data);
+  uint64_t now = uv_now(self->loop_);
+  // Deferred decisions that never came: close with 4408.
+  std::vector<ConnId> expired;
+  for (const auto& [rid, id] : self->pending_)
+    if (Connection* c = self->conns_.find(id); c && now - c->pending_since_ms >= kConnectDecisionTimeoutMs)
+      expired.push_back(id);
+  for (ConnId id : expired) {
+    Connection* c = self->conns_.find(id);
+    self->pending_.erase(c->request_id);
+    c->pending = false;
+    self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
+  }
+  for (auto it = self->awaiting_open_.begin(); it != self->awaiting_open_.end();) {
+    if (now >= it->second) {
+      self->early_resolutions_.erase(it->first);
+      it = self->awaiting_open_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void EngineCore::on_receive(void* conn, const char* data, size_t len, bool, bool final, bool binary,
                             size_t remaining) {
   auto& c = *static_cast<Connection*>(conn);
   if (c.close_code) return;  // closing: input no longer matters
+  if (c.pending && final && !c.rx_in_message && c.held.size() < kMaxHeldMessages && !binary) {
+    // Read before reading was paused: keep it for after the decision.
+    c.held.emplace_back(data, len);
+    return;
+  }
+  if (c.pending) {
+    begin_close(c, 1008, "message before the connection was accepted");
+    return;
+  }
   if (!c.rx_in_message) {
     c.rx_in_message = true;
     c.rx_binary = binary;
@@ -174,6 +279,13 @@ void EngineCore::on_peer_close(void* conn, uint16_t code) { static_cast<Connecti
 
 void EngineCore::on_closed(void* conn) {
   auto& c = *static_cast<Connection*>(conn);
+  if (c.pending || !hub_.is_user_connection(c.user_id, c.id)) {
+    // Never registered (still pending, or refused): nothing to undo, and
+    // the host never saw it open.
+    pending_.erase(c.request_id);
+    conns_.erase(c.id);
+    return;
+  }
   while (!c.rooms.empty()) leave_room(c, std::string(c.rooms.back()));
   bool last = hub_.remove_user_connection(c.user_id, c.id);
   uint16_t code = c.close_code ? c.close_code : (c.peer_close_code ? c.peer_close_code : 1006);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "backplane/backplane.hpp"
@@ -40,10 +41,14 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void leave(ConnId conn, std::string_view room);
   void disconnect(ConnId conn, uint16_t code);
   void disconnect_user(std::string_view user, uint16_t code);
+  // Completes a deferred on_connect: accept registers the connection under
+  // user_id (empty keeps the path's), refusal closes it with 4000 + status.
+  void resolve_connect(uint64_t request_id, bool accept, int http_status, std::string user_id);
 
   // TransportEvents
   UpgradeDecision on_upgrade(const UpgradeRequest& request) override;
-  void* on_open(lws* wsi, std::string user_id) override;
+  void* on_open(lws* wsi, UpgradeDecision accepted) override;
+  void on_upgrade_abandoned(const UpgradeDecision& accepted) override;
   void on_receive(void* conn, const char* data, size_t len, bool first, bool final, bool binary,
                   size_t remaining) override;
   void on_writeable(void* conn) override;
@@ -74,7 +79,11 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void begin_close(Connection& c, uint16_t code, const char* reason, int deadline_s = 5);
   void request_write(Connection& c);
   void update_gauges();
+  // Makes an accepted connection visible: user index, hooks, presence.
+  void register_connection(Connection& c);
+  void apply_resolution(Connection& c, bool accept, int http_status, std::string user_id);
   static void on_stop_timer(uv_timer_t* timer);
+  static void on_housekeeping(uv_timer_t* timer);
 
   uv_loop_t* loop_;
   EngineConfig config_;
@@ -86,6 +95,18 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   // Coalescing buffer for writes, with lws's headroom in front.
   std::vector<unsigned char> write_buf_;
   bool stopping_ = false;
+  // Deferred on_connect decisions: request id -> pending connection, and
+  // decisions that arrived before their connection was established.
+  struct Resolution {
+    bool accept;
+    int http_status;
+    std::string user_id;
+  };
+  uint64_t next_request_id_ = 0;
+  std::unordered_map<uint64_t, ConnId> pending_;
+  std::unordered_map<uint64_t, Resolution> early_resolutions_;
+  std::unordered_map<uint64_t, uint64_t> awaiting_open_;  // request id -> deadline (ms)
+  uv_timer_t housekeeping_timer_{};
   uv_timer_t stop_timer_{};
   uint64_t stop_deadline_ms_ = 0;
   std::function<void()> on_quiet_;

@@ -34,6 +34,11 @@ bool Hub::remove_user_connection(std::string_view user, ConnId conn) {
   return true;
 }
 
+bool Hub::is_user_connection(std::string_view user, ConnId conn) const {
+  const auto& conns = user_connections(user);
+  return std::find(conns.begin(), conns.end(), conn) != conns.end();
+}
+
 const std::vector<ConnId>& Hub::user_connections(std::string_view user) const {
   auto it = users_.find(user);
   return it == users_.end() ? kNoConnections : it->second;

@@ -25,6 +25,7 @@ class Hub {
   bool add_user_connection(std::string_view user, ConnId conn);
   // Removes conn from user; true if it was the user's last one here.
   bool remove_user_connection(std::string_view user, ConnId conn);
+  bool is_user_connection(std::string_view user, ConnId conn) const;
   // The user's local connections (empty if none).
   const std::vector<ConnId>& user_connections(std::string_view user) const;
 

@@ -139,6 +139,8 @@ void WsServer::close(lws* wsi, uint16_t code, std::string_view reason) {
 
 void WsServer::close_deadline(lws* wsi, int seconds) { lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, seconds); }
 
+void WsServer::pause_reading(lws* wsi, bool paused) { lws_rx_flow_control(wsi, paused ? 0 : 1); }
+
 void WsServer::on_kill_timer(uv_timer_t* timer) {
   auto* self = static_cast<WsServer*>(timer->data);
   std::vector<lws*> batch;
@@ -206,7 +208,7 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
     refuse(wsi, decision.http_status);
     return -1;  // refused: lws closes the socket after the response
   }
-  accepted_[wsi] = std::move(decision.user_id);
+  accepted_[wsi] = std::move(decision);
   return 0;
 }
 
@@ -245,9 +247,9 @@ int WsServer::callback(lws* wsi, int reason, void* user, void* in, size_t len) {
       if (!self || !slot) return -1;
       auto it = self->accepted_.find(wsi);
       if (it == self->accepted_.end()) return -1;
-      std::string user_id = std::move(it->second);
+      UpgradeDecision accepted = std::move(it->second);
       self->accepted_.erase(it);
-      slot->conn = self->events_.on_open(wsi, std::move(user_id));
+      slot->conn = self->events_.on_open(wsi, std::move(accepted));
       return slot->conn ? 0 : -1;
     }
 
@@ -279,7 +281,11 @@ int WsServer::callback(lws* wsi, int reason, void* user, void* in, size_t len) {
 
     case LWS_CALLBACK_WSI_DESTROY:
       if (self) {
-        self->accepted_.erase(wsi);
+        if (auto it = self->accepted_.find(wsi); it != self->accepted_.end()) {
+          UpgradeDecision abandoned = std::move(it->second);
+          self->accepted_.erase(it);
+          self->events_.on_upgrade_abandoned(abandoned);
+        }
         auto& k = self->to_kill_;
         k.erase(std::remove(k.begin(), k.end(), wsi), k.end());
       }

@@ -30,6 +30,9 @@ struct UpgradeRequest {
 struct UpgradeDecision {
   int http_status = 0;  // 0 accepts; otherwise the refusal's status
   std::string user_id;  // when accepted
+  // The host decides later; the socket is upgraded and held meanwhile.
+  bool deferred = false;
+  uint64_t request_id = 0;
 };
 
 // Receives transport events on the loop thread. `conn` is whatever on_open
@@ -40,7 +43,9 @@ class TransportEvents {
   virtual UpgradeDecision on_upgrade(const UpgradeRequest& request) = 0;
   // A WebSocket is established; returns the per-connection object, or
   // nullptr to drop the connection.
-  virtual void* on_open(lws* wsi, std::string user_id) = 0;
+  virtual void* on_open(lws* wsi, UpgradeDecision accepted) = 0;
+  // An accepted upgrade died before it was established.
+  virtual void on_upgrade_abandoned(const UpgradeDecision& accepted) = 0;
   // A chunk of a client message. remaining is what lws says is left of the
   // current frame; first/final mark message boundaries.
   virtual void on_receive(void* conn, const char* data, size_t len, bool first, bool final, bool binary,
@@ -80,6 +85,8 @@ class WsServer {
   // Drops the connection within seconds if it has not closed by then (for
   // peers that never become writeable again).
   void close_deadline(lws* wsi, int seconds);
+  // Stops or resumes reading from the peer (lws buffers what it had).
+  void pause_reading(lws* wsi, bool paused);
 
   // First pass of destruction, from a loop callback; the second pass runs
   // in the destructor after uv_run returned.
@@ -105,7 +112,7 @@ class WsServer {
   std::unique_ptr<lws_retry_bo> retry_;  // lws keeps a pointer to it
   // User ids accepted at upgrade time, keyed by the HTTP wsi, until the
   // WebSocket is established (lws keeps the same wsi across the upgrade).
-  std::unordered_map<lws*, std::string> accepted_;
+  std::unordered_map<lws*, UpgradeDecision> accepted_;
   // Connections to drop after their close frame was queued (STACK-NOTES:
   // killing from a 0 ms timer lets the close frame go out first).
   std::vector<lws*> to_kill_;

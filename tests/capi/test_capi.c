@@ -112,6 +112,8 @@ typedef struct events {
   int refuse_status;       /* non-zero: on_connect refuses with it */
   const char *rename_to;   /* non-NULL: on_connect sets this user id */
   int stop_in_open;        /* non-zero: on_open calls rtc_engine_stop */
+  int defer;               /* non-zero: on_connect defers its decision */
+  uint64_t request_id;     /* the last request's id */
   /* recorded by the handlers */
   int n_connect, n_open, n_disconnect, n_online, n_offline;
   char connect_path[LOG_LEN], connect_user[LOG_LEN];
@@ -171,7 +173,10 @@ static void on_connect(void *ud, const rtc_connect_request *req,
       copy_str(ev->connect_host, LOG_LEN, h->value, h->value_len);
   }
   log_event(ev, "connect", req->user_id, req->user_id_len);
-  if (ev->refuse_status) {
+  ev->request_id = req->request_id;
+  if (ev->defer) {
+    d->defer = 1;
+  } else if (ev->refuse_status) {
     d->accept = 0;
     d->http_status = ev->refuse_status;
   } else if (ev->rename_to) {
@@ -996,6 +1001,82 @@ out:
   rtc_engine_destroy(e);
 }
 
+static uint64_t read_request_id(events *ev) {
+  uint64_t v;
+  pthread_mutex_lock(&ev->mu);
+  v = ev->request_id;
+  pthread_mutex_unlock(&ev->mu);
+  return v;
+}
+
+/* A deferred decision: the socket is upgraded but nothing is registered
+ * until rtc_connect_resolve accepts it; messages sent meanwhile are kept
+ * and handled after the decision. */
+static void test_deferred_connect_accepts_later(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  peer p;
+  frame f;
+  uint64_t seen = 0;
+  events_init(&ev);
+  ev.defer = 1;
+  if (!(e = start_engine(&ev, 1))) return;
+  if (!ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head)) goto out;
+  CHECK(starts_with(head, "HTTP/1.1 101"));
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"r\",\"id\":7}"));
+  sleep_ms(200);
+  CHECK_INT(read_counter(&ev, &ev.n_open), 0); /* not registered yet */
+  CHECK(read_request_id(&ev) != 0);
+  CHECK_INT(rtc_connect_resolve(e, read_request_id(&ev), 1, 0, "dana", 4), RTC_OK);
+  if (CHECK(wait_counter(&ev, &ev.n_open, 1))) {
+    pthread_mutex_lock(&ev.mu);
+    CHECK_STR(ev.open_user, "dana");
+    pthread_mutex_unlock(&ev.mu);
+  }
+  CHECK(ws_expect_text(&p, "{\"type\":\"ack\",\"id\":7}", &f));
+  CHECK(wait_connections(e, 1, &seen));
+  /* a second resolution of the same request is ignored */
+  CHECK_INT(rtc_connect_resolve(e, read_request_id(&ev), 0, 401, NULL, 0), RTC_OK);
+  sleep_ms(100);
+  CHECK_INT(read_counter(&ev, &ev.n_disconnect), 0);
+  peer_close(&p);
+out:
+  rtc_engine_destroy(e);
+}
+
+static void test_deferred_connect_refusal_closes_with_4000_plus_status(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  peer p;
+  frame f;
+  long long deadline;
+  int got_close = 0;
+  events_init(&ev);
+  ev.defer = 1;
+  if (!(e = start_engine(&ev, 1))) return;
+  if (!ws_open(&p, rtc_engine_port(e), "/ws/mallory", head, sizeof head)) goto out;
+  CHECK(starts_with(head, "HTTP/1.1 101"));
+  CHECK_INT(rtc_connect_resolve(e, read_request_id(&ev), 0, 401, NULL, 0), RTC_OK);
+  deadline = now_ms() + WAIT_MS;
+  while (!got_close && ws_read(&p, &f, deadline))
+    if (f.opcode == 0x8) got_close = 1;
+  if (CHECK(got_close) && CHECK(f.len >= 2)) {
+    unsigned code = ((unsigned)(unsigned char)f.data[0] << 8) | (unsigned char)f.data[1];
+    CHECK_INT(code, 4401);
+  }
+  CHECK_INT(read_counter(&ev, &ev.n_open), 0);
+  CHECK_INT(read_counter(&ev, &ev.n_online), 0);
+  CHECK_INT(read_counter(&ev, &ev.n_disconnect), 0); /* never opened */
+  CHECK_INT(rtc_connect_resolve(e, 0, 1, 0, NULL, 0), RTC_EINVAL);
+  CHECK_INT(rtc_connect_resolve(e, 5, 0, 200, NULL, 0), RTC_EINVAL);
+  CHECK_INT(rtc_connect_resolve(e, 5, 1, 0, "a/b", 3), RTC_EINVAL);
+  peer_close(&p);
+out:
+  rtc_engine_destroy(e);
+}
+
 /* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
@@ -1009,6 +1090,8 @@ typedef struct test_case {
 
 static const test_case tests[] = {
     TEST(test_version_matches_macros),
+    TEST(test_deferred_connect_accepts_later),
+    TEST(test_deferred_connect_refusal_closes_with_4000_plus_status),
     TEST(test_every_error_code_has_message_and_name),
     TEST(test_unknown_error_code_is_unknown_error),
     TEST(test_config_init_sets_defaults),
