@@ -1,9 +1,15 @@
 """Fixtures: a fresh rtcore-server per test (RTCORE_SERVER names the binary,
 default /work/main/build/rtcore-server), always stopped at teardown."""
 
+import os
+import sys
+
 import pytest
 
-from support import SERVER_PATH, Server, server_available
+# This directory first, so that `support` is always this suite's helper module.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support import SERVER_PATH, Server, server_available  # noqa: E402
 
 
 @pytest.fixture
