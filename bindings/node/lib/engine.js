@@ -1,0 +1,319 @@
+'use strict';
+// The Engine facade: an EventEmitter over the native addon. Built-in message
+// types never reach this file; the engine thread hands JS only host events,
+// in batches (see src/host.cpp).
+const { EventEmitter } = require('node:events');
+const native = require('./native');
+const { Connection } = require('./connection');
+const { RtcoreError, Reject, invalid } = require('./errors');
+const check = require('./validate');
+
+const EV_CONNECT = 0;
+const EV_OPEN = 1;
+const EV_DISCONNECT = 2;
+const EV_MESSAGE = 3;
+const EV_PRESENCE = 4;
+const WANT_OPEN = 1;
+const WANT_DISCONNECT = 2;
+const WANT_PRESENCE = 4;
+const RTC_EINVAL = -1;
+
+function engineError(rc, what) {
+  return new RtcoreError(native.errName(rc), `rtcore: ${what} failed: ${native.strerror(rc)}`);
+}
+
+// The request id of a client message as JSON text, for error frames.
+function idJson(msg) {
+  const id = msg && msg.id;
+  if (typeof id === 'string') return JSON.stringify(id);
+  if (Number.isSafeInteger(id)) return String(id);
+  return null;
+}
+
+function connId(conn) {
+  const id = conn instanceof Connection ? conn.id : conn;
+  if (typeof id !== 'string' || !/^[1-9][0-9]{0,19}$/.test(id)) {
+    throw invalid('conn must be a Connection or a connection id string');
+  }
+  return id;
+}
+
+function isReject(err) {
+  return err instanceof Reject || (err != null && err.name === 'Reject' && Number.isInteger(err.status));
+}
+
+// Engines still listening when the process exits are stopped synchronously
+// (clients get a close frame, the engine thread is joined before exit).
+const live = new Set();
+let exitHookInstalled = false;
+function trackLive(engine, nativeEngine) {
+  live.add(nativeEngine);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const n of live) n.closeSync(200);
+    live.clear();
+  });
+}
+
+class Engine extends EventEmitter {
+  #native;
+  #options;
+  #connectHook = null;
+  #state = 'new'; // new -> starting -> listening -> closing -> closed
+  #starting = null;
+  #closing = null;
+
+  constructor(options) {
+    super();
+    this.#options = check.engineOptions(options);
+    this.#native = new native.Native((batch) => this.#dispatch(batch));
+    // Tell the engine thread which events have listeners, so events nobody
+    // listens to never wake the JS thread.
+    this.on('newListener', (name) => this.#syncWanted(name));
+    this.on('removeListener', () => this.#syncWanted());
+  }
+
+  // hook(req) -> userId string | true/undefined (the path's user) | false
+  // (403), sync or async; throw new Reject(status) to refuse.
+  onConnect(hook) {
+    if (typeof hook !== 'function') throw invalid('onConnect hook must be a function');
+    if (this.#state !== 'new') throw new RtcoreError('RTC_ESTATE', 'onConnect must be set before listen()');
+    this.#connectHook = hook;
+    return this;
+  }
+
+  async listen() {
+    if (this.#state !== 'new') throw new RtcoreError('RTC_ESTATE', 'listen() may be called once per Engine');
+    this.#state = 'starting';
+    this.#syncWanted();
+    this.#starting = (async () => {
+      const p = this.#native.listen(this.#options, this.#connectHook !== null);
+      const rc = typeof p === 'number' ? p : await p;
+      if (rc !== 0) {
+        this.#state = 'closed';
+        const err = engineError(rc, 'listen');
+        if (rc === -5 && this.#options.redisUrl) {
+          err.message = `rtcore: redisUrl ${this.#options.redisUrl} needs the Redis backplane, which this build of the engine does not have (RTC_ENOTSUP)`;
+        }
+        throw err;
+      }
+      this.#state = 'listening';
+      trackLive(this, this.#native);
+    })();
+    await this.#starting;
+    return this.address();
+  }
+
+  async close(options = {}) {
+    const timeout = options.timeout ?? this.#options.shutdownTimeout ?? 1000;
+    if (!Number.isInteger(timeout) || timeout < 1) throw invalid('close timeout must be a positive integer (ms)');
+    if (this.#state === 'starting') await this.#starting.catch(() => {});
+    if (this.#state === 'closing') return this.#closing;
+    if (this.#state !== 'listening') {
+      this.#state = 'closed';
+      return undefined;
+    }
+    this.#state = 'closing';
+    this.#closing = (async () => {
+      const r = this.#native.close(timeout);
+      if (typeof r !== 'number') await r;
+      live.delete(this.#native);
+      this.#state = 'closed';
+      this.emit('close');
+    })();
+    return this.#closing;
+  }
+
+  address() {
+    return { host: this.#options.host ?? '127.0.0.1', port: this.port };
+  }
+
+  get port() {
+    return this.#native.port();
+  }
+
+  get nodeId() {
+    return this.#native.nodeId();
+  }
+
+  get listening() {
+    return this.#state === 'listening';
+  }
+
+  // Like net.Server: a listening engine keeps the process alive unless
+  // unref()'d.
+  ref() {
+    this.#native.ref();
+    return this;
+  }
+
+  unref() {
+    this.#native.unref();
+    return this;
+  }
+
+  sendToUser(userId, message, options) {
+    const p = check.payload(message, options);
+    this.#call(this.#native.sendToUser(check.userId(userId), p.from, p.kind, p.text), 'sendToUser');
+  }
+
+  sendToConnection(conn, message, options) {
+    const p = check.payload(message, options);
+    this.#call(this.#native.sendToConnection(connId(conn), p.from, p.kind, p.text), 'sendToConnection');
+  }
+
+  broadcast(room, message, options) {
+    const p = check.payload(message, options);
+    this.#call(this.#native.broadcast(check.room(room), p.from, p.kind, p.text), 'broadcast');
+  }
+
+  join(conn, room) {
+    this.#call(this.#native.join(connId(conn), check.room(room)), 'join');
+  }
+
+  leave(conn, room) {
+    this.#call(this.#native.leave(connId(conn), check.room(room)), 'leave');
+  }
+
+  sendError(conn, code, message = '', id = undefined) {
+    if (typeof code !== 'string' || code === '') throw invalid('error code must be a non-empty string');
+    if (typeof message !== 'string') throw invalid('error message must be a string');
+    const idText = id === undefined || id === null ? null : idJson({ id });
+    if ((id ?? null) !== null && idText === null) throw invalid('id must be a string or a safe integer');
+    this.#call(this.#native.sendError(connId(conn), code, message, idText), 'sendError');
+  }
+
+  disconnect(conn, code) {
+    this.#call(this.#native.disconnect(connId(conn), check.closeCode(code)), 'disconnect');
+  }
+
+  disconnectUser(userId, code) {
+    this.#call(this.#native.disconnectUser(check.userId(userId), check.closeCode(code)), 'disconnectUser');
+  }
+
+  stats() {
+    this.#requireRunning('stats');
+    return this.#native.stats();
+  }
+
+  #requireRunning(what) {
+    if (this.#state !== 'listening' && this.#state !== 'closing') {
+      throw new RtcoreError('RTC_ESTATE', `rtcore: ${what}: the engine is not listening`);
+    }
+  }
+
+  #call(rc, what) {
+    if (rc === 0) return;
+    if (this.#state !== 'listening') this.#requireRunning(what);
+    throw engineError(rc, what);
+  }
+
+  #syncWanted(added) {
+    const has = (name) => name === added || this.listenerCount(name) > 0;
+    const bits = (has('open') ? WANT_OPEN : 0) | (has('disconnect') ? WANT_DISCONNECT : 0) |
+      (has('presence') ? WANT_PRESENCE : 0);
+    const names = this.eventNames().concat(added === undefined ? [] : [added]);
+    const types = names.filter((n) => typeof n === 'string' && n.startsWith('message:')).map((n) => n.slice(8));
+    this.#native.setWanted(bits, [...new Set(types)], has('message'));
+  }
+
+  // One call per batch from the engine thread; nothing thrown here may
+  // escape (it would be an uncaught exception in a native callback).
+  #dispatch(batch) {
+    for (const ev of batch) {
+      try {
+        switch (ev[0]) {
+          case EV_CONNECT: this.#authorize(ev); break;
+          case EV_OPEN: this.#emitSafely('open', new Connection(this, ev[1], ev[2])); break;
+          case EV_DISCONNECT: this.#emitSafely('disconnect', new Connection(this, ev[1], ev[2]), ev[3]); break;
+          case EV_MESSAGE: this.#message(ev); break;
+          case EV_PRESENCE:
+            this.#emitSafely('presence', { userId: ev[1], status: ev[2] === 1 ? 'online' : 'offline', timestamp: ev[3] });
+            break;
+          default: break;
+        }
+      } catch (err) {
+        this.#report(err);
+      }
+    }
+  }
+
+  async #authorize([, requestId, userId, path, query, headers]) {
+    const req = {
+      id: requestId, userId, path, query, headers,
+      params: { userId },
+      searchParams: new URLSearchParams(query),
+    };
+    let accept = true;
+    let status = 0;
+    let user = null;
+    try {
+      const result = await this.#connectHook(req);
+      if (result === false) {
+        accept = false;
+        status = 403;
+      } else if (typeof result === 'string') {
+        user = result;
+      } else if (result != null && result !== true) {
+        throw new TypeError('onConnect must return a user id string, true, false or undefined');
+      }
+    } catch (err) {
+      accept = false;
+      status = isReject(err) ? err.status : 500;
+      if (!isReject(err)) this.#report(err);
+    }
+    if (this.#state !== 'listening') return; // the engine closes the waiting socket itself
+    const rc = this.#native.resolve(requestId, accept, status, user);
+    if (rc === RTC_EINVAL) {
+      this.#report(invalid(`onConnect returned an invalid user id ${JSON.stringify(user)}`));
+      this.#native.resolve(requestId, false, 500, null);
+    }
+  }
+
+  #message([, id, userId, type, json]) {
+    const conn = new Connection(this, id, userId);
+    const msg = JSON.parse(json);
+    const listeners = this.listeners(`message:${type}`).concat(this.listeners('message'));
+    if (listeners.length === 0 && this.#state === 'listening') {
+      // The listener went away after the engine thread checked.
+      this.#native.sendError(id, 'unknown_type', `no handler for message type "${type}"`, idJson(msg));
+    }
+    for (const fn of listeners) this.#invoke(fn, [conn, msg], conn, msg);
+  }
+
+  // Calls a listener; a throw or a rejected promise is reported and, for a
+  // client message, answered with an error frame. Never rethrows.
+  #invoke(fn, args, conn, msg) {
+    const failed = (err) => {
+      this.#report(err);
+      if (conn && this.#state === 'listening') {
+        this.#native.sendError(conn.id, 'handler_error', 'the server failed to handle this message', idJson(msg));
+      }
+    };
+    try {
+      const r = Reflect.apply(fn, this, args);
+      if (r != null && typeof r.then === 'function') r.then(undefined, failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  #emitSafely(name, ...args) {
+    for (const fn of this.listeners(name)) this.#invoke(fn, args, null, null);
+  }
+
+  #report(err) {
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', err);
+        return;
+      } catch (inner) {
+        err = inner;
+      }
+    }
+    console.error('rtcore: error in a handler:', err);
+  }
+}
+
+module.exports = { Engine };

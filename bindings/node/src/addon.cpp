@@ -1,0 +1,407 @@
+// The native layer: one ObjectWrap per engine, every method a thin call into
+// the C API (rtcore.h). Validation, errors and events' shape live in lib/.
+// Methods return the C API's result code; the JS layer turns codes into
+// errors.
+#include <napi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "host.hpp"
+#include "rtcore.h"
+
+namespace rtcore_node {
+namespace {
+
+enum class State { kNew, kStarting, kRunning, kStopping, kClosed };
+
+uint64_t parse_id(const Napi::Value& v) {
+  if (v.IsString()) return std::strtoull(v.As<Napi::String>().Utf8Value().c_str(), nullptr, 10);
+  if (v.IsNumber()) return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
+  return 0;
+}
+
+Napi::Value code(Napi::Env env, int rc) { return Napi::Number::New(env, rc); }
+
+class Native : public Napi::ObjectWrap<Native> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Native(const Napi::CallbackInfo& info);
+  ~Native() override;
+
+ private:
+  Napi::Value Listen(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value CloseSync(const Napi::CallbackInfo& info);
+  Napi::Value SetWanted(const Napi::CallbackInfo& info);
+  Napi::Value Resolve(const Napi::CallbackInfo& info);
+  Napi::Value SendToUser(const Napi::CallbackInfo& info);
+  Napi::Value SendToConnection(const Napi::CallbackInfo& info);
+  Napi::Value Broadcast(const Napi::CallbackInfo& info);
+  Napi::Value Join(const Napi::CallbackInfo& info);
+  Napi::Value Leave(const Napi::CallbackInfo& info);
+  Napi::Value SendError(const Napi::CallbackInfo& info);
+  Napi::Value Disconnect(const Napi::CallbackInfo& info);
+  Napi::Value DisconnectUser(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Port(const Napi::CallbackInfo& info);
+  Napi::Value NodeId(const Napi::CallbackInfo& info);
+  Napi::Value RefLoop(const Napi::CallbackInfo& info);
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info);
+
+  friend class StartWorker;
+  friend class StopWorker;
+  void started(int rc);
+  void finish_close(Napi::Env env);
+  static void cleanup_hook(void* arg);
+
+  // Host outlives the engine: the engine is stopped before host is freed.
+  std::unique_ptr<Host> host_ = std::make_unique<Host>();
+  Napi::FunctionReference dispatch_;
+  State state_ = State::kNew;
+  bool hook_added_ = false;
+  bool want_ref_ = true;  // the user's ref()/unref() choice
+};
+
+// rtc_engine_start and rtc_engine_stop wait for the engine thread: run them
+// off the JS thread so events (disconnects during a stop) keep flowing.
+class StartWorker : public Napi::AsyncWorker {
+ public:
+  StartWorker(Napi::Env env, Native* native)
+      : Napi::AsyncWorker(env, "rtcore.listen"), native_(native), deferred_(Napi::Promise::Deferred::New(env)) {
+    native_->Ref();
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override { rc_ = rtc_engine_start(native_->host_->engine); }
+  void OnOK() override {
+    native_->started(rc_);
+    native_->Unref();
+    deferred_.Resolve(Napi::Number::New(Env(), rc_));
+  }
+
+ private:
+  Native* native_;
+  Napi::Promise::Deferred deferred_;
+  int rc_ = RTC_EINTERNAL;
+};
+
+class StopWorker : public Napi::AsyncWorker {
+ public:
+  StopWorker(Napi::Env env, Native* native, uint32_t timeout_ms)
+      : Napi::AsyncWorker(env, "rtcore.close"),
+        native_(native),
+        timeout_ms_(timeout_ms),
+        deferred_(Napi::Promise::Deferred::New(env)) {
+    native_->Ref();
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override { rc_ = rtc_engine_stop(native_->host_->engine, timeout_ms_); }
+  void OnOK() override {
+    native_->finish_close(Env());
+    native_->Unref();
+    deferred_.Resolve(Napi::Number::New(Env(), rc_));
+  }
+
+ private:
+  Native* native_;
+  uint32_t timeout_ms_;
+  Napi::Promise::Deferred deferred_;
+  int rc_ = RTC_EINTERNAL;
+};
+
+Napi::Function Native::Define(Napi::Env env) {
+  return DefineClass(env, "Native",
+                     {
+                         InstanceMethod<&Native::Listen>("listen"),
+                         InstanceMethod<&Native::Close>("close"),
+                         InstanceMethod<&Native::CloseSync>("closeSync"),
+                         InstanceMethod<&Native::SetWanted>("setWanted"),
+                         InstanceMethod<&Native::Resolve>("resolve"),
+                         InstanceMethod<&Native::SendToUser>("sendToUser"),
+                         InstanceMethod<&Native::SendToConnection>("sendToConnection"),
+                         InstanceMethod<&Native::Broadcast>("broadcast"),
+                         InstanceMethod<&Native::Join>("join"),
+                         InstanceMethod<&Native::Leave>("leave"),
+                         InstanceMethod<&Native::SendError>("sendError"),
+                         InstanceMethod<&Native::Disconnect>("disconnect"),
+                         InstanceMethod<&Native::DisconnectUser>("disconnectUser"),
+                         InstanceMethod<&Native::Stats>("stats"),
+                         InstanceMethod<&Native::Port>("port"),
+                         InstanceMethod<&Native::NodeId>("nodeId"),
+                         InstanceMethod<&Native::RefLoop>("ref"),
+                         InstanceMethod<&Native::UnrefLoop>("unref"),
+                     });
+}
+
+// new Native(dispatch): dispatch(batch) receives every batch of events.
+Native::Native(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Native>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    Napi::TypeError::New(env, "dispatch function required").ThrowAsJavaScriptException();
+    return;
+  }
+  dispatch_ = Napi::Persistent(info[0].As<Napi::Function>());
+}
+
+Native::~Native() {
+  // Reached only when the JS object is collected or the env is torn down;
+  // the cleanup hook has normally stopped the engine already.
+  if (hook_added_) napi_remove_env_cleanup_hook(Env(), cleanup_hook, host_.get());
+  if (host_->engine) {
+    host_->accepting.store(false);
+    rtc_engine_destroy(host_->engine);
+    host_->engine = nullptr;
+  }
+}
+
+// At env teardown (process exit, worker exit) with the engine still
+// running: stop it before anything it calls into goes away.
+void Native::cleanup_hook(void* arg) {
+  Host* host = static_cast<Host*>(arg);
+  host->accepting.store(false);
+  if (host->engine) rtc_engine_stop(host->engine, 200);
+}
+
+// listen(config, withConnectHook) -> Promise<rc>
+Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_ != State::kNew) return code(env, RTC_ESTATE);
+  Napi::Object o = info[0].As<Napi::Object>();
+  bool with_connect = info[1].ToBoolean();
+
+  rtc_config cfg;
+  rtc_config_init(&cfg);
+  std::string host = o.Has("host") ? o.Get("host").ToString().Utf8Value() : "";
+  std::string node_id = o.Has("nodeId") ? o.Get("nodeId").ToString().Utf8Value() : "";
+  std::string redis = o.Has("redisUrl") ? o.Get("redisUrl").ToString().Utf8Value() : "";
+  auto num = [&](const char* key, auto& field) {
+    if (o.Has(key)) field = static_cast<std::remove_reference_t<decltype(field)>>(o.Get(key).ToNumber().Int64Value());
+  };
+  if (!host.empty()) cfg.host = host.c_str();
+  if (!node_id.empty()) cfg.node_id = node_id.c_str();
+  if (!redis.empty()) cfg.redis_url = redis.c_str();
+  num("port", cfg.port);
+  num("maxMessageSize", cfg.max_message_size);
+  num("maxSendQueueBytes", cfg.max_send_queue_bytes);
+  num("pingInterval", cfg.ping_interval_ms);
+  num("pingTimeout", cfg.ping_timeout_ms);
+  num("maxRoomsPerConnection", cfg.max_rooms_per_connection);
+  num("allowPostWithoutJoin", cfg.allow_post_without_join);
+  num("logLevel", cfg.log_level);
+
+  rtc_handlers handlers = make_handlers(host_.get(), with_connect);
+  int rc = rtc_engine_create(&cfg, &handlers, &host_->engine);
+  if (rc != RTC_OK) return code(env, rc);
+
+  // Created unref'd: the engine keeps the process alive only once it
+  // listens, as a net.Server does.
+  host_->tsfn = Tsfn::New(env, dispatch_.Value(), "rtcore.events", 0, 1, host_.get());
+  host_->tsfn.Unref(env);
+  host_->tsfn_live = true;
+  napi_add_env_cleanup_hook(env, cleanup_hook, host_.get());
+  hook_added_ = true;
+
+  state_ = State::kStarting;
+  auto* worker = new StartWorker(env, this);
+  Napi::Promise p = worker->promise();
+  worker->Queue();
+  return p;
+}
+
+void Native::started(int rc) {
+  if (rc == RTC_OK) {
+    state_ = State::kRunning;
+    if (want_ref_) host_->tsfn.Ref(Env());
+    return;
+  }
+  // A failed start leaves nothing running: free it all now.
+  rtc_engine_destroy(host_->engine);
+  host_->engine = nullptr;
+  finish_close(Env());
+}
+
+// Called on the JS thread once the engine is stopped: deliver what the stop
+// produced (disconnects, presence), then let go of the JS thread.
+void Native::finish_close(Napi::Env env) {
+  if (host_->engine) {
+    rtc_engine_destroy(host_->engine);
+    host_->engine = nullptr;
+  }
+  host_->accepting.store(false);
+  if (host_->tsfn_live) {
+    drain_on_js_thread(env, dispatch_.Value(), host_.get(), nullptr);
+    host_->tsfn.Release();
+    host_->tsfn_live = false;
+  }
+  if (hook_added_) {
+    napi_remove_env_cleanup_hook(env, cleanup_hook, host_.get());
+    hook_added_ = false;
+  }
+  state_ = State::kClosed;
+}
+
+// close(timeoutMs) -> Promise<rc>, or an rc when not running
+Napi::Value Native::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (state_ != State::kRunning) return code(env, RTC_ESTATE);  // JS only closes a running engine
+  state_ = State::kStopping;
+  auto* worker = new StopWorker(env, this, info[0].ToNumber().Uint32Value());
+  Napi::Promise p = worker->promise();
+  worker->Queue();
+  return p;
+}
+
+// closeSync(timeoutMs): for process 'exit', where nothing async runs again.
+Napi::Value Native::CloseSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (host_->engine) rtc_engine_stop(host_->engine, info[0].ToNumber().Uint32Value());
+  if (state_ == State::kRunning || state_ == State::kStarting) finish_close(env);
+  return env.Undefined();
+}
+
+// setWanted(bits, types[], allTypes)
+Napi::Value Native::SetWanted(const Napi::CallbackInfo& info) {
+  host_->wanted.store(info[0].ToNumber().Uint32Value());
+  std::unordered_set<std::string> types;
+  Napi::Array arr = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) types.insert(arr.Get(i).ToString().Utf8Value());
+  host_->set_types(std::move(types), info[2].ToBoolean());
+  return info.Env().Undefined();
+}
+
+// resolve(requestId, accept, status, userId|null)
+Napi::Value Native::Resolve(const Napi::CallbackInfo& info) {
+  std::string user = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
+  int rc = rtc_connect_resolve(host_->engine, parse_id(info[0]), info[1].ToBoolean() ? 1 : 0,
+                               info[2].ToNumber().Int32Value(), user.empty() ? nullptr : user.data(), user.size());
+  return code(info.Env(), rc);
+}
+
+// Optional string argument: NULL when absent (from = none).
+struct OptStr {
+  explicit OptStr(const Napi::Value& v) : present(v.IsString()) {
+    if (present) s = v.As<Napi::String>().Utf8Value();
+  }
+  const char* data() const { return present ? s.data() : nullptr; }
+  size_t size() const { return s.size(); }
+  bool present;
+  std::string s;
+};
+
+std::string utf8(const Napi::Value& v) { return v.ToString().Utf8Value(); }
+
+// sendToUser(userId, from|null, kind, payload)
+Napi::Value Native::SendToUser(const Napi::CallbackInfo& info) {
+  std::string user = utf8(info[0]), payload = utf8(info[3]);
+  OptStr from(info[1]);
+  return code(info.Env(), rtc_send_to_user(host_->engine, user.data(), user.size(), from.data(), from.size(),
+                                           info[2].ToNumber().Int32Value(), payload.data(), payload.size()));
+}
+
+// sendToConnection(connId, from|null, kind, payload)
+Napi::Value Native::SendToConnection(const Napi::CallbackInfo& info) {
+  std::string payload = utf8(info[3]);
+  OptStr from(info[1]);
+  return code(info.Env(), rtc_send_to_connection(host_->engine, parse_id(info[0]), from.data(), from.size(),
+                                                 info[2].ToNumber().Int32Value(), payload.data(), payload.size()));
+}
+
+// broadcast(room, from|null, kind, payload)
+Napi::Value Native::Broadcast(const Napi::CallbackInfo& info) {
+  std::string room = utf8(info[0]), payload = utf8(info[3]);
+  OptStr from(info[1]);
+  return code(info.Env(), rtc_broadcast(host_->engine, room.data(), room.size(), from.data(), from.size(),
+                                        info[2].ToNumber().Int32Value(), payload.data(), payload.size()));
+}
+
+Napi::Value Native::Join(const Napi::CallbackInfo& info) {
+  std::string room = utf8(info[1]);
+  return code(info.Env(), rtc_join(host_->engine, parse_id(info[0]), room.data(), room.size()));
+}
+
+Napi::Value Native::Leave(const Napi::CallbackInfo& info) {
+  std::string room = utf8(info[1]);
+  return code(info.Env(), rtc_leave(host_->engine, parse_id(info[0]), room.data(), room.size()));
+}
+
+// sendError(connId, code, message, idJson|null)
+Napi::Value Native::SendError(const Napi::CallbackInfo& info) {
+  std::string c = utf8(info[1]), m = utf8(info[2]);
+  OptStr id(info[3]);
+  return code(info.Env(), rtc_send_error(host_->engine, parse_id(info[0]), c.data(), c.size(), m.data(), m.size(),
+                                         id.data(), id.size()));
+}
+
+Napi::Value Native::Disconnect(const Napi::CallbackInfo& info) {
+  return code(info.Env(), rtc_disconnect(host_->engine, parse_id(info[0]), info[1].ToNumber().Uint32Value()));
+}
+
+Napi::Value Native::DisconnectUser(const Napi::CallbackInfo& info) {
+  std::string user = utf8(info[0]);
+  return code(info.Env(),
+              rtc_disconnect_user(host_->engine, user.data(), user.size(), info[1].ToNumber().Uint32Value()));
+}
+
+Napi::Value Native::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  rtc_stats s;
+  rtc_stats_init(&s);
+  if (!host_->engine || rtc_engine_stats(host_->engine, &s) != RTC_OK) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
+  set("connections", s.connections);
+  set("users", s.users);
+  set("rooms", s.rooms);
+  set("messagesIn", s.messages_in);
+  set("messagesOut", s.messages_out);
+  set("bytesOut", s.bytes_out);
+  set("drops", s.drops);
+  set("errorsSent", s.errors_sent);
+  set("connectionsTotal", s.connections_total);
+  set("rejectedUpgrades", s.rejected_upgrades);
+  set("slowConsumerCloses", s.slow_consumer_closes);
+  set("oversizeCloses", s.oversize_closes);
+  return o;
+}
+
+Napi::Value Native::Port(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), host_->engine ? rtc_engine_port(host_->engine) : 0);
+}
+
+Napi::Value Native::NodeId(const Napi::CallbackInfo& info) {
+  if (!host_->engine) return info.Env().Null();
+  return Napi::String::New(info.Env(), rtc_engine_node_id(host_->engine));
+}
+
+Napi::Value Native::RefLoop(const Napi::CallbackInfo& info) {
+  want_ref_ = true;
+  if (state_ == State::kRunning && host_->tsfn_live) host_->tsfn.Ref(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value Native::UnrefLoop(const Napi::CallbackInfo& info) {
+  want_ref_ = false;
+  if (host_->tsfn_live) host_->tsfn.Unref(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Native", Native::Define(env));
+  exports.Set("version", Napi::String::New(env, rtc_version()));
+  exports.Set("errName", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                return Napi::String::New(info.Env(), rtc_err_name(info[0].ToNumber().Int32Value()));
+              }));
+  exports.Set("strerror", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                return Napi::String::New(info.Env(), rtc_strerror(info[0].ToNumber().Int32Value()));
+              }));
+  return exports;
+}
+
+}  // namespace
+}  // namespace rtcore_node
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return rtcore_node::Init(env, exports); }
+
+NODE_API_MODULE(rtcore, InitModule)

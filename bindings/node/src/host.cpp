@@ -1,0 +1,200 @@
+#include "host.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+
+namespace rtcore_node {
+
+void Host::push(Event&& ev) {
+  if (!accepting.load(std::memory_order_acquire)) return;
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(ev));
+    if (!scheduled_) scheduled_ = wake = true;
+  }
+  // Non-blocking: the engine thread must never wait for JS. It only fails
+  // while the function is being released, when nobody will read the queue.
+  if (wake) tsfn.NonBlockingCall();
+}
+
+std::vector<Event> Host::take() {
+  std::vector<Event> batch;
+  std::lock_guard lock(mu_);
+  batch.swap(queue_);
+  scheduled_ = false;
+  return batch;
+}
+
+bool Host::wants_type(std::string_view type) {
+  std::lock_guard lock(types_mu_);
+  return all_types_ || types_.count(std::string(type)) != 0;
+}
+
+void Host::set_types(std::unordered_set<std::string> types, bool all) {
+  std::lock_guard lock(types_mu_);
+  types_ = std::move(types);
+  all_types_ = all;
+}
+
+namespace {
+
+Host* host_of(void* user_data) { return static_cast<Host*>(user_data); }
+
+// The request's "id" as JSON text (a quoted string or an integer), or "".
+std::string id_json_of(const char* json, size_t len) {
+  rapidjson::Document doc;
+  doc.Parse(json, len);
+  if (doc.HasParseError() || !doc.IsObject()) return {};
+  auto it = doc.FindMember("id");
+  if (it == doc.MemberEnd()) return {};
+  if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
+  if (it->value.IsUint64()) return std::to_string(it->value.GetUint64());
+  if (!it->value.IsString()) return {};
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+  it->value.Accept(writer);
+  return std::string(out.GetString(), out.GetSize());
+}
+
+void on_connect(void* ud, const rtc_connect_request* req, rtc_connect_decision* decision) {
+  // Auth is decided by a JS hook, possibly async: defer, and let JS call
+  // rtc_connect_resolve() later.
+  decision->defer = 1;
+  Event ev;
+  ev.kind = EventKind::kConnect;
+  ev.id = req->request_id;
+  ev.user.assign(req->user_id, req->user_id_len);
+  ev.a.assign(req->path, req->path_len);
+  ev.b.assign(req->query, req->query_len);
+  for (size_t i = 0; i < req->header_count; ++i)
+    ev.headers.emplace_back(std::string(req->headers[i].name, req->headers[i].name_len),
+                            std::string(req->headers[i].value, req->headers[i].value_len));
+  host_of(ud)->push(std::move(ev));
+}
+
+void on_open(void* ud, rtc_conn_id conn, const char* user, size_t user_len) {
+  Host* host = host_of(ud);
+  if (!(host->wanted.load(std::memory_order_relaxed) & kWantOpen)) return;
+  Event ev;
+  ev.kind = EventKind::kOpen;
+  ev.id = conn;
+  ev.user.assign(user, user_len);
+  host->push(std::move(ev));
+}
+
+void on_disconnect(void* ud, rtc_conn_id conn, const char* user, size_t user_len, uint32_t code) {
+  Host* host = host_of(ud);
+  if (!(host->wanted.load(std::memory_order_relaxed) & kWantDisconnect)) return;
+  Event ev;
+  ev.kind = EventKind::kDisconnect;
+  ev.id = conn;
+  ev.code = code;
+  ev.user.assign(user, user_len);
+  host->push(std::move(ev));
+}
+
+void on_message(void* ud, rtc_conn_id conn, const char* user, size_t user_len, const char* type, size_t type_len,
+                const char* json, size_t json_len) {
+  Host* host = host_of(ud);
+  std::string_view t(type, type_len);
+  if (!host->wants_type(t)) {
+    // Answered here: a type nobody handles never wakes JS.
+    std::string id = id_json_of(json, json_len);
+    std::string msg = "no handler for message type \"" + std::string(t) + "\"";
+    rtc_send_error(host->engine, conn, "unknown_type", 12, msg.data(), msg.size(), id.empty() ? nullptr : id.data(),
+                   id.size());
+    return;
+  }
+  Event ev;
+  ev.kind = EventKind::kMessage;
+  ev.id = conn;
+  ev.user.assign(user, user_len);
+  ev.a.assign(t);
+  ev.b.assign(json, json_len);
+  host->push(std::move(ev));
+}
+
+void on_presence(void* ud, const char* user, size_t user_len, int32_t status, const char* ts, size_t ts_len) {
+  Host* host = host_of(ud);
+  if (!(host->wanted.load(std::memory_order_relaxed) & kWantPresence)) return;
+  Event ev;
+  ev.kind = EventKind::kPresence;
+  ev.code = static_cast<uint32_t>(status);
+  ev.user.assign(user, user_len);
+  ev.a.assign(ts, ts_len);
+  host->push(std::move(ev));
+}
+
+Napi::String str(Napi::Env env, const std::string& s) { return Napi::String::New(env, s.data(), s.size()); }
+
+// Ids are 64-bit; JS numbers are exact only to 2^53, so ids travel as
+// decimal strings.
+Napi::String id_str(Napi::Env env, uint64_t id) { return Napi::String::New(env, std::to_string(id)); }
+
+}  // namespace
+
+rtc_handlers make_handlers(Host* host, bool with_connect_hook) {
+  rtc_handlers h;
+  rtc_handlers_init(&h);
+  h.user_data = host;
+  if (with_connect_hook) h.on_connect = on_connect;
+  h.on_open = on_open;
+  h.on_disconnect = on_disconnect;
+  h.on_message = on_message;
+  h.on_presence = on_presence;
+  return h;
+}
+
+// Each event becomes a small array [kind, ...fields]; the JS layer turns
+// them into objects and calls the listeners.
+void drain_on_js_thread(Napi::Env env, Napi::Function dispatch, Host* host, void*) {
+  if (env == nullptr || host == nullptr) return;  // being torn down
+  std::vector<Event> batch = host->take();
+  if (batch.empty()) return;
+  Napi::Array arr = Napi::Array::New(env, batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Event& ev = batch[i];
+    Napi::Array e = Napi::Array::New(env);
+    e.Set(0u, Napi::Number::New(env, static_cast<uint32_t>(ev.kind)));
+    switch (ev.kind) {
+      case EventKind::kConnect: {
+        e.Set(1u, id_str(env, ev.id));
+        e.Set(2u, str(env, ev.user));
+        e.Set(3u, str(env, ev.a));
+        e.Set(4u, str(env, ev.b));
+        Napi::Object headers = Napi::Object::New(env);
+        for (const auto& [name, value] : ev.headers) headers.Set(name, str(env, value));
+        e.Set(5u, headers);
+        break;
+      }
+      case EventKind::kOpen:
+        e.Set(1u, id_str(env, ev.id));
+        e.Set(2u, str(env, ev.user));
+        break;
+      case EventKind::kDisconnect:
+        e.Set(1u, id_str(env, ev.id));
+        e.Set(2u, str(env, ev.user));
+        e.Set(3u, Napi::Number::New(env, ev.code));
+        break;
+      case EventKind::kMessage:
+        e.Set(1u, id_str(env, ev.id));
+        e.Set(2u, str(env, ev.user));
+        e.Set(3u, str(env, ev.a));
+        e.Set(4u, str(env, ev.b));
+        break;
+      case EventKind::kPresence:
+        e.Set(1u, str(env, ev.user));
+        e.Set(2u, Napi::Number::New(env, ev.code));
+        e.Set(3u, str(env, ev.a));
+        break;
+    }
+    arr.Set(static_cast<uint32_t>(i), e);
+  }
+  dispatch.Call({arr});
+}
+
+}  // namespace rtcore_node

@@ -1,0 +1,72 @@
+// The state shared by the JS thread and the engine thread: the event queue
+// the engine's handlers fill, and the one thread-safe function that drains
+// it on the JS thread, a whole batch per call.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "rtcore.h"
+
+namespace rtcore_node {
+
+enum class EventKind : uint32_t { kConnect = 0, kOpen = 1, kDisconnect = 2, kMessage = 3, kPresence = 4 };
+
+// Bits of Host::wanted: which events have a JS listener. Events nobody
+// listens to are dropped on the engine thread instead of waking JS.
+enum : uint32_t { kWantOpen = 1, kWantDisconnect = 2, kWantPresence = 4 };
+
+struct Event {
+  EventKind kind = EventKind::kOpen;
+  uint64_t id = 0;    // connection id, or request id for kConnect
+  uint32_t code = 0;  // close code, or presence status
+  std::string user;
+  std::string a;  // type (message), path (connect), timestamp (presence)
+  std::string b;  // json (message), query (connect)
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class Host;
+void drain_on_js_thread(Napi::Env env, Napi::Function dispatch, Host* host, void* unused);
+using Tsfn = Napi::TypedThreadSafeFunction<Host, void, drain_on_js_thread>;
+
+class Host {
+ public:
+  // Engine thread: queue an event; wake JS only if no wake-up is pending, so
+  // one JS call drains everything queued meanwhile.
+  void push(Event&& ev);
+  // JS thread: take everything queued so far.
+  std::vector<Event> take();
+  // Engine thread: does a JS listener want this host-defined type?
+  bool wants_type(std::string_view type);
+  void set_types(std::unordered_set<std::string> types, bool all);
+
+  Tsfn tsfn;
+  bool tsfn_live = false;  // JS thread only
+  std::atomic<uint32_t> wanted{0};
+  // Cleared before the thread-safe function is released: a handler that
+  // still runs afterwards (it cannot, the engine is stopped first) drops.
+  std::atomic<bool> accepting{true};
+  rtc_engine* engine = nullptr;
+
+ private:
+  std::mutex mu_;
+  std::vector<Event> queue_;
+  bool scheduled_ = false;
+  std::mutex types_mu_;
+  std::unordered_set<std::string> types_;
+  bool all_types_ = false;
+};
+
+// The C handlers; user_data is the Host. They run on the engine thread and
+// never block: they copy what they need and queue it.
+rtc_handlers make_handlers(Host* host, bool with_connect_hook);
+
+}  // namespace rtcore_node
