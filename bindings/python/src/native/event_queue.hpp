@@ -1,0 +1,51 @@
+// Hands engine events to Python without the GIL: the engine thread appends
+// to a mutex-guarded vector and signals an eventfd only when the vector goes
+// from empty to non-empty; the asyncio loop watches the eventfd
+// (loop.add_reader) and takes the whole batch in one swap.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rtcore_py {
+
+enum class EventKind : int { kConnect = 0, kOpen = 1, kDisconnect = 2, kMessage = 3, kPresence = 4 };
+
+// One engine event, copied out of the borrowed handler arguments. Fields
+// unused by a kind stay empty.
+struct Event {
+  EventKind kind;
+  uint64_t id = 0;      // connection id, or request id for kConnect
+  int64_t number = 0;   // close code (kDisconnect) or presence status
+  std::string user_id;
+  std::string a;        // path | message type | timestamp
+  std::string b;        // query | message JSON
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class EventQueue {
+ public:
+  EventQueue();   // throws std::system_error if no eventfd can be made
+  ~EventQueue();
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+
+  int fd() const { return fd_; }
+
+  // Engine thread: never blocks on Python, only on the short mutex.
+  void push(Event&& event);
+
+  // Python thread: clears the eventfd and returns every queued event.
+  std::vector<Event> take();
+
+ private:
+  int fd_;
+  std::mutex mutex_;
+  std::vector<Event> events_;
+  bool signalled_ = false;  // an eventfd write is pending since the last take
+};
+
+}  // namespace rtcore_py

@@ -1,0 +1,189 @@
+#include "native_engine.hpp"
+
+#include <signal.h>
+
+#include <new>
+
+namespace rtcore_py {
+
+namespace {
+
+std::string copy(const char* p, size_t n) { return p ? std::string(p, n) : std::string(); }
+
+// Runs f with the asynchronous signals blocked on this thread, so that a
+// thread started inside f inherits that mask.
+template <typename F>
+int with_signals_blocked(F&& f) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM, SIGWINCH, SIGPIPE})
+    sigaddset(&block, s);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  int rc = f();
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return rc;
+}
+
+}  // namespace
+
+NativeEngine::~NativeEngine() { destroy(); }
+
+int NativeEngine::create(const Settings& s) {
+  if (engine_) return RTC_ESTATE;
+  rtc_config config;
+  rtc_config_init(&config);
+  config.host = s.host.c_str();
+  config.port = s.port;
+  if (s.max_message_size) config.max_message_size = s.max_message_size;
+  if (s.max_send_queue_bytes) config.max_send_queue_bytes = s.max_send_queue_bytes;
+  if (s.ping_interval_ms) config.ping_interval_ms = s.ping_interval_ms;
+  if (s.ping_timeout_ms) config.ping_timeout_ms = s.ping_timeout_ms;
+  if (s.max_rooms_per_connection >= 0)
+    config.max_rooms_per_connection = static_cast<uint32_t>(s.max_rooms_per_connection);
+  config.allow_post_without_join = s.allow_post_without_join ? 1 : 0;
+  config.node_id = s.node_id.empty() ? nullptr : s.node_id.c_str();
+  config.redis_url = s.redis_url.empty() ? nullptr : s.redis_url.c_str();
+  config.log_level = s.log_level;
+
+  rtc_handlers handlers;
+  rtc_handlers_init(&handlers);
+  handlers.user_data = this;
+  if (s.hooks & kHookConnect) handlers.on_connect = &NativeEngine::on_connect;
+  if (s.hooks & kHookOpen) handlers.on_open = &NativeEngine::on_open;
+  if (s.hooks & kHookDisconnect) handlers.on_disconnect = &NativeEngine::on_disconnect;
+  if (s.hooks & kHookMessage) handlers.on_message = &NativeEngine::on_message;
+  if (s.hooks & kHookPresence) handlers.on_presence = &NativeEngine::on_presence;
+  return rtc_engine_create(&config, &handlers, &engine_);
+}
+
+int NativeEngine::start() {
+  if (!engine_) return RTC_ESTATE;
+  return with_signals_blocked([this] { return rtc_engine_start(engine_); });
+}
+
+int NativeEngine::stop(uint32_t timeout_ms) { return engine_ ? rtc_engine_stop(engine_, timeout_ms) : RTC_OK; }
+
+void NativeEngine::destroy() {
+  rtc_engine_destroy(engine_);  // joins the engine thread: no handler runs after this
+  engine_ = nullptr;
+}
+
+uint32_t NativeEngine::port() const { return rtc_engine_port(engine_); }
+
+std::string NativeEngine::node_id() const { return engine_ ? rtc_engine_node_id(engine_) : std::string(); }
+
+int NativeEngine::stats(rtc_stats& out) const {
+  rtc_stats_init(&out);
+  return engine_ ? rtc_engine_stats(engine_, &out) : RTC_ESTATE;
+}
+
+int NativeEngine::resolve(uint64_t request_id, bool accept, int32_t status, std::string_view user_id) {
+  return rtc_connect_resolve(engine_, request_id, accept ? 1 : 0, status, user_id.empty() ? nullptr : user_id.data(),
+                             user_id.size());
+}
+
+int NativeEngine::send_to_user(std::string_view user, std::string_view from, int32_t kind, std::string_view payload) {
+  return rtc_send_to_user(engine_, user.data(), user.size(), from.data(), from.size(), kind, payload.data(),
+                          payload.size());
+}
+
+int NativeEngine::send_to_connection(rtc_conn_id conn, std::string_view from, int32_t kind,
+                                     std::string_view payload) {
+  return rtc_send_to_connection(engine_, conn, from.data(), from.size(), kind, payload.data(), payload.size());
+}
+
+int NativeEngine::broadcast(std::string_view room, std::string_view from, int32_t kind, std::string_view payload) {
+  return rtc_broadcast(engine_, room.data(), room.size(), from.data(), from.size(), kind, payload.data(),
+                       payload.size());
+}
+
+int NativeEngine::join(rtc_conn_id conn, std::string_view room) {
+  return rtc_join(engine_, conn, room.data(), room.size());
+}
+
+int NativeEngine::leave(rtc_conn_id conn, std::string_view room) {
+  return rtc_leave(engine_, conn, room.data(), room.size());
+}
+
+int NativeEngine::send_error(rtc_conn_id conn, std::string_view code, std::string_view message,
+                             std::string_view id_json) {
+  return rtc_send_error(engine_, conn, code.data(), code.size(), message.data(), message.size(),
+                        id_json.empty() ? nullptr : id_json.data(), id_json.size());
+}
+
+int NativeEngine::disconnect(rtc_conn_id conn, uint32_t close_code) {
+  return rtc_disconnect(engine_, conn, close_code);
+}
+
+int NativeEngine::disconnect_user(std::string_view user, uint32_t close_code) {
+  return rtc_disconnect_user(engine_, user.data(), user.size(), close_code);
+}
+
+// ---- handlers: engine thread, no GIL, no exceptions out ----------------
+
+void NativeEngine::on_connect(void* self, const rtc_connect_request* req, rtc_connect_decision* decision) {
+  try {
+    Event e{EventKind::kConnect};
+    e.id = req->request_id;
+    e.user_id = copy(req->user_id, req->user_id_len);
+    e.a = copy(req->path, req->path_len);
+    e.b = copy(req->query, req->query_len);
+    e.headers.reserve(req->header_count);
+    for (size_t i = 0; i < req->header_count; ++i)
+      e.headers.emplace_back(copy(req->headers[i].name, req->headers[i].name_len),
+                             copy(req->headers[i].value, req->headers[i].value_len));
+    static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
+    decision->defer = 1;  // Python decides on its loop, then rtc_connect_resolve
+  } catch (const std::bad_alloc&) {
+    decision->accept = 0;
+    decision->http_status = 503;
+  }
+}
+
+void NativeEngine::on_open(void* self, rtc_conn_id conn, const char* user, size_t user_len) {
+  try {
+    Event e{EventKind::kOpen};
+    e.id = conn;
+    e.user_id = copy(user, user_len);
+    static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
+  } catch (const std::bad_alloc&) {
+  }
+}
+
+void NativeEngine::on_disconnect(void* self, rtc_conn_id conn, const char* user, size_t user_len, uint32_t code) {
+  try {
+    Event e{EventKind::kDisconnect};
+    e.id = conn;
+    e.number = code;
+    e.user_id = copy(user, user_len);
+    static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
+  } catch (const std::bad_alloc&) {
+  }
+}
+
+void NativeEngine::on_message(void* self, rtc_conn_id conn, const char* user, size_t user_len, const char* type,
+                              size_t type_len, const char* json, size_t json_len) {
+  try {
+    Event e{EventKind::kMessage};
+    e.id = conn;
+    e.user_id = copy(user, user_len);
+    e.a = copy(type, type_len);
+    e.b = copy(json, json_len);
+    static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
+  } catch (const std::bad_alloc&) {
+  }
+}
+
+void NativeEngine::on_presence(void* self, const char* user, size_t user_len, int32_t status, const char* ts,
+                               size_t ts_len) {
+  try {
+    Event e{EventKind::kPresence};
+    e.number = status;
+    e.user_id = copy(user, user_len);
+    e.a = copy(ts, ts_len);
+    static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
+  } catch (const std::bad_alloc&) {
+  }
+}
+
+}  // namespace rtcore_py

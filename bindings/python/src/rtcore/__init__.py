@@ -1,0 +1,33 @@
+"""rtcore: an embeddable real-time WebSocket messaging engine, hosted on
+asyncio. See README.md for a quick start."""
+
+from . import _native
+from ._app import App
+from ._errors import (
+    Error,
+    InvalidArgument,
+    ListenError,
+    MessageError,
+    NotSupportedError,
+    Reject,
+    StateError,
+)
+from ._types import Connection, ConnectRequest, PresenceEvent, Stats
+
+__version__: str = _native.version()
+
+__all__ = [
+    "App",
+    "Connection",
+    "ConnectRequest",
+    "Error",
+    "InvalidArgument",
+    "ListenError",
+    "MessageError",
+    "NotSupportedError",
+    "PresenceEvent",
+    "Reject",
+    "StateError",
+    "Stats",
+    "__version__",
+]

@@ -1,0 +1,328 @@
+"""rtcore.App: the asyncio-native host of one engine."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import logging
+import signal
+import weakref
+from typing import Any, Callable, Mapping, Optional, TypeVar, Union
+
+from . import _native
+from ._config import BUILTIN_TYPES, Config
+from ._dispatch import Dispatcher
+from ._errors import StateError, check
+from ._hooks import Hooks
+from ._types import Connection, Stats
+
+logger = logging.getLogger("rtcore")
+
+F = TypeVar("F", bound=Callable[..., Any])
+ConnLike = Union[Connection, int]
+
+# Apps with a live engine, stopped at interpreter exit if the host never
+# called stop(): the engine thread never needs the GIL, so this cannot hang.
+_live: "weakref.WeakSet[App]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    for app in list(_live):
+        app._close_now()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _conn_id(conn: ConnLike) -> int:
+    cid = conn.id if isinstance(conn, Connection) else conn
+    if not isinstance(cid, int) or isinstance(cid, bool) or cid <= 0:
+        raise ValueError(f"not a connection or connection id: {conn!r}")
+    return cid
+
+
+class App:
+    """One rtcore engine hosted on an asyncio loop.
+
+    Register handlers with the decorators, then ``app.run()`` (blocking),
+    ``await app.start()`` / ``await app.stop()``, or ``async with app:``.
+    Handlers run on the loop that called ``start()``; built-in message types
+    (join_room, leave_room, room_message, direct_message) never reach Python.
+    """
+
+    def __init__(
+        self,
+        redis_url: Optional[str] = None,
+        ping_interval: float = 30.0,
+        *,
+        ping_timeout: float = 30.0,
+        max_message_size: int = 1 << 20,
+        max_send_queue_bytes: int = 4 << 20,
+        max_rooms_per_connection: int = 1024,
+        allow_post_without_join: bool = False,
+        node_id: Optional[str] = None,
+        log_level: Union[str, int] = "warning",
+        shutdown_timeout: float = 1.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.config = Config(
+            redis_url=redis_url,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            max_message_size=max_message_size,
+            max_send_queue_bytes=max_send_queue_bytes,
+            max_rooms_per_connection=max_rooms_per_connection,
+            allow_post_without_join=allow_post_without_join,
+            node_id=node_id,
+            log_level=log_level,
+            shutdown_timeout=shutdown_timeout,
+        )
+        self._default_address = (host, port)
+        self._hooks = Hooks()
+        self._engine: Optional[_native.Engine] = None
+        self._installed = 0  # engine hooks installed at start
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._dispatcher: Optional[Dispatcher] = None
+        self._host = ""
+
+    # ---- handler registration ---------------------------------------------
+
+    def on_connect(self, fn: F) -> F:
+        """``fn(req: ConnectRequest) -> str | None | bool`` (may be async).
+
+        Return the user id to register (a str), None/True for the path's
+        user id, False to refuse (403), or raise ``Reject(status)``. The
+        decision is made after the WebSocket upgrade, so a refusal reaches
+        the client as close code ``4000 + status``."""
+        self._require_hook(_native.HOOK_CONNECT, "on_connect")
+        self._hooks.connect = fn
+        return fn
+
+    def on_open(self, fn: F) -> F:
+        """``fn(conn: Connection)``: a connection is registered."""
+        self._require_hook(_native.HOOK_OPEN, "on_open")
+        self._hooks.open = fn
+        return fn
+
+    def on_disconnect(self, fn: F) -> F:
+        """``fn(conn: Connection, close_code: int)``: a connection is gone."""
+        self._require_hook(_native.HOOK_DISCONNECT, "on_disconnect")
+        self._hooks.disconnect = fn
+        return fn
+
+    def on_presence(self, fn: F) -> F:
+        """``fn(event: PresenceEvent)``: a user went online or offline."""
+        self._require_hook(_native.HOOK_PRESENCE, "on_presence")
+        self._hooks.presence = fn
+        return fn
+
+    def on_message(self, type_: str) -> Callable[[F], F]:
+        """``fn(conn: Connection, message: dict)`` for client messages of a
+        host-defined ``type_``. If the message has an ``id``, the client gets
+        an ack when the handler returns, or an error frame if it raises
+        (``MessageError`` chooses the code; anything else is logged with its
+        traceback and answered with ``handler_error``)."""
+        if not isinstance(type_, str) or not type_:
+            raise ValueError("message type must be a non-empty string")
+        if type_ in BUILTIN_TYPES:
+            raise ValueError(f"{type_!r} is a built-in type handled by the engine")
+
+        def register(fn: F) -> F:
+            self._require_hook(_native.HOOK_MESSAGE, "on_message")
+            self._hooks.messages[type_] = fn
+            return fn
+
+        return register
+
+    def _require_hook(self, bit: int, name: str) -> None:
+        if self._engine is not None and not self._installed & bit:
+            raise StateError(_native.RTC_ESTATE, f"register {name} handlers before start()")
+
+    # ---- lifecycle ----------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def port(self) -> int:
+        """The listening port (useful with port=0), 0 when not running."""
+        return self._engine.port() if self._engine is not None else 0
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def node_id(self) -> str:
+        return self._engine.node_id() if self._engine is not None else ""
+
+    @property
+    def url(self) -> str:
+        """``ws://host:port`` of the running engine."""
+        return f"ws://{self._host}:{self.port}"
+
+    async def start(self, host: Optional[str] = None, port: Optional[int] = None) -> None:
+        """Creates the engine and listens; returns once it accepts clients.
+        Raises ListenError (address in use), NotSupportedError (e.g. a
+        redis_url in a build without the Redis backplane), StateError if
+        already running."""
+        if self._engine is not None:
+            raise StateError(_native.RTC_ESTATE, "start")
+        host = self._default_address[0] if host is None else host
+        port = self._default_address[1] if port is None else port
+        mask = self._hooks.native_mask()
+        kwargs = self.config.native_kwargs(host, port, mask)
+        loop = asyncio.get_running_loop()
+        engine = _native.Engine()
+        rc = engine.create(**kwargs)
+        if rc != _native.RTC_OK:
+            if rc == _native.RTC_ENOTSUP and self.config.redis_url:
+                check(rc, "redis_url is set but this rtcore build has no Redis backplane yet")
+            check(rc, "rtc_engine_create")
+        rc = engine.start()
+        if rc != _native.RTC_OK:
+            engine.destroy()
+            check(rc, f"cannot listen on {host}:{port}")
+        self._engine, self._installed, self._loop, self._host = engine, mask, loop, host
+        self._dispatcher = Dispatcher(self, loop)
+        loop.add_reader(engine.fileno(), self._drain)
+        _live.add(self)
+
+    async def stop(self, timeout: Optional[float] = None) -> None:
+        """Closes every connection (close code 1001), waits at most
+        ``timeout`` seconds (default: shutdown_timeout) for the clients,
+        runs the last disconnect/presence handlers, and waits the same time
+        for handler tasks still running. Idempotent."""
+        engine, loop, dispatcher = self._engine, self._loop, self._dispatcher
+        if engine is None or loop is None or dispatcher is None:
+            return
+        timeout = self.config.shutdown_timeout if timeout is None else timeout
+        timeout_ms = max(1, int(timeout * 1000))
+        # In a worker thread so the loop keeps serving (e.g. FastAPI) while
+        # the engine says goodbye to its clients; the GIL is released.
+        await loop.run_in_executor(None, engine.stop, timeout_ms)
+        self._drain()  # the disconnects and presence changes of the stop itself
+        loop.remove_reader(engine.fileno())
+        if dispatcher.pending:
+            await asyncio.wait(set(dispatcher.pending), timeout=timeout)
+        self._engine = None
+        _live.discard(self)
+        await loop.run_in_executor(None, engine.destroy)
+
+    def _close_now(self) -> None:
+        """Synchronous teardown for interpreter exit (no loop needed)."""
+        engine, self._engine = self._engine, None
+        if engine is None:
+            return
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.remove_reader(engine.fileno())
+            except Exception:  # the loop may belong to a finished thread
+                pass
+        engine.destroy()
+
+    async def __aenter__(self) -> "App":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def run(self, host: str = "127.0.0.1", port: int = 8000) -> None:
+        """Serves until SIGINT or SIGTERM, like ``uvicorn.run``."""
+        asyncio.run(self._serve(host, port))
+
+    async def _serve(self, host: str, port: int) -> None:
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, done.set)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                pass
+        await self.start(host, port)
+        logger.info("rtcore %s listening on %s (node %s)", _native.version(), self.url, self.node_id)
+        try:
+            await done.wait()
+        finally:
+            await self.stop()
+
+    def _drain(self) -> None:
+        engine, dispatcher = self._engine, self._dispatcher
+        if engine is not None and dispatcher is not None:
+            dispatcher.dispatch(engine.drain())
+
+    # ---- server-side calls (any coroutine on the app's loop) ------------------
+
+    def _require_engine(self) -> _native.Engine:
+        if self._engine is None:
+            raise StateError(_native.RTC_ESTATE, "the app is not running")
+        return self._engine
+
+    @staticmethod
+    def _payload(content: Any, raw: bool) -> "tuple[int, str]":
+        if not raw:
+            return _native.PAYLOAD_CONTENT, _dumps(content)
+        if isinstance(content, Mapping):
+            return _native.PAYLOAD_RAW, _dumps(content)
+        if isinstance(content, str):
+            return _native.PAYLOAD_RAW, content
+        raise TypeError("a raw frame is a dict (or its JSON text)")
+
+    async def send_to_user(self, user_id: str, content: Any, *, sender: Optional[str] = None,
+                           raw: bool = False) -> None:
+        """Sends to every connection of ``user_id``. Clients get
+        ``{"type":"direct_message","from":sender or "","content":content,
+        "timestamp":T}``; with ``raw=True``, ``content`` (a dict) is the
+        whole frame. An unknown user is not an error."""
+        kind, payload = self._payload(content, raw)
+        check(self._require_engine().send_to_user(user_id, sender or "", kind, payload), "send_to_user")
+
+    async def send_to_connection(self, conn: ConnLike, content: Any, *, sender: Optional[str] = None,
+                                 raw: bool = False) -> None:
+        """Like send_to_user, for one connection (a stale id is ignored)."""
+        kind, payload = self._payload(content, raw)
+        engine = self._require_engine()
+        check(engine.send_to_connection(_conn_id(conn), sender or "", kind, payload), "send_to_connection")
+
+    async def broadcast(self, room: str, content: Any, *, sender: Optional[str] = None,
+                        raw: bool = False) -> None:
+        """Sends to every member of ``room``: ``{"type":"message","room":room,
+        "from":sender or "","content":content,"timestamp":T}``, or with
+        ``raw=True`` the dict ``content`` as the frame. Encoded once."""
+        kind, payload = self._payload(content, raw)
+        check(self._require_engine().broadcast(room, sender or "", kind, payload), "broadcast")
+
+    async def join(self, conn: ConnLike, room: str) -> None:
+        """Makes a connection a member of ``room`` (as if it sent join_room)."""
+        check(self._require_engine().join(_conn_id(conn), room), "join")
+
+    async def leave(self, conn: ConnLike, room: str) -> None:
+        check(self._require_engine().leave(_conn_id(conn), room), "leave")
+
+    async def send_error(self, conn: ConnLike, code: str, message: str = "",
+                         request_id: Union[str, int, None] = None) -> None:
+        """Sends ``{"type":"error","code":code,"message":message[,"id":..]}``."""
+        rid = "" if request_id is None else _dumps(request_id)
+        check(self._require_engine().send_error(_conn_id(conn), code, message or code, rid), "send_error")
+
+    async def disconnect(self, target: Union[Connection, int, str], code: int = 1000) -> None:
+        """Closes one connection (a Connection or an id), or every connection
+        of a user (a str user id), with ``code`` (1000 or 3000..4999)."""
+        engine = self._require_engine()
+        if isinstance(target, str):
+            check(engine.disconnect_user(target, code), "disconnect")
+        else:
+            check(engine.disconnect(_conn_id(target), code), "disconnect")
+
+    def stats(self) -> Stats:
+        """A snapshot of the engine's counters."""
+        values = self._require_engine().stats()
+        check(values.pop("rc"), "stats")
+        return Stats(**values)

@@ -1,0 +1,210 @@
+"""Turns batches of engine events into handler calls on the asyncio loop.
+
+A handler may be a plain function or a coroutine function: its result is
+awaited in a task when it is awaitable, so one slow handler never holds up
+the batch. Tasks start in event order, so a connection's handlers start in
+the order its events happened."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Set
+from urllib.parse import parse_qsl
+
+from . import _native
+from ._errors import Error, MessageError, Reject
+from ._types import Connection, ConnectRequest, PresenceEvent
+
+if TYPE_CHECKING:
+    from ._app import App
+
+logger = logging.getLogger("rtcore")
+
+Handler = Callable[..., Any]
+
+
+def id_json(message: Dict[str, Any]) -> str:
+    """The request's id as JSON text for ack/error frames, "" if none. The
+    engine has already checked that an id is a string or an integer."""
+    mid = message.get("id")
+    if isinstance(mid, str) or (isinstance(mid, int) and not isinstance(mid, bool)):
+        return json.dumps(mid, ensure_ascii=False)
+    return ""
+
+
+class Dispatcher:
+    def __init__(self, app: "App", loop: asyncio.AbstractEventLoop) -> None:
+        self._app = app
+        self._loop = loop
+        self._tasks: Set[asyncio.Task[Any]] = set()
+
+    @property
+    def pending(self) -> Set[asyncio.Task[Any]]:
+        return self._tasks
+
+    def dispatch(self, batch: list) -> None:
+        for event in batch:
+            kind = event[0]
+            try:
+                if kind == _native.EVENT_MESSAGE:
+                    self._message(*event[1:])
+                elif kind == _native.EVENT_CONNECT:
+                    self._connect(*event[1:])
+                elif kind == _native.EVENT_OPEN:
+                    self._simple(self._app._hooks.open, "on_open", Connection(event[1], event[2], self._app))
+                elif kind == _native.EVENT_DISCONNECT:
+                    conn = Connection(event[1], event[2], self._app)
+                    self._simple(self._app._hooks.disconnect, "on_disconnect", conn, event[3])
+                elif kind == _native.EVENT_PRESENCE:
+                    status = "online" if event[2] == _native.PRESENCE_ONLINE else "offline"
+                    self._simple(self._app._hooks.presence, "on_presence", PresenceEvent(event[1], status, event[3]))
+            except Exception:  # a bug here must not lose the rest of the batch
+                logger.exception("rtcore: failed to dispatch event %r", event[:2])
+
+    # ---- running handlers -------------------------------------------------
+
+    def _spawn(self, awaitable: Awaitable[Any]) -> None:
+        task = self._loop.create_task(awaitable)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _simple(self, handler: Optional[Handler], name: str, *args: Any) -> None:
+        if handler is None:
+            return
+        try:
+            result = handler(*args)
+        except Exception:
+            logger.exception("rtcore: %s handler %s raised", name, _name(handler))
+            return
+        if inspect.isawaitable(result):
+            self._spawn(self._await_logged(result, name, handler))
+
+    async def _await_logged(self, result: Awaitable[Any], name: str, handler: Handler) -> None:
+        try:
+            await result
+        except Exception:
+            logger.exception("rtcore: %s handler %s raised", name, _name(handler))
+
+    # ---- on_connect -------------------------------------------------------
+
+    def _connect(self, request_id: int, user_id: str, path: str, query: str, headers: list) -> None:
+        req = ConnectRequest(
+            request_id=request_id,
+            path=path,
+            path_params={"user_id": user_id},
+            query_string=query,
+            query_params=dict(parse_qsl(query, keep_blank_values=True)),
+            headers=dict(headers),
+        )
+        hook = self._app._hooks.connect
+        if hook is None:  # hook removed after start: accept as the engine would
+            self._resolve(req, True, 0, "")
+            return
+        try:
+            result = hook(req)
+        except BaseException as exc:
+            self._finish_connect(req, None, exc)
+            return
+        if inspect.isawaitable(result):
+            self._spawn(self._await_connect(req, result))
+        else:
+            self._finish_connect(req, result, None)
+
+    async def _await_connect(self, req: ConnectRequest, result: Awaitable[Any]) -> None:
+        try:
+            value = await result
+        except BaseException as exc:
+            self._finish_connect(req, None, exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        self._finish_connect(req, value, None)
+
+    def _finish_connect(self, req: ConnectRequest, value: Any, exc: Optional[BaseException]) -> None:
+        if isinstance(exc, Reject):
+            self._resolve(req, False, exc.status, "")
+        elif exc is not None:
+            if isinstance(exc, Exception):
+                logger.error("rtcore: on_connect hook raised; refusing with 500", exc_info=exc)
+            self._resolve(req, False, 500 if isinstance(exc, Exception) else 503, "")
+        elif value is None or value is True:
+            self._resolve(req, True, 0, "")
+        elif value is False:
+            self._resolve(req, False, 403, "")
+        elif isinstance(value, str):
+            self._resolve(req, True, 0, value)
+        else:
+            logger.error("rtcore: on_connect returned %r (want str, None, True or False); refusing with 500", value)
+            self._resolve(req, False, 500, "")
+
+    def _resolve(self, req: ConnectRequest, accept: bool, status: int, user_id: str) -> None:
+        engine = self._app._engine
+        if engine is None:
+            return  # stopped meanwhile: the engine has closed the socket
+        rc = engine.resolve(req.request_id, accept, status, user_id)
+        if rc == _native.RTC_EINVAL and accept:
+            logger.error("rtcore: on_connect returned an invalid user id %r; refusing with 500", user_id)
+            rc = engine.resolve(req.request_id, False, 500, "")
+        if rc not in (_native.RTC_OK, _native.RTC_ESTATE):
+            logger.error("rtcore: rtc_connect_resolve failed: %s", Error(rc))
+
+    # ---- on_message -------------------------------------------------------
+
+    def _message(self, conn_id: int, user_id: str, type_: str, text: str) -> None:
+        engine = self._app._engine
+        message = json.loads(text)  # the engine only passes one JSON object
+        rid = id_json(message)
+        handler = self._app._hooks.messages.get(type_)
+        if handler is None:
+            if engine is not None:
+                engine.send_error(conn_id, "unknown_type", "unknown message type", rid)
+            return
+        conn = Connection(conn_id, user_id, self._app)
+        try:
+            result = handler(conn, message)
+        except BaseException as exc:
+            self._finish_message(conn, type_, handler, rid, exc)
+            return
+        if inspect.isawaitable(result):
+            self._spawn(self._await_message(conn, type_, handler, rid, result))
+        else:
+            self._finish_message(conn, type_, handler, rid, None)
+
+    async def _await_message(self, conn: Connection, type_: str, handler: Handler, rid: str,
+                             result: Awaitable[Any]) -> None:
+        try:
+            await result
+        except BaseException as exc:
+            self._finish_message(conn, type_, handler, rid, exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        self._finish_message(conn, type_, handler, rid, None)
+
+    def _finish_message(self, conn: Connection, type_: str, handler: Handler, rid: str,
+                        exc: Optional[BaseException]) -> None:
+        """Answers the client exactly once when it sent an id: ack on
+        success, error otherwise (PROTOCOL.md section 2). Errors are answered
+        even without an id, as the engine does for built-in types."""
+        engine = self._app._engine
+        if exc is None:
+            if rid and engine is not None:
+                engine.send_to_connection(conn.id, "", _native.PAYLOAD_RAW, f'{{"type":"ack","id":{rid}}}')
+            return
+        if isinstance(exc, MessageError):
+            code, text = exc.code, exc.message
+        else:
+            if isinstance(exc, Exception):
+                logger.error("rtcore: handler %s for %r raised", _name(handler), type_, exc_info=exc)
+            code, text = "handler_error", f"the {type_} handler failed"
+        if engine is not None:
+            rc = engine.send_error(conn.id, code, text, rid)
+            if rc == _native.RTC_EINVAL:  # a MessageError code that is not valid UTF-8
+                engine.send_error(conn.id, "handler_error", f"the {type_} handler failed", rid)
+
+
+def _name(handler: Handler) -> str:
+    return getattr(handler, "__qualname__", None) or repr(handler)

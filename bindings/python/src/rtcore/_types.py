@@ -1,0 +1,86 @@
+"""The values handlers receive and calls return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+if TYPE_CHECKING:
+    from ._app import App
+
+
+@dataclass(frozen=True)
+class ConnectRequest:
+    """A WebSocket upgrade as seen by an ``on_connect`` hook.
+
+    ``headers`` has lower-case names; the engine passes only host, origin,
+    authorization, cookie, user-agent, sec-websocket-protocol and
+    x-forwarded-for. ``query_params`` keeps the last value of a repeated
+    name; ``query_string`` is the raw text."""
+
+    request_id: int
+    path: str
+    path_params: Dict[str, str]
+    query_string: str
+    query_params: Dict[str, str]
+    headers: Dict[str, str]
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One WebSocket connection: ``id`` is unique for the engine's life and
+    never reused; calls with the id of a closed connection do nothing."""
+
+    id: int
+    user_id: str
+    _app: Optional["App"] = field(default=None, repr=False, compare=False)
+
+    async def send(self, content: Any, *, sender: Optional[str] = None, raw: bool = False) -> None:
+        """Same as ``app.send_to_connection(self, ...)``."""
+        await self._require_app().send_to_connection(self, content, sender=sender, raw=raw)
+
+    async def join(self, room: str) -> None:
+        await self._require_app().join(self, room)
+
+    async def leave(self, room: str) -> None:
+        await self._require_app().leave(self, room)
+
+    async def close(self, code: int = 1000) -> None:
+        await self._require_app().disconnect(self, code)
+
+    def _require_app(self) -> "App":
+        if self._app is None:
+            raise RuntimeError("this Connection is not bound to an App")
+        return self._app
+
+
+@dataclass(frozen=True)
+class PresenceEvent:
+    """A user went ``"online"`` (first connection) or ``"offline"`` (last
+    one gone). ``timestamp`` is RFC 3339 UTC with milliseconds."""
+
+    user_id: str
+    status: str
+    timestamp: str
+
+    @property
+    def online(self) -> bool:
+        return self.status == "online"
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A snapshot of the engine's counters (see rtc_stats in rtcore.h)."""
+
+    connections: int
+    users: int
+    rooms: int
+    messages_in: int
+    messages_out: int
+    bytes_out: int
+    drops: int
+    errors_sent: int
+    connections_total: int
+    rejected_upgrades: int
+    slow_consumer_closes: int
+    oversize_closes: int

@@ -1,0 +1,59 @@
+"""Small client-side helpers for the tests (real `websockets` clients)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, List
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+
+def ws(app: Any, path: str, **kwargs: Any) -> Any:
+    """A client connection to `path` on the running app."""
+    kwargs.setdefault("open_timeout", 5)
+    kwargs.setdefault("close_timeout", 2)
+    return connect(app.url + path, **kwargs)
+
+
+async def close_code_of(app: Any, path: str) -> int:
+    """Connects and returns the close code the server ends with. The engine
+    refuses a deferred on_connect decision with a close frame after the
+    upgrade; a short close_timeout keeps these tests fast."""
+    try:
+        async with ws(app, path, close_timeout=0.3) as client:
+            await asyncio.wait_for(client.recv(), 5)
+    except ConnectionClosed as exc:
+        assert exc.rcvd is not None, "no close frame received"
+        return exc.rcvd.code
+    raise AssertionError("connection was not closed")
+
+
+async def http_status_of(app: Any, path: str) -> int:
+    try:
+        async with ws(app, path):
+            pass
+    except InvalidStatus as exc:
+        return exc.response.status_code
+    raise AssertionError("upgrade was accepted")
+
+
+class Recorder:
+    """Collects handler calls and lets a test wait for the n-th one."""
+
+    def __init__(self) -> None:
+        self.calls: List[Any] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, *args: Any) -> None:
+        self.calls.append(args[0] if len(args) == 1 else args)
+        self._changed.set()
+
+    async def wait_for(self, n: int, timeout: float = 5.0) -> List[Any]:
+        async def wait() -> None:
+            while len(self.calls) < n:
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(wait(), timeout)
+        return self.calls
