@@ -27,10 +27,9 @@ int main(int argc, char** argv) {
   rtcore_server::to_config(opts, config);
   rtc_engine* engine = nullptr;
   int rc = rtc_engine_create(&config, nullptr, &engine);
-  if (rc == RTC_ENOTSUP && !opts.redis_url.empty()) {
-    std::fprintf(stderr,
-                 "rtcore-server: --redis is not supported by this build yet (the Redis backplane is not "
-                 "implemented); run without --redis for a single node\n");
+  if (rc == RTC_EINVAL && !opts.redis_url.empty()) {
+    std::fprintf(stderr, "rtcore-server: invalid configuration (check the --redis URL: "
+                         "redis://[user:password@]host[:port][/db] or unix:///path)\n");
     return 2;
   }
   if (rc != RTC_OK) {
@@ -44,8 +43,8 @@ int main(int argc, char** argv) {
     rtc_engine_destroy(engine);
     return 1;
   }
-  std::printf("rtcore-server listening on ws://%s:%u (node %s, backplane in-process)\n", opts.host.c_str(),
-              rtc_engine_port(engine), rtc_engine_node_id(engine));
+  std::printf("rtcore-server listening on ws://%s:%u (node %s, backplane %s)\n", opts.host.c_str(),
+              rtc_engine_port(engine), rtc_engine_node_id(engine), opts.redis_url.empty() ? "in-process" : "redis");
   std::fflush(stdout);
 
   int sig = 0;

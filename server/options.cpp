@@ -21,8 +21,13 @@ it; a flag on the command line wins over the environment.
 
   --host ADDR                 RTCORE_HOST               listen address (default 127.0.0.1)
   --port N                    RTCORE_PORT               TCP port, 0 picks a free one (default 8080)
-  --redis URL                 RTCORE_REDIS_URL          Redis backplane URL (redis://host:port[/db]);
-                                                        without it the node runs alone (in-process)
+  --redis URL                 RTCORE_REDIS_URL          Redis backplane: redis://[user:password@]host[:port][/db]
+                                                        or unix:///path; nodes sharing it act as one.
+                                                        Without it the node runs alone (in-process)
+  --redis-prefix PREFIX       RTCORE_REDIS_PREFIX       channel and key prefix (default rtcore:)
+  --node-ttl SECONDS          RTCORE_NODE_TTL           a node silent this long is dead and its users
+                                                        go offline (default 15)
+  --redis-buffer-bytes BYTES  RTCORE_REDIS_BUFFER_BYTES publishes kept during a Redis outage (default 8M)
   --node-id ID                RTCORE_NODE_ID            this node's id (default: random)
   --max-message-size BYTES    RTCORE_MAX_MESSAGE_SIZE   largest client message; larger closes with
                                                         1009 (default 1M; K/M/G suffixes allowed)
@@ -80,6 +85,9 @@ constexpr Flag kFlags[] = {
     {"--port", "RTCORE_PORT", true},
     {"--redis", "RTCORE_REDIS_URL", true},
     {"--node-id", "RTCORE_NODE_ID", true},
+    {"--redis-prefix", "RTCORE_REDIS_PREFIX", true},
+    {"--node-ttl", "RTCORE_NODE_TTL", true},
+    {"--redis-buffer-bytes", "RTCORE_REDIS_BUFFER_BYTES", true},
     {"--max-message-size", "RTCORE_MAX_MESSAGE_SIZE", true},
     {"--max-queue-bytes", "RTCORE_MAX_QUEUE_BYTES", true},
     {"--ping-interval", "RTCORE_PING_INTERVAL", true},
@@ -104,6 +112,13 @@ bool apply(std::string_view name, std::string_view value, Options& o) {
     o.redis_url = value;
   } else if (name == "--node-id") {
     o.node_id = value;
+  } else if (name == "--redis-prefix") {
+    o.redis_prefix = value;
+  } else if (name == "--node-ttl") {
+    ok = parse_seconds(value, o.node_ttl_s);
+  } else if (name == "--redis-buffer-bytes") {
+    ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
+    o.redis_buffer_bytes = n;
   } else if (name == "--max-message-size") {
     ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
     o.max_message_size = n;
@@ -193,6 +208,9 @@ void to_config(const Options& o, rtc_config& c) {
   if (o.max_rooms >= 0) c.max_rooms_per_connection = static_cast<uint32_t>(o.max_rooms);
   c.allow_post_without_join = o.allow_post_without_join ? 1 : 0;
   c.log_level = o.log_level;
+  if (!o.redis_prefix.empty()) c.redis_prefix = o.redis_prefix.c_str();
+  if (o.node_ttl_s > 0) c.node_ttl_ms = static_cast<uint32_t>(std::lround(o.node_ttl_s * 1000));
+  if (o.redis_buffer_bytes) c.redis_buffer_bytes = o.redis_buffer_bytes;
 }
 
 }  // namespace rtcore_server

@@ -20,6 +20,9 @@ struct Options {
   bool allow_post_without_join = false;
   uint32_t log_level = 1;
   uint32_t shutdown_timeout_ms = 1500;
+  std::string redis_prefix;
+  double node_ttl_s = 0;
+  uint64_t redis_buffer_bytes = 0;
 };
 
 enum class ParseOutcome { kRun, kExitOk, kExitError };

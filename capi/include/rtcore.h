@@ -126,13 +126,27 @@ typedef struct rtc_config {
   /* This node's id, NUL-terminated; NULL or "" picks a random one.
    * Borrowed until rtc_engine_create() returns. */
   const char *node_id;
-  /* Backplane: NULL or "" for the in-process backplane (a single node).
-   * A redis:// URL needs the Redis backplane (RTC_ENOTSUP until built). */
+  /* Backplane: NULL or "" for the in-process backplane (a single node);
+   * otherwise "redis://[user:password@]host[:port][/db]" or
+   * "unix:///path[?db=N]": every node sharing that Redis acts as one.
+   * Borrowed until rtc_engine_create() returns. */
   const char *redis_url;
 
   /* Log verbosity: 0 errors, 1 warnings (default), 2 info, 3 debug.
    * Logs go to stderr, one line each. */
   uint32_t log_level;
+
+  /* --- Redis backplane (ignored without redis_url) --- */
+  /* Channel and key prefix, NUL-terminated; NULL means "rtcore:". */
+  const char *redis_prefix;
+  /* A node that has not refreshed its liveness key for this long is dead:
+   * the others take its users offline. Default 15000. */
+  uint32_t node_ttl_ms;
+  /* Connect timeout for each Redis connection. Default 2000. */
+  uint32_t redis_connect_timeout_ms;
+  /* Publishes held, in order, while Redis is unreachable; what does not
+   * fit is dropped and counted (stats.backplane_dropped). Default 8 MiB. */
+  uint64_t redis_buffer_bytes;
 } rtc_config;
 
 /* Fills *config with the defaults and sets struct_size. Any thread. */
@@ -369,6 +383,14 @@ typedef struct rtc_stats {
   uint64_t rejected_upgrades; /* upgrades refused with an HTTP status */
   uint64_t slow_consumer_closes; /* connections closed with 1008 */
   uint64_t oversize_closes;      /* connections closed with 1009 */
+  /* Backplane (all 0 with the in-process one, except connected = 1). */
+  uint64_t backplane_connected;      /* 1 while every link is up */
+  uint64_t backplane_reconnects;     /* times it came back after an outage */
+  uint64_t backplane_buffered_bytes; /* publishes held during an outage */
+  uint64_t backplane_dropped;        /* publishes dropped (buffer full...) */
+  uint64_t backplane_invalid;        /* undecodable node-to-node payloads */
+  uint64_t backplane_published;      /* publishes to other nodes */
+  uint64_t backplane_received;       /* publications received from them */
 } rtc_stats;
 
 /* Copies a snapshot of the counters into *stats. Set stats->struct_size

@@ -12,6 +12,7 @@
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
 #include "protocol/json_check.hpp"
+#include "backplane/redis_url.hpp"
 
 using rtcore::ConnId;
 using rtcore::Engine;
@@ -101,6 +102,9 @@ void rtc_config_init(rtc_config* config) {
   config->ping_timeout_ms = d.ping_timeout_ms;
   config->max_rooms_per_connection = d.max_rooms_per_connection;
   config->log_level = static_cast<uint32_t>(d.log_level);
+  config->node_ttl_ms = d.node_ttl_ms;
+  config->redis_connect_timeout_ms = d.redis_connect_timeout_ms;
+  config->redis_buffer_bytes = d.redis_buffer_bytes;
 }
 
 void rtc_handlers_init(rtc_handlers* handlers) {
@@ -141,9 +145,19 @@ static int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   out.max_rooms_per_connection = c->max_rooms_per_connection;
   out.allow_post_without_join = c->allow_post_without_join != 0;
   if (c->node_id) out.node_id = c->node_id;
-  if (c->redis_url && *c->redis_url) return RTC_ENOTSUP;  // the Redis backplane is not built yet
+  if (c->redis_url && *c->redis_url) {
+    if (!rtcore::parse_redis_url(c->redis_url, nullptr)) return RTC_EINVAL;
+    out.redis_url = c->redis_url;
+  }
   if (c->log_level > 3) return RTC_EINVAL;
   out.log_level = static_cast<int>(c->log_level);
+  // Fields appended later are read only from callers that know them.
+  if (RTC_HAS_FIELD(c, rtc_config, redis_buffer_bytes)) {
+    if (c->redis_prefix) out.redis_prefix = c->redis_prefix;
+    if (c->node_ttl_ms) out.node_ttl_ms = c->node_ttl_ms;
+    if (c->redis_connect_timeout_ms) out.redis_connect_timeout_ms = c->redis_connect_timeout_ms;
+    if (c->redis_buffer_bytes) out.redis_buffer_bytes = c->redis_buffer_bytes;
+  }
   return RTC_OK;
 }
 
@@ -373,6 +387,15 @@ int rtc_engine_stats(const rtc_engine* engine, rtc_stats* stats) {
   full.rejected_upgrades = s.rejected_upgrades.get();
   full.slow_consumer_closes = s.slow_consumer_closes.get();
   full.oversize_closes = s.oversize_closes.get();
+  const rtcore::BackplaneStats& b = s.backplane;
+  bool redis = !engine->engine->config().redis_url.empty();
+  full.backplane_connected = redis ? b.connected.get() : 1;
+  full.backplane_reconnects = b.reconnects.get();
+  full.backplane_buffered_bytes = b.buffered_bytes.get();
+  full.backplane_dropped = b.dropped.get();
+  full.backplane_invalid = b.invalid_envelopes.get();
+  full.backplane_published = b.published.get();
+  full.backplane_received = b.received.get();
   size_t n = stats->struct_size < sizeof full ? stats->struct_size : sizeof full;
   std::memcpy(stats, &full, n);
   return RTC_OK;

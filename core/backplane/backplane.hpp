@@ -4,7 +4,7 @@
 // Guarantees (all implementations): at most once delivery to each node,
 // per-publisher order per channel. The engine delivers a message to its own
 // local recipients itself; the backplane only reaches the *other* nodes, and
-// must never hand a node its own publication.
+// never hands a node its own publication.
 #pragma once
 
 #include <functional>
@@ -28,20 +28,24 @@ class BackplaneSink {
 
 class Backplane {
  public:
-  // Called once the action holds cluster-wide (for acks, section 2); may be
-  // empty when nobody waits.
-  using Done = std::function<void()>;
+  // Called once: ok when the action holds cluster-wide (for acks, PROTOCOL
+  // section 2), !ok when it was dropped (e.g. the outage buffer was full).
+  // Empty when nobody waits.
+  using Done = std::function<void(bool ok)>;
 
   virtual ~Backplane() = default;
 
   // Human-readable kind for logs and the ready line ("in-process", "redis").
   virtual std::string_view kind() const = 0;
+  // Starts connecting (if there is anything to connect to).
+  virtual void start() {}
 
   // Local interest: this node has (or no longer has) members of a room /
   // connections of a user, so it needs (or not) other nodes' traffic.
-  // room_interest's done fires once the subscription holds.
-  virtual void room_interest(std::string_view room, bool wanted, Done done) = 0;
+  virtual void room_interest(std::string_view room, bool wanted) = 0;
   virtual void user_interest(std::string_view user, bool wanted) = 0;
+  // done fires once other nodes' publications to room reach this node.
+  virtual void when_room_ready(std::string_view room, Done done) = 0;
 
   // Sends frame to the other nodes' members of room / connections of user.
   // done fires once it has been handed to every node.

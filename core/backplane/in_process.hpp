@@ -11,21 +11,19 @@ class InProcessBackplane final : public Backplane {
   explicit InProcessBackplane(BackplaneSink& sink) : sink_(sink) {}
 
   std::string_view kind() const override { return "in-process"; }
-  void room_interest(std::string_view, bool, Done done) override {
-    if (done) done();
-  }
+  void room_interest(std::string_view, bool) override {}
   void user_interest(std::string_view, bool) override {}
-  void publish_to_room(std::string_view, const FramePtr&, Done done) override {
-    if (done) done();
-  }
-  void publish_to_user(std::string_view, const FramePtr&, Done done) override {
-    if (done) done();
-  }
+  void when_room_ready(std::string_view, Done done) override { finish(done); }
+  void publish_to_room(std::string_view, const FramePtr&, Done done) override { finish(done); }
+  void publish_to_user(std::string_view, const FramePtr&, Done done) override { finish(done); }
   void local_user_online(std::string_view user) override;
   void local_user_offline(std::string_view user) override;
   void shutdown() override {}
 
  private:
+  static void finish(const Done& done) {
+    if (done) done(true);
+  }
   BackplaneSink& sink_;
 };
 

@@ -25,6 +25,10 @@ struct EngineConfig {
   bool allow_post_without_join = false;
   std::string node_id;    // empty: random
   std::string redis_url;  // empty: in-process backplane
+  std::string redis_prefix = "rtcore:";
+  uint32_t node_ttl_ms = 15000;
+  size_t redis_buffer_bytes = 8 << 20;
+  uint32_t redis_connect_timeout_ms = 2000;
   int log_level = 1;
 };
 

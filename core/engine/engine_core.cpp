@@ -1,6 +1,7 @@
 #include "engine/engine_core.hpp"
 
 #include "backplane/in_process.hpp"
+#include "backplane/redis_backplane.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
@@ -35,7 +36,22 @@ EngineCore::EngineCore(uv_loop_t* loop, const EngineConfig& config, const Engine
 EngineCore::~EngineCore() = default;
 
 int EngineCore::start() {
-  backplane_ = std::make_unique<InProcessBackplane>(*this);
+  if (config_.redis_url.empty()) {
+    backplane_ = std::make_unique<InProcessBackplane>(*this);
+  } else {
+    RedisBackplaneOptions ro;
+    std::string error;
+    auto address = parse_redis_url(config_.redis_url, &error);
+    if (!address) return -2;  // validated before the engine was created
+    ro.address = std::move(*address);
+    ro.prefix = config_.redis_prefix;
+    ro.node_id = config_.node_id;
+    ro.node_ttl_ms = config_.node_ttl_ms;
+    ro.buffer_bytes = config_.redis_buffer_bytes;
+    ro.connect_timeout_ms = config_.redis_connect_timeout_ms;
+    ro.log_level = config_.log_level;
+    backplane_ = std::make_unique<RedisBackplane>(loop_, std::move(ro), *this, stats_.backplane);
+  }
   WsServerOptions opts;
   opts.host = config_.host;
   opts.port = config_.port;
@@ -50,6 +66,7 @@ int EngineCore::start() {
   uv_timer_init(loop_, &housekeeping_timer_);
   uv_timer_start(&housekeeping_timer_, &EngineCore::on_housekeeping, 1000, 1000);
   int port = server_->listen();
+  if (port >= 0) backplane_->start();
   if (port < 0) {
     server_->begin_destroy();
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), nullptr);
@@ -326,13 +343,14 @@ void EngineCore::handle_join(Connection& c, const protocol::ClientMessage& m) {
   if (!c.in_room(m.room) && config_.max_rooms_per_connection != 0 &&
       c.rooms.size() >= config_.max_rooms_per_connection)
     return send_error(c, ErrorCode::kTooManyRooms, "room limit reached for this connection", m.id_json);
-  Backplane::Done ack = ack_later(c.id, m.id_json);
-  if (!join_room(c, m.room, ack) && ack) ack();
+  join_room(c, m.room);
+  // The ack waits until other nodes' messages to the room reach us too.
+  if (auto ack = ack_later(c.id, m.id_json)) backplane_->when_room_ready(m.room, std::move(ack));
 }
 
 void EngineCore::handle_leave(Connection& c, const protocol::ClientMessage& m) {
   leave_room(c, m.room);
-  if (auto ack = ack_later(c.id, m.id_json)) ack();
+  if (auto ack = ack_later(c.id, m.id_json)) ack(true);
 }
 
 void EngineCore::handle_room_message(Connection& c, const protocol::ClientMessage& m) {
@@ -353,16 +371,12 @@ void EngineCore::handle_direct_message(Connection& c, const protocol::ClientMess
 
 // ---------------------------------------------------------------- rooms
 
-bool EngineCore::join_room(Connection& c, std::string_view room, Backplane::Done done) {
+bool EngineCore::join_room(Connection& c, std::string_view room) {
   bool first_member = false;
   if (!hub_.join(room, c.id, &first_member)) return false;
   c.rooms.emplace_back(room);
   update_gauges();
-  if (!first_member) {
-    if (done) done();
-    return true;
-  }
-  backplane_->room_interest(room, true, std::move(done));
+  if (first_member) backplane_->room_interest(room, true);
   return true;
 }
 
@@ -376,7 +390,7 @@ void EngineCore::leave_room(Connection& c, std::string_view room) {
     }
   }
   update_gauges();
-  if (last_member) backplane_->room_interest(room, false, {});
+  if (last_member) backplane_->room_interest(room, false);
 }
 
 void EngineCore::deliver_local_room(std::string_view room, const FramePtr& frame) {
@@ -422,8 +436,13 @@ void EngineCore::send_error(Connection& c, ErrorCode code, std::string_view mess
 
 Backplane::Done EngineCore::ack_later(ConnId conn, std::string_view id_json) {
   if (id_json.empty()) return {};
-  return [this, conn, id = std::string(id_json)] {
-    if (Connection* c = conns_.find(conn)) enqueue(*c, make_text_frame(protocol::encode_ack(id)));
+  return [this, conn, id = std::string(id_json)](bool ok) {
+    Connection* c = conns_.find(conn);
+    if (!c) return;
+    if (ok)
+      enqueue(*c, make_text_frame(protocol::encode_ack(id)));
+    else
+      send_error(*c, ErrorCode::kUnavailable, "the backplane could not take the message", id);
   };
 }
 
@@ -467,7 +486,7 @@ void EngineCore::broadcast(std::string_view room, const FramePtr& frame) {
 void EngineCore::join(ConnId conn, std::string_view room) {
   Connection* c = conns_.find(conn);
   if (!c || c->close_code || c->in_room(room)) return;
-  join_room(*c, room, {});
+  join_room(*c, room);
 }
 
 void EngineCore::leave(ConnId conn, std::string_view room) {

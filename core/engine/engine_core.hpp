@@ -67,7 +67,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void handle_room_message(Connection& c, const protocol::ClientMessage& m);
   void handle_direct_message(Connection& c, const protocol::ClientMessage& m);
 
-  bool join_room(Connection& c, std::string_view room, Backplane::Done done);
+  bool join_room(Connection& c, std::string_view room);
   void leave_room(Connection& c, std::string_view room);
   void deliver_local_room(std::string_view room, const FramePtr& frame);
   void deliver_local_user(std::string_view user, const FramePtr& frame);

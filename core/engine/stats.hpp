@@ -1,24 +1,16 @@
-// Counters written by the engine thread and read from any thread. Only the
-// engine thread writes, so an increment is a relaxed load and store (no
-// locked instruction on the hot path); readers may see slightly stale sums.
+// The engine's counters (see rtc_stats in rtcore.h for their meaning).
 #pragma once
 
-#include <atomic>
-#include <cstdint>
+#include "backplane/backplane_stats.hpp"
+#include "common/counter.hpp"
 
 namespace rtcore {
-
-struct Counter {
-  std::atomic<uint64_t> value{0};
-  void add(uint64_t n = 1) { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  void set(uint64_t n) { value.store(n, std::memory_order_relaxed); }
-  uint64_t get() const { return value.load(std::memory_order_relaxed); }
-};
 
 struct EngineStats {
   Counter connections, users, rooms;
   Counter messages_in, messages_out, bytes_out, drops, errors_sent;
   Counter connections_total, rejected_upgrades, slow_consumer_closes, oversize_closes;
+  BackplaneStats backplane;
 };
 
 }  // namespace rtcore

@@ -12,6 +12,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kTooManyRooms: return "too_many_rooms";
     case ErrorCode::kRateLimited: return "rate_limited";
     case ErrorCode::kForbidden: return "forbidden";
+    case ErrorCode::kUnavailable: return "unavailable";
   }
   return "internal";
 }

@@ -14,6 +14,9 @@ enum class ErrorCode {
   kTooManyRooms,
   kRateLimited,
   kForbidden,
+  // Extension: the action could not be carried across the cluster (the
+  // backplane was unreachable and its outage buffer full).
+  kUnavailable,
 };
 
 // The wire name, e.g. "bad_json".

@@ -624,11 +624,17 @@ static void test_create_rejects_bad_config(void) {
   expect_create_fails(&cfg, RTC_EINVAL, __LINE__);
 }
 
-static void test_create_with_redis_url_is_enotsup(void) {
+static void test_create_checks_the_redis_url(void) {
   rtc_config cfg;
+  rtc_engine *e = NULL;
   rtc_config_init(&cfg);
-  cfg.redis_url = "redis://127.0.0.1:1";
-  expect_create_fails(&cfg, RTC_ENOTSUP, __LINE__);
+  cfg.redis_url = "http://127.0.0.1:6379";
+  expect_create_fails(&cfg, RTC_EINVAL, __LINE__);
+  cfg.redis_url = "redis://127.0.0.1:99999";
+  expect_create_fails(&cfg, RTC_EINVAL, __LINE__);
+  cfg.redis_url = "redis://:pw@127.0.0.1:1/2";
+  CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK);
+  rtc_engine_destroy(e);
 }
 
 static void test_destroy_null_is_a_noop(void) {
@@ -1099,7 +1105,7 @@ static const test_case tests[] = {
     TEST(test_decision_set_user_validates_the_id),
     TEST(test_create_with_null_out_is_einval),
     TEST(test_create_rejects_bad_config),
-    TEST(test_create_with_redis_url_is_enotsup),
+    TEST(test_create_checks_the_redis_url),
     TEST(test_destroy_null_is_a_noop),
     TEST(test_lifecycle_and_state_errors),
     TEST(test_destroy_stops_a_running_engine),

@@ -1,0 +1,18 @@
+// Counters a backplane keeps about itself.
+#pragma once
+
+#include "common/counter.hpp"
+
+namespace rtcore {
+
+struct BackplaneStats {
+  Counter connected;          // 1 while every link to the backplane is up
+  Counter reconnects;         // times a link came back after being down
+  Counter buffered_bytes;     // publishes held during an outage, bytes
+  Counter dropped;            // publishes dropped (buffer full, link lost)
+  Counter invalid_envelopes;  // node-to-node payloads that did not decode
+  Counter published;          // publishes handed to the backplane
+  Counter received;           // publications from other nodes delivered here
+};
+
+}  // namespace rtcore

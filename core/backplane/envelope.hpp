@@ -1,0 +1,33 @@
+// Node-to-node payloads (PROTOCOL.md section 7): MessagePack maps carrying
+// the protocol version, the origin node, what the frame is for, and the
+// already-encoded client frame. Pure, and safe on any bytes (fuzzed).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rtcore {
+
+inline constexpr int kEnvelopeVersion = 1;
+
+enum class EnvelopeKind { kRoom, kUser };
+
+struct Envelope {
+  int version = kEnvelopeVersion;
+  std::string origin;  // node id of the publisher
+  EnvelopeKind kind = EnvelopeKind::kRoom;
+  std::string target;  // room or user id
+  std::string frame;   // the JSON text of the client frame, ready to send
+};
+
+// Encodes e as a MessagePack map {"v","o","k","t","f"}.
+std::string encode_envelope(const Envelope& e);
+std::string encode_envelope(std::string_view origin, EnvelopeKind kind, std::string_view target,
+                            std::string_view frame);
+
+// Decodes bytes; nullopt for anything that is not a well-formed envelope of
+// a version this node understands.
+std::optional<Envelope> decode_envelope(std::string_view bytes);
+
+}  // namespace rtcore

@@ -1,0 +1,224 @@
+#include "backplane/redis_link.hpp"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <random>
+
+#include "backplane/redis_uv_adapter.hpp"
+
+namespace rtcore {
+namespace {
+
+constexpr uint32_t kBackoffBaseMs = 100;
+constexpr uint32_t kBackoffMaxMs = 5000;
+
+uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
+  auto* t = new uv_timer_t;
+  uv_timer_init(loop, t);
+  t->data = data;
+  return t;
+}
+
+void close_timer(uv_timer_t*& t) {
+  if (!t) return;
+  uv_timer_stop(t);
+  uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  t = nullptr;
+}
+
+}  // namespace
+
+RedisLink::RedisLink(uv_loop_t* loop, RedisAddress address, std::string name, uint32_t connect_timeout_ms,
+                     std::function<void()> on_up, std::function<void(const std::string&)> on_down)
+    : loop_(loop),
+      address_(std::move(address)),
+      name_(std::move(name)),
+      connect_timeout_ms_(connect_timeout_ms),
+      on_up_(std::move(on_up)),
+      on_down_(std::move(on_down)) {}
+
+RedisLink::~RedisLink() { stop(); }
+
+void RedisLink::start() {
+  if (!stopped_) return;
+  stopped_ = false;
+  connect_timer_ = new_timer(loop_, this);
+  retry_timer_ = new_timer(loop_, this);
+  connect();
+}
+
+void RedisLink::stop() {
+  if (stopped_ && !ctx_) return;
+  stopped_ = true;
+  close_timer(connect_timer_);
+  close_timer(retry_timer_);
+  if (ctx_) {
+    redisAsyncContext* ac = ctx_;
+    ctx_ = nullptr;
+    ac->data = nullptr;  // callbacks from the free below find no link
+    redisAsyncFree(ac);
+  }
+  up_ = false;
+}
+
+void RedisLink::stop_gracefully() {
+  if (stopped_ || !ctx_ || !up_) return stop();
+  stopped_ = true;
+  close_timer(retry_timer_);
+  up_ = false;
+  // hiredis sends what is queued, waits for the replies, then calls the
+  // disconnect callback; a Redis that never answers is cut off by the timer.
+  redisAsyncDisconnect(ctx_);
+  uv_timer_start(
+      connect_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<RedisLink*>(t->data);
+        if (self->ctx_) {
+          redisAsyncContext* ac = self->ctx_;
+          self->ctx_ = nullptr;
+          ac->data = nullptr;
+          redisAsyncFree(ac);
+        }
+        close_timer(self->connect_timer_);
+      },
+      500, 0);
+}
+
+void RedisLink::connect() {
+  redisAsyncContext* ac = address_.unix_path.empty() ? redisAsyncConnect(address_.host.c_str(), address_.port)
+                                                     : redisAsyncConnectUnix(address_.unix_path.c_str());
+  if (!ac) return went_down("out of memory");
+  if (ac->err) {
+    std::string why = ac->errstr;
+    redisAsyncFree(ac);
+    return went_down(why);
+  }
+  if (attach_redis_to_uv(ac, loop_) != 0) {
+    redisAsyncFree(ac);
+    return went_down("cannot watch the socket");
+  }
+  ac->data = this;
+  ctx_ = ac;
+  setup_failed_ = false;
+  redisAsyncSetConnectCallback(ac, &RedisLink::on_connect);
+  redisAsyncSetDisconnectCallback(ac, &RedisLink::on_disconnect);
+  // Everything below is pipelined behind the connect; the final PING's
+  // reply means AUTH and SELECT succeeded and the link is usable.
+  if (!address_.password.empty()) {
+    if (address_.user.empty())
+      command({"AUTH", address_.password}, &RedisLink::on_setup_reply, this);
+    else
+      command({"AUTH", address_.user, address_.password}, &RedisLink::on_setup_reply, this);
+  }
+  if (address_.db != 0) command({"SELECT", std::to_string(address_.db)}, &RedisLink::on_setup_reply, this);
+  command({"PING"}, &RedisLink::on_ready_reply, this);
+  // hiredis 0.14 has no connect timeout: a silent peer would hang forever.
+  uv_timer_start(
+      connect_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<RedisLink*>(t->data);
+        if (self->up_ || !self->ctx_) return;
+        redisAsyncContext* ac = self->ctx_;
+        self->ctx_ = nullptr;
+        ac->data = nullptr;
+        redisAsyncFree(ac);
+        self->went_down("connect timed out");
+      },
+      connect_timeout_ms_, 0);
+}
+
+bool RedisLink::command(const std::vector<std::string_view>& argv, Callback cb, void* privdata) {
+  if (!ctx_) return false;
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (auto a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return redisAsyncCommandArgv(ctx_, reinterpret_cast<redisCallbackFn*>(cb), privdata, static_cast<int>(argv.size()),
+                               ptrs.data(), lens.data()) == REDIS_OK;
+}
+
+void RedisLink::reset(const std::string& why) {
+  if (!ctx_) return;
+  redisAsyncContext* ac = ctx_;
+  ctx_ = nullptr;
+  ac->data = nullptr;
+  redisAsyncFree(ac);
+  went_down(why);
+}
+
+void RedisLink::on_connect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisLink*>(ac->data);
+  if (!self || status == REDIS_OK) return;
+  // hiredis frees the context after this callback.
+  std::string why = ac->errstr;
+  self->ctx_ = nullptr;
+  self->went_down(why);
+}
+
+void RedisLink::on_disconnect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisLink*>(ac->data);
+  if (!self) return;
+  std::string why = status == REDIS_OK ? "disconnected" : ac->errstr;
+  self->ctx_ = nullptr;  // freed by hiredis after this callback
+  if (self->stopped_) {
+    close_timer(self->connect_timer_);
+    return;
+  }
+  self->went_down(why);
+}
+
+void RedisLink::on_setup_reply(redisAsyncContext* ac, void* r, void*) {
+  auto* self = static_cast<RedisLink*>(ac->data);
+  auto* reply = static_cast<redisReply*>(r);
+  if (!self || !reply || reply->type != REDIS_REPLY_ERROR) return;
+  self->setup_failed_ = true;
+  std::fprintf(stderr, "rtcore: redis %s: setup failed: %s\n", self->name_.c_str(), reply->str);
+}
+
+void RedisLink::on_ready_reply(redisAsyncContext* ac, void* r, void*) {
+  auto* self = static_cast<RedisLink*>(ac->data);
+  if (!self || !r) return;
+  if (self->setup_failed_ || static_cast<redisReply*>(r)->type == REDIS_REPLY_ERROR) {
+    // Wrong password or db: retrying the same credentials at full speed
+    // would only hammer Redis, so this too backs off.
+    redisAsyncDisconnect(ac);
+    return;
+  }
+  uv_timer_stop(self->connect_timer_);
+  self->attempt_ = 0;
+  self->up_ = true;
+  self->on_up_();
+}
+
+void RedisLink::went_down(const std::string& why) {
+  bool was_up = up_;
+  up_ = false;
+  if (connect_timer_) uv_timer_stop(connect_timer_);
+  if (stopped_) return;
+  if (was_up || attempt_ == 0) on_down_(why);
+  schedule_reconnect();
+}
+
+void RedisLink::schedule_reconnect() {
+  // Exponential backoff with jitter, so nodes that lost the same Redis do
+  // not all come back in the same millisecond.
+  uint32_t ceiling = std::min<uint32_t>(kBackoffMaxMs, kBackoffBaseMs << std::min<uint32_t>(attempt_, 6));
+  static thread_local std::minstd_rand rng{std::random_device{}()};
+  uint32_t delay = ceiling / 2 + static_cast<uint32_t>(rng() % (ceiling / 2 + 1));
+  ++attempt_;
+  uv_timer_start(
+      retry_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<RedisLink*>(t->data);
+        if (!self->stopped_ && !self->ctx_) self->connect();
+      },
+      delay, 0);
+}
+
+}  // namespace rtcore
