@@ -6,6 +6,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <algorithm>
 
 #include "backplane/envelope.hpp"
 #include "backplane/presence_scripts.hpp"
@@ -16,6 +17,10 @@ namespace {
 
 // Channels per SUBSCRIBE command when resubscribing everything.
 constexpr size_t kChannelsPerCommand = 512;
+// Longest wait for peers to resubscribe before the outbox is sent anyway
+// (a peer that died meanwhile never will).
+constexpr uint64_t kMaxDrainWaitMs = 3000;
+constexpr uint64_t kDrainPollMs = 25;
 
 uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
   auto* t = new uv_timer_t;
@@ -65,6 +70,7 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
       sink_(sink),
       stats_(stats),
       presence_channel_(opts_.prefix + "presence"),
+      control_channel_(opts_.prefix + "control"),
       commands_(loop, opts_.address, "commands", opts_.connect_timeout_ms, [this] { commands_up(); },
                 [this](const std::string& why) { commands_down(why); }),
       subscriptions_(loop, opts_.address, "subscriptions", opts_.connect_timeout_ms,
@@ -75,7 +81,11 @@ RedisBackplane::~RedisBackplane() { shutdown(); }
 void RedisBackplane::start() {
   flush_timer_ = new_timer(loop_, this);
   heartbeat_timer_ = new_timer(loop_, this);
-  uint32_t period = std::max<uint32_t>(opts_.node_ttl_ms / 3, 100);
+  drain_timer_ = new_timer(loop_, this);
+  // Beat at least every second: the liveness key needs a third of the TTL,
+  // and the list of peers (for holding publishes over an outage) should be
+  // fresh.
+  uint32_t period = std::clamp<uint32_t>(opts_.node_ttl_ms / 3, 100, 1000);
   uv_timer_start(
       heartbeat_timer_, [](uv_timer_t* t) { static_cast<RedisBackplane*>(t->data)->heartbeat(); }, period, period);
   log(1, "connecting to redis (node %s)", opts_.node_id.c_str());
@@ -88,14 +98,16 @@ void RedisBackplane::shutdown() {
   shut_down_ = true;
   close_timer(flush_timer_);
   close_timer(heartbeat_timer_);
+  close_timer(drain_timer_);
   // Take this node's users out of the cluster's presence and its liveness
   // key away, so nobody waits for the TTL. Best effort: the commands are
   // written on the next loop turn, which the engine still runs.
   if (commands_.up()) {
     for (const auto& user : local_users_) run_presence_script(false, user);
     std::string key = opts_.prefix + "node:" + opts_.node_id;
-    commands_.command({"DEL", key}, on_ignored_reply, nullptr);
+    commands_.command({"DEL", key, opts_.prefix + "ready:" + opts_.node_id}, on_ignored_reply, nullptr);
     commands_.command({"SREM", opts_.prefix + "nodes", opts_.node_id}, on_ignored_reply, nullptr);
+    commands_.command({"PUBLISH", control_channel_, "gone " + opts_.node_id}, on_ignored_reply, nullptr);
   }
   local_users_.clear();
   for (auto& p : outbox_)
@@ -201,6 +213,7 @@ void RedisBackplane::on_subscription_reply(void* r) {
     sub_inflight_.erase(channel);
     subscribed_.insert(channel);
     run_waiters(channel, true);
+    if (sub_inflight_.empty()) mark_ready();
   } else if (kind == "unsubscribe") {
     unsub_inflight_.erase(channel);
     subscribed_.erase(channel);
@@ -214,6 +227,16 @@ void RedisBackplane::on_subscription_reply(void* r) {
 }
 
 void RedisBackplane::on_channel_message(std::string_view channel, std::string_view payload) {
+  if (channel == control_channel_) {
+    bool ready = payload.substr(0, 6) == "ready ";
+    bool gone = payload.substr(0, 5) == "gone ";
+    std::string node(payload.substr(ready ? 6 : 5));
+    if ((!ready && !gone) || node == opts_.node_id || draining_) return;
+    auto it = std::find(known_peers_.begin(), known_peers_.end(), node);
+    if (ready && it == known_peers_.end()) known_peers_.push_back(node);
+    if (gone && it != known_peers_.end()) known_peers_.erase(it);
+    return;
+  }
   if (channel == presence_channel_) {
     rapidjson::Document doc;
     doc.Parse(payload.data(), payload.size());
@@ -263,7 +286,7 @@ void RedisBackplane::publish(std::string channel, std::string payload, Done done
     return;
   }
   stats_.published.add();
-  if (commands_.up() && outbox_.empty()) return send_publish(channel, payload, std::move(done));
+  if (commands_.up() && outbox_.empty() && !draining_) return send_publish(channel, payload, std::move(done));
   // Redis is away: keep it, in order, within the buffer; beyond, drop it
   // and say so (counted, and the sender's ack becomes an error).
   if (outbox_bytes_ + payload.size() > opts_.buffer_bytes) {
@@ -318,23 +341,96 @@ void RedisBackplane::run_presence_script(bool online, std::string_view user) {
 void RedisBackplane::heartbeat() {
   if (!commands_.up()) return;
   if (heartbeat_outstanding_) {
-    // The previous heartbeat got no answer in a third of the TTL: Redis is
-    // hung or the path to it is. Start over rather than queue forever.
+    // No answer to a heartbeat for a third of the TTL: Redis is hung or the
+    // path to it is. Start over rather than queue forever.
+    if (uv_now(loop_) - heartbeat_sent_ms_ < opts_.node_ttl_ms / 3) return;
     heartbeat_outstanding_ = false;
     commands_.reset("redis did not answer the heartbeat");
     subscriptions_.reset("redis did not answer the heartbeat");
     return;
   }
   heartbeat_outstanding_ = true;
+  heartbeat_sent_ms_ = uv_now(loop_);
   commands_.command({"SET", opts_.prefix + "node:" + opts_.node_id, "1", "PX", std::to_string(opts_.node_ttl_ms)},
                     [](redisAsyncContext*, void* r, void* privdata) {
                       if (r) static_cast<RedisBackplane*>(privdata)->heartbeat_outstanding_ = false;
                     },
                     this);
   commands_.command({"SADD", opts_.prefix + "nodes", opts_.node_id}, on_ignored_reply, nullptr);
+  mark_ready();
+  commands_.command({"SMEMBERS", opts_.prefix + "nodes"},
+                    [](redisAsyncContext*, void* r, void* privdata) {
+                      auto* self = static_cast<RedisBackplane*>(privdata);
+                      auto* reply = static_cast<redisReply*>(r);
+                      // Frozen while draining: after a Redis restart the set
+                      // fills again only as peers come back.
+                      if (!reply || reply->type != REDIS_REPLY_ARRAY || self->draining_ || self->shut_down_) return;
+                      self->known_peers_.clear();
+                      for (size_t i = 0; i < reply->elements; ++i)
+                        if (str(reply->element[i]) != self->opts_.node_id)
+                          self->known_peers_.emplace_back(str(reply->element[i]));
+                    },
+                    this);
   commands_.command({"EVAL", presence_scripts::kReapDeadNodes, "0", opts_.prefix, protocol::now_timestamp(),
                      opts_.node_id},
                     on_ignored_reply, nullptr);
+}
+
+void RedisBackplane::mark_ready() {
+  // "This node's subscriptions are all in place": what peers wait for
+  // before sending what they held during an outage.
+  if (!commands_.up() || !subscriptions_.up() || !sub_inflight_.empty()) return;
+  commands_.command({"SET", opts_.prefix + "ready:" + opts_.node_id, "1", "PX", std::to_string(opts_.node_ttl_ms)},
+                    on_ignored_reply, nullptr);
+  if (!announced_) {
+    announced_ = true;
+    commands_.command({"PUBLISH", control_channel_, "ready " + opts_.node_id}, on_ignored_reply, nullptr);
+  }
+}
+
+void RedisBackplane::start_drain() {
+  draining_ = true;
+  drain_started_ms_ = uv_now(loop_);
+  ready_check_outstanding_ = false;
+  uv_timer_start(
+      drain_timer_, [](uv_timer_t* t) { static_cast<RedisBackplane*>(t->data)->check_peers_ready(); }, 0,
+      kDrainPollMs);
+}
+
+void RedisBackplane::check_peers_ready() {
+  if (!commands_.up() || ready_check_outstanding_) return;
+  if (known_peers_.empty() || uv_now(loop_) - drain_started_ms_ >= kMaxDrainWaitMs) return flush_outbox();
+  std::vector<std::string> keys;
+  for (const auto& p : known_peers_) keys.push_back(opts_.prefix + "ready:" + p);
+  std::vector<std::string_view> argv{"MGET"};
+  for (const auto& k : keys) argv.push_back(k);
+  ready_check_outstanding_ = true;
+  commands_.command(argv,
+                    [](redisAsyncContext*, void* r, void* privdata) {
+                      auto* self = static_cast<RedisBackplane*>(privdata);
+                      auto* reply = static_cast<redisReply*>(r);
+                      if (!reply || self->shut_down_) return;
+                      self->ready_check_outstanding_ = false;
+                      if (reply->type != REDIS_REPLY_ARRAY || !self->draining_) return;
+                      for (size_t i = 0; i < reply->elements; ++i)
+                        if (reply->element[i]->type == REDIS_REPLY_NIL) return;
+                      self->flush_outbox();
+                    },
+                    this);
+}
+
+void RedisBackplane::flush_outbox() {
+  uv_timer_stop(drain_timer_);
+  draining_ = false;
+  // Publishes held during the outage go out first, in order.
+  while (!outbox_.empty() && commands_.up()) {
+    Pending p = std::move(outbox_.front());
+    outbox_.pop_front();
+    outbox_bytes_ -= p.payload.size();
+    send_publish(p.channel, p.payload, std::move(p.done));
+  }
+  stats_.buffered_bytes.set(outbox_bytes_);
+  if (!outbox_.empty()) draining_ = true;  // the link fell again: next time
 }
 
 void RedisBackplane::reconcile_presence() {
@@ -361,19 +457,14 @@ void RedisBackplane::commands_up() {
   heartbeat_outstanding_ = false;
   heartbeat();
   reconcile_presence();
-  // Publishes held during the outage go out first, in order.
-  while (!outbox_.empty() && commands_.up()) {
-    Pending p = std::move(outbox_.front());
-    outbox_.pop_front();
-    outbox_bytes_ -= p.payload.size();
-    send_publish(p.channel, p.payload, std::move(p.done));
-  }
-  stats_.buffered_bytes.set(outbox_bytes_);
+  if (!outbox_.empty()) start_drain();
   update_state();
 }
 
 void RedisBackplane::commands_down(const std::string& why) {
   heartbeat_outstanding_ = false;
+  ready_check_outstanding_ = false;
+  uv_timer_stop(drain_timer_);
   log(1, "redis commands link down: %s", why.c_str());
   update_state();
 }
@@ -385,6 +476,8 @@ void RedisBackplane::subscriptions_up() {
   queue_unsub_.clear();
   queue_sub_ = wanted_;
   queue_sub_.insert(presence_channel_);
+  queue_sub_.insert(control_channel_);
+  announced_ = false;
   flush_subscriptions();
   update_state();
 }

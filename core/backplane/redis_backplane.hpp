@@ -69,7 +69,11 @@ class RedisBackplane final : public Backplane {
   void send_publish(const std::string& channel, const std::string& payload, Done done);
   void run_presence_script(bool online, std::string_view user);
   void heartbeat();
+  void mark_ready();
   void reconcile_presence();
+  void start_drain();
+  void check_peers_ready();
+  void flush_outbox();
 
   void commands_up();
   void commands_down(const std::string& why);
@@ -88,6 +92,9 @@ class RedisBackplane final : public Backplane {
   BackplaneSink& sink_;
   BackplaneStats& stats_;
   std::string presence_channel_;
+  // Nodes announce "ready NODE" / "gone NODE" here, so peers learn of each
+  // other at once rather than at the next heartbeat.
+  std::string control_channel_;
   RedisLink commands_;
   RedisLink subscriptions_;
   bool was_connected_ = false;
@@ -103,13 +110,24 @@ class RedisBackplane final : public Backplane {
   std::deque<Pending> outbox_;
   size_t outbox_bytes_ = 0;
 
+  // After an outage the outbox is held until the peers known before it have
+  // resubscribed ({prefix}ready:{node}), or kMaxDrainWaitMs passed:
+  // publishing earlier would reach nodes not listening yet and be lost.
+  std::vector<std::string> known_peers_;
+  bool draining_ = false;
+  uint64_t drain_started_ms_ = 0;
+  bool ready_check_outstanding_ = false;
+
   // Users with a connection on this node: this node's truth for presence.
   std::unordered_set<std::string> local_users_;
+  bool announced_ = false;  // "ready" published since the last resubscribe
   bool heartbeat_outstanding_ = false;
+  uint64_t heartbeat_sent_ms_ = 0;
 
   // Heap-allocated handles: they outlive this object until closed.
   uv_timer_t* flush_timer_ = nullptr;
   uv_timer_t* heartbeat_timer_ = nullptr;
+  uv_timer_t* drain_timer_ = nullptr;
 };
 
 }  // namespace rtcore

@@ -38,3 +38,23 @@ def start_server():
 def server(start_server):
     """A server with the default settings."""
     return start_server()
+
+
+@pytest.fixture
+def redis_server():
+    """A real redis-server on a free loopback port, stopped at teardown."""
+    from redis_support import RedisServer
+
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_node(redis_server, start_server):
+    """start_node(node_id, *flags) -> an rtcore-server on the test's Redis."""
+
+    def start(node_id, *flags):
+        return start_server("--redis", redis_server.url, "--node-id", node_id, *flags)
+
+    return start
