@@ -172,7 +172,10 @@ typedef struct rtc_connect_request {
   uint32_t struct_size;
   const char *path; /* decoded, normalised path, e.g. "/ws/alice" */
   size_t path_len;
-  const char *query; /* raw query string without '?', may be empty */
+  /* The query string without '?', may be empty. The HTTP layer decodes
+   * it, so this is an equivalent re-encoding: every name and value
+   * percent-encoded (unreserved characters kept), joined with '&'. */
+  const char *query;
   size_t query_len;
   const char *user_id; /* the validated user id from the path */
   size_t user_id_len;

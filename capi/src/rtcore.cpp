@@ -333,7 +333,7 @@ int rtc_send_error(rtc_engine* engine, rtc_conn_id conn, const char* code, size_
       return RTC_EINVAL;
     std::string text = rtcore::protocol::encode_error(c, m, id);
     return post(engine, [conn, text = std::move(text)](EngineCore& core) {
-      core.send_to_connection(conn, rtcore::make_text_frame(text));
+      core.send_error_frame(conn, rtcore::make_text_frame(text));
     });
   });
 }

@@ -197,6 +197,9 @@ void EngineCore::apply_resolution(Connection& c, bool accept, int http_status, s
   if (!accept) {
     stats_.rejected_upgrades.add();
     int status = http_status >= 400 && http_status <= 599 ? http_status : 403;
+    // Read again, or the client's close reply is never seen and the
+    // socket lingers until the close deadline.
+    server_->pause_reading(c.wsi, false);
     begin_close(c, static_cast<uint16_t>(4000 + status), "connection refused");
     return;
   }
@@ -222,6 +225,7 @@ void EngineCore::on_housekeeping(uv_timer_t* timer) {
     Connection* c = self->conns_.find(id);
     self->pending_.erase(c->request_id);
     c->pending = false;
+    self->server_->pause_reading(c->wsi, false);
     self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
   }
   for (auto it = self->awaiting_open_.begin(); it != self->awaiting_open_.end();) {
@@ -469,6 +473,11 @@ void EngineCore::update_gauges() {
 void EngineCore::send_to_user(std::string_view user, const FramePtr& frame) {
   deliver_local_user(user, frame);
   backplane_->publish_to_user(user, frame, {});
+}
+
+void EngineCore::send_error_frame(ConnId conn, const FramePtr& frame) {
+  if (conns_.find(conn)) stats_.errors_sent.add();
+  send_to_connection(conn, frame);
 }
 
 void EngineCore::send_to_connection(ConnId conn, const FramePtr& frame) {

@@ -36,6 +36,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   // Server-side API (commands from any thread land here).
   void send_to_user(std::string_view user, const FramePtr& frame);
   void send_to_connection(ConnId conn, const FramePtr& frame);
+  // A host's error frame: sent like any frame, counted as an error.
+  void send_error_frame(ConnId conn, const FramePtr& frame);
   void broadcast(std::string_view room, const FramePtr& frame);
   void join(ConnId conn, std::string_view room);
   void leave(ConnId conn, std::string_view room);

@@ -3,6 +3,7 @@
 #include <libwebsockets.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace rtcore {
@@ -41,6 +42,41 @@ std::string copy_header(lws* wsi, lws_token_indexes token) {
   std::string out(static_cast<size_t>(len) + 1, '\0');
   int n = lws_hdr_copy(wsi, out.data(), len + 1, token);
   out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+// lws decodes the query and keeps each argument as a fragment, so the raw
+// text is gone. Rebuild an equivalent query: each name and value
+// percent-encoded again (unreserved characters kept), joined with '&', so a
+// decoded '&' or '=' inside a value cannot split it.
+void append_query_part(std::string& out, std::string_view part) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : part) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+}
+
+std::string copy_query(lws* wsi) {
+  std::string out;
+  char buf[4096];
+  for (int i = 0;; ++i) {
+    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    std::string_view arg(buf, static_cast<size_t>(n));
+    if (!out.empty()) out.push_back('&');
+    size_t eq = arg.find('=');
+    append_query_part(out, arg.substr(0, eq));
+    if (eq != std::string_view::npos) {
+      out.push_back('=');
+      append_query_part(out, arg.substr(eq + 1));
+    }
+  }
   return out;
 }
 
@@ -193,7 +229,7 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
     return -1;
   }
   std::string path = copy_header(wsi, WSI_TOKEN_GET_URI);
-  std::string query = copy_header(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+  std::string query = copy_query(wsi);
   std::vector<std::string> values;
   values.reserve(std::size(kForwardedHeaders));
   UpgradeRequest req;

@@ -23,7 +23,7 @@ namespace rtcore {
 
 struct UpgradeRequest {
   std::string_view path;   // decoded and normalised by lws
-  std::string_view query;  // decoded arguments joined with '&'
+  std::string_view query;  // arguments re-encoded, joined with '&'
   std::vector<std::pair<std::string_view, std::string_view>> headers;
 };
 
