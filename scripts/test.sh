@@ -19,6 +19,12 @@ run_suite() {  # $1 build dir, rest: extra cmake args
 
 started=$(date +%s)
 run_suite build
+echo "== Python host"
+scripts/test-python.sh
+if [ -x scripts/test-node.sh ]; then
+  echo "== Node host"
+  scripts/test-node.sh
+fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export RTCORE_SANITIZED=1  # tests skip RSS bounds (ASan keeps freed memory)
