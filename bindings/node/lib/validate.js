@@ -43,6 +43,10 @@ const OPTIONS = {
   allowPostWithoutJoin: ['bool'],
   logLevel: ['int', 0, 3],
   shutdownTimeout: ['int', 1, 2 ** 32 - 1],
+  redisPrefix: ['string'],
+  nodeTtl: ['int', 1, 2 ** 32 - 1],
+  redisConnectTimeout: ['int', 1, 2 ** 32 - 1],
+  redisBufferBytes: ['int', 1, Number.MAX_SAFE_INTEGER],
 };
 
 // Returns a copy holding only the options given (undefined means default).
@@ -63,8 +67,8 @@ function engineOptions(options) {
     out[key] = kind === 'bool' ? (value ? 1 : 0) : value;
   }
   if (out.host !== undefined && (out.host === '' || out.host.includes('\0'))) throw invalid('option host must be an address');
-  if (out.redisUrl !== undefined && !/^redis:\/\//.test(out.redisUrl)) {
-    throw invalid(`option redisUrl must be a redis:// URL, got "${out.redisUrl}"`);
+  if (out.redisUrl !== undefined && !/^(redis|unix):\/\//.test(out.redisUrl)) {
+    throw invalid(`option redisUrl must be a redis:// or unix:// URL, got "${out.redisUrl}"`);
   }
   return out;
 }

@@ -176,12 +176,14 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   std::string host = o.Has("host") ? o.Get("host").ToString().Utf8Value() : "";
   std::string node_id = o.Has("nodeId") ? o.Get("nodeId").ToString().Utf8Value() : "";
   std::string redis = o.Has("redisUrl") ? o.Get("redisUrl").ToString().Utf8Value() : "";
+  std::string prefix = o.Has("redisPrefix") ? o.Get("redisPrefix").ToString().Utf8Value() : "";
   auto num = [&](const char* key, auto& field) {
     if (o.Has(key)) field = static_cast<std::remove_reference_t<decltype(field)>>(o.Get(key).ToNumber().Int64Value());
   };
   if (!host.empty()) cfg.host = host.c_str();
   if (!node_id.empty()) cfg.node_id = node_id.c_str();
   if (!redis.empty()) cfg.redis_url = redis.c_str();
+  if (!prefix.empty()) cfg.redis_prefix = prefix.c_str();
   num("port", cfg.port);
   num("maxMessageSize", cfg.max_message_size);
   num("maxSendQueueBytes", cfg.max_send_queue_bytes);
@@ -190,6 +192,9 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   num("maxRoomsPerConnection", cfg.max_rooms_per_connection);
   num("allowPostWithoutJoin", cfg.allow_post_without_join);
   num("logLevel", cfg.log_level);
+  num("nodeTtl", cfg.node_ttl_ms);
+  num("redisConnectTimeout", cfg.redis_connect_timeout_ms);
+  num("redisBufferBytes", cfg.redis_buffer_bytes);
 
   rtc_handlers handlers = make_handlers(host_.get(), with_connect);
   int rc = rtc_engine_create(&cfg, &handlers, &host_->engine);
@@ -363,6 +368,13 @@ Napi::Value Native::Stats(const Napi::CallbackInfo& info) {
   set("rejectedUpgrades", s.rejected_upgrades);
   set("slowConsumerCloses", s.slow_consumer_closes);
   set("oversizeCloses", s.oversize_closes);
+  set("backplaneConnected", s.backplane_connected);
+  set("backplaneReconnects", s.backplane_reconnects);
+  set("backplaneBufferedBytes", s.backplane_buffered_bytes);
+  set("backplaneDropped", s.backplane_dropped);
+  set("backplaneInvalid", s.backplane_invalid);
+  set("backplanePublished", s.backplane_published);
+  set("backplaneReceived", s.backplane_received);
   return o;
 }
 

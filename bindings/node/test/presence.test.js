@@ -1,0 +1,45 @@
+'use strict';
+// presence, open and disconnect events.
+const { test } = require('node:test');
+const { assert, startEngine, connect, until, sleep } = require('./helpers');
+
+test('presence: online at the first connection, offline after the last', async (t) => {
+  const engine = await startEngine();
+  t.after(() => engine.close());
+  const events = [];
+  engine.on('presence', (ev) => events.push(ev));
+  const a1 = await connect(engine, 'alice');
+  const a2 = await connect(engine, 'alice');
+  await until(() => events.length === 1);
+  await a1.close();
+  await sleep(50);
+  assert.equal(events.length, 1); // alice still has a2
+  await a2.close();
+  await until(() => events.length === 2);
+  assert.deepEqual(events.map((e) => [e.userId, e.status]), [['alice', 'online'], ['alice', 'offline']]);
+  for (const e of events) assert.match(e.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+});
+
+test('open and disconnect carry the connection and the close code', async (t) => {
+  const engine = await startEngine();
+  t.after(() => engine.close());
+  const log = [];
+  engine.on('open', (c) => log.push(['open', c.userId, c.id]));
+  engine.on('disconnect', (c, code) => log.push(['disconnect', c.userId, c.id, code]));
+  const a = await connect(engine, 'alice');
+  a.ws.close(4321);
+  await until(() => log.length === 2);
+  assert.equal(log[0][0], 'open');
+  assert.deepEqual(log[1], ['disconnect', 'alice', log[0][2], 4321]);
+});
+
+test('with no listeners nothing is delivered to JS, and listeners can come later', async (t) => {
+  const engine = await startEngine();
+  t.after(() => engine.close());
+  const a = await connect(engine, 'alice');
+  const events = [];
+  engine.on('presence', (ev) => events.push(ev.status));
+  await a.close();
+  await until(() => events.length === 1);
+  assert.deepEqual(events, ['offline']);
+});
