@@ -1,0 +1,164 @@
+// Types for rtcore's Node host (checked by `tsc --noEmit` in the tests).
+import { EventEmitter } from 'node:events';
+
+export declare const version: string;
+
+/** Engine options; durations are milliseconds. */
+export interface EngineOptions {
+  port?: number;
+  host?: string;
+  /** redis://[user:password@]host[:port][/db] or unix:///path: nodes sharing it act as one. */
+  redisUrl?: string;
+  redisPrefix?: string;
+  redisConnectTimeout?: number;
+  redisBufferBytes?: number;
+  nodeTtl?: number;
+  nodeId?: string;
+  pingInterval?: number;
+  pingTimeout?: number;
+  maxMessageSize?: number;
+  maxSendQueueBytes?: number;
+  maxRoomsPerConnection?: number;
+  allowPostWithoutJoin?: boolean;
+  logLevel?: 0 | 1 | 2 | 3;
+  /** Grace for clients to close on close(), default 1000. */
+  shutdownTimeout?: number;
+}
+
+export interface ConnectRequest {
+  /** Opaque id of this upgrade request. */
+  id: string;
+  userId: string;
+  params: { userId: string };
+  path: string;
+  /** Raw query string, without '?'. */
+  query: string;
+  searchParams: URLSearchParams;
+  /** Lower-case names; only the headers the engine passes (see rtcore.h). */
+  headers: Record<string, string>;
+}
+
+/** A user id to accept as, true/undefined for the path's user, false for 403. */
+export type ConnectResult = string | boolean | undefined | void;
+
+export interface SendOptions {
+  /** With `from` the message is content wrapped in a direct_message / message envelope. */
+  from?: string;
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface ClientMessage {
+  type: string;
+  id?: string | number;
+  [field: string]: unknown;
+}
+
+export interface PresenceEvent {
+  userId: string;
+  status: 'online' | 'offline';
+  /** RFC 3339 UTC with milliseconds. */
+  timestamp: string;
+}
+
+export interface Stats {
+  connections: number;
+  users: number;
+  rooms: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  drops: number;
+  errorsSent: number;
+  connectionsTotal: number;
+  rejectedUpgrades: number;
+  slowConsumerCloses: number;
+  oversizeCloses: number;
+  backplaneConnected: number;
+  backplaneReconnects: number;
+  backplaneBufferedBytes: number;
+  backplaneDropped: number;
+  backplaneInvalid: number;
+  backplanePublished: number;
+  backplaneReceived: number;
+}
+
+export type ConnectionRef = Connection | string;
+
+export declare class Connection {
+  /** Decimal string: connection ids are 64-bit. */
+  readonly id: string;
+  readonly userId: string;
+  readonly engine: Engine;
+  send(message: object, options?: SendOptions): void;
+  send(content: unknown, options: SendOptions & { from: string }): void;
+  join(room: string): void;
+  leave(room: string): void;
+  sendError(code: string, message?: string, id?: string | number): void;
+  disconnect(code?: number): void;
+  toJSON(): { id: string; userId: string };
+}
+
+export declare class RtcoreError extends Error {
+  /** "RTC_EINVAL", "RTC_ESTATE", "RTC_ELISTEN", "RTC_ENOTSUP", ... */
+  readonly code: string;
+  constructor(code: string, message: string);
+}
+
+export declare class Reject extends Error {
+  readonly status: number;
+  constructor(status?: number, message?: string);
+}
+
+export type MessageListener = (conn: Connection, msg: ClientMessage) => void | Promise<void>;
+
+export interface EngineEvents {
+  open: [conn: Connection];
+  disconnect: [conn: Connection, code: number];
+  presence: [event: PresenceEvent];
+  message: [conn: Connection, msg: ClientMessage];
+  error: [error: unknown];
+  close: [];
+}
+
+export declare class Engine extends EventEmitter {
+  constructor(options?: EngineOptions);
+  onConnect(hook: (req: ConnectRequest) => ConnectResult | Promise<ConnectResult>): this;
+  listen(): Promise<{ host: string; port: number }>;
+  close(options?: { timeout?: number }): Promise<void>;
+  address(): { host: string; port: number };
+  readonly port: number;
+  readonly nodeId: string | null;
+  readonly listening: boolean;
+  ref(): this;
+  unref(): this;
+
+  sendToUser(userId: string, message: object, options?: SendOptions): void;
+  sendToUser(userId: string, content: unknown, options: SendOptions & { from: string }): void;
+  sendToConnection(conn: ConnectionRef, message: object, options?: SendOptions): void;
+  sendToConnection(conn: ConnectionRef, content: unknown, options: SendOptions & { from: string }): void;
+  broadcast(room: string, message: object, options?: SendOptions): void;
+  broadcast(room: string, content: unknown, options: SendOptions & { from: string }): void;
+  join(conn: ConnectionRef, room: string): void;
+  leave(conn: ConnectionRef, room: string): void;
+  sendError(conn: ConnectionRef, code: string, message?: string, id?: string | number): void;
+  disconnect(conn: ConnectionRef, code?: number): void;
+  disconnectUser(userId: string, code?: number): void;
+  stats(): Stats;
+
+  on<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void | Promise<void>): this;
+  on(event: `message:${string}`, listener: MessageListener): this;
+  once<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void | Promise<void>): this;
+  once(event: `message:${string}`, listener: MessageListener): this;
+  off<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void | Promise<void>): this;
+  off(event: `message:${string}`, listener: MessageListener): this;
+}
+
+declare const rtcore: {
+  Engine: typeof Engine;
+  Connection: typeof Connection;
+  Reject: typeof Reject;
+  RtcoreError: typeof RtcoreError;
+  version: string;
+};
+export default rtcore;

@@ -1,0 +1,38 @@
+// Compiled by `tsc --noEmit`, never run: the README's usage must type-check
+// against index.d.ts, and misuse must not.
+import { Engine, Reject, RtcoreError, Connection, type Stats, type PresenceEvent } from 'rtcore';
+
+async function main(): Promise<void> {
+  const engine = new Engine({ port: 3000, redisUrl: process.env.REDIS_URL, pingInterval: 30000 });
+  engine.onConnect(async (req) => {
+    if (req.searchParams.get('token') !== 'ok') throw new Reject(401);
+    return req.params.userId;
+  });
+  engine.on('message:typing', (conn, msg) => {
+    engine.broadcast(String(msg.room), { type: 'typing', from: conn.userId });
+  });
+  engine.on('presence', (ev: PresenceEvent) => console.log(ev.userId, ev.status, ev.timestamp));
+  engine.on('open', (conn: Connection) => conn.join('lobby'));
+  engine.on('disconnect', (conn, code: number) => console.log(conn.id, code));
+  engine.on('error', (err) => console.error(err));
+  const { port } = await engine.listen();
+  console.log(port, engine.nodeId);
+  engine.sendToUser('alice', { type: 'notice', text: 'hi' });
+  engine.sendToUser('alice', 'hello', { from: '' });
+  engine.sendToConnection('4294967296', { type: 'x' });
+  engine.disconnectUser('alice', 4000);
+  const s: Stats = engine.stats();
+  console.log(s.connections + s.messagesOut);
+  try {
+    engine.join('1', '');
+  } catch (err) {
+    if (err instanceof RtcoreError) console.log(err.code);
+  }
+  // @ts-expect-error presence listeners get one event object
+  engine.on('presence', (a: string, b: string) => console.log(a, b));
+  // @ts-expect-error ports are numbers
+  new Engine({ port: '3000' });
+  await engine.close({ timeout: 500 });
+}
+
+void main;
