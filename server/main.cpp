@@ -23,6 +23,14 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  if (opts.auth == "jwt-hs256" && opts.jwt_secret.empty()) {
+    std::fprintf(stderr, "rtcore-server: --auth jwt-hs256 needs --jwt-secret-file or RTCORE_JWT_SECRET\n");
+    return 2;
+  }
+  if (opts.tls_cert.empty() != opts.tls_key.empty()) {
+    std::fprintf(stderr, "rtcore-server: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
   rtc_config config;
   rtcore_server::to_config(opts, config);
   rtc_engine* engine = nullptr;
@@ -43,8 +51,14 @@ int main(int argc, char** argv) {
     rtc_engine_destroy(engine);
     return 1;
   }
-  std::printf("rtcore-server listening on ws://%s:%u (node %s, backplane %s)\n", opts.host.c_str(),
-              rtc_engine_port(engine), rtc_engine_node_id(engine), opts.redis_url.empty() ? "in-process" : "redis");
+  bool loopback = opts.host == "127.0.0.1" || opts.host == "localhost" || opts.host == "::1" ||
+                  opts.host.rfind("127.", 0) == 0;
+  std::printf("rtcore-server listening on %s://%s:%u (node %s, backplane %s, auth %s)%s\n",
+              opts.tls_cert.empty() ? "ws" : "wss", opts.host.c_str(), rtc_engine_port(engine),
+              rtc_engine_node_id(engine), opts.redis_url.empty() ? "in-process" : "redis", opts.auth.c_str(),
+              opts.auth == "none" && !loopback
+                  ? " WARNING: auth none on a non-loopback address: any client can claim any user id"
+                  : "");
   std::fflush(stdout);
 
   int sig = 0;

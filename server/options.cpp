@@ -29,6 +29,26 @@ it; a flag on the command line wins over the environment.
                                                         go offline (default 15)
   --redis-buffer-bytes BYTES  RTCORE_REDIS_BUFFER_BYTES publishes kept during a Redis outage (default 8M)
   --node-id ID                RTCORE_NODE_ID            this node's id (default: random)
+  --auth none|jwt-hs256       RTCORE_AUTH               none (default): the path's user id is trusted;
+                                                        jwt-hs256: an HS256 JWT (?token=, Authorization:
+                                                        Bearer, or subprotocol bearer.JWT) proves it
+  --jwt-secret-file PATH      RTCORE_JWT_SECRET_FILE    file holding the HMAC secret (trailing newline
+                                                        dropped); or the secret itself in RTCORE_JWT_SECRET
+  --jwt-audience AUD          RTCORE_JWT_AUDIENCE       required "aud" claim (default: not checked)
+  --jwt-issuer ISS            RTCORE_JWT_ISSUER         required "iss" claim (default: not checked)
+  --jwt-leeway SECONDS        RTCORE_JWT_LEEWAY         tolerance on exp/nbf (default 30)
+  --allowed-origins LIST      RTCORE_ALLOWED_ORIGINS    comma-separated browser origins allowed; others
+                                                        get 403 (default: any)
+  --rate-limit N[:BURST]      RTCORE_RATE_LIMIT         messages per second per connection (default
+                                                        1000:2000); 0 disables
+  --max-connections N         RTCORE_MAX_CONNECTIONS    on this node, 503 beyond (default 100000; 0 = no limit)
+  --max-connections-per-user N RTCORE_MAX_CONNECTIONS_PER_USER
+                                                        429 beyond (default 100; 0 = no limit)
+  --handshake-timeout SECONDS RTCORE_HANDSHAKE_TIMEOUT  HTTP request + upgrade deadline (default 10)
+  --idle-timeout SECONDS      RTCORE_IDLE_TIMEOUT       close a connection silent this long (default 0: off)
+  --expose-stats              RTCORE_EXPOSE_STATS=1     serve GET /stats (JSON counters)
+  --tls-cert PATH             RTCORE_TLS_CERT           PEM certificate chain: serve wss:// (TLS 1.2+)
+  --tls-key PATH              RTCORE_TLS_KEY            PEM private key for --tls-cert
   --max-message-size BYTES    RTCORE_MAX_MESSAGE_SIZE   largest client message; larger closes with
                                                         1009 (default 1M; K/M/G suffixes allowed)
   --max-queue-bytes BYTES     RTCORE_MAX_QUEUE_BYTES    per-connection send queue; a client past it is
@@ -72,6 +92,17 @@ bool parse_seconds(std::string_view text, double& out) {
   return true;
 }
 
+bool read_secret_file(const std::string& path, std::string& out) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[4096];
+  size_t n = std::fread(buf, 1, sizeof buf, f);
+  std::fclose(f);
+  out.assign(buf, n);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return !out.empty();
+}
+
 bool parse_bool(std::string_view text) { return text == "1" || text == "true" || text == "yes" || text == "on"; }
 
 struct Flag {
@@ -86,6 +117,21 @@ constexpr Flag kFlags[] = {
     {"--redis", "RTCORE_REDIS_URL", true},
     {"--node-id", "RTCORE_NODE_ID", true},
     {"--redis-prefix", "RTCORE_REDIS_PREFIX", true},
+    {"--auth", "RTCORE_AUTH", true},
+    {"--jwt-secret-file", "RTCORE_JWT_SECRET_FILE", true},
+    {"--jwt-secret", "RTCORE_JWT_SECRET", true},
+    {"--jwt-audience", "RTCORE_JWT_AUDIENCE", true},
+    {"--jwt-issuer", "RTCORE_JWT_ISSUER", true},
+    {"--jwt-leeway", "RTCORE_JWT_LEEWAY", true},
+    {"--allowed-origins", "RTCORE_ALLOWED_ORIGINS", true},
+    {"--rate-limit", "RTCORE_RATE_LIMIT", true},
+    {"--max-connections", "RTCORE_MAX_CONNECTIONS", true},
+    {"--max-connections-per-user", "RTCORE_MAX_CONNECTIONS_PER_USER", true},
+    {"--handshake-timeout", "RTCORE_HANDSHAKE_TIMEOUT", true},
+    {"--idle-timeout", "RTCORE_IDLE_TIMEOUT", true},
+    {"--expose-stats", "RTCORE_EXPOSE_STATS", false},
+    {"--tls-cert", "RTCORE_TLS_CERT", true},
+    {"--tls-key", "RTCORE_TLS_KEY", true},
     {"--node-ttl", "RTCORE_NODE_TTL", true},
     {"--redis-buffer-bytes", "RTCORE_REDIS_BUFFER_BYTES", true},
     {"--max-message-size", "RTCORE_MAX_MESSAGE_SIZE", true},
@@ -112,6 +158,54 @@ bool apply(std::string_view name, std::string_view value, Options& o) {
     o.redis_url = value;
   } else if (name == "--node-id") {
     o.node_id = value;
+  } else if (name == "--auth") {
+    o.auth = value;
+    ok = value == "none" || value == "jwt-hs256";
+  } else if (name == "--jwt-secret") {
+    // Only from the environment in practice (a flag would show in `ps`).
+    o.jwt_secret = value;
+    ok = !value.empty();
+  } else if (name == "--jwt-secret-file") {
+    ok = read_secret_file(std::string(value), o.jwt_secret);
+    if (!ok) {
+      std::fprintf(stderr, "rtcore-server: cannot read a secret from %.*s\n", static_cast<int>(value.size()),
+                   value.data());
+      return false;
+    }
+  } else if (name == "--jwt-audience") {
+    o.jwt_audience = value;
+  } else if (name == "--jwt-issuer") {
+    o.jwt_issuer = value;
+  } else if (name == "--jwt-leeway") {
+    ok = parse_uint(value, 86400, n, false);
+    o.jwt_leeway_s = static_cast<long>(n);
+  } else if (name == "--allowed-origins") {
+    o.allowed_origins = value;
+  } else if (name == "--rate-limit") {
+    auto colon = value.find(':');
+    uint64_t burst = 0;
+    ok = parse_uint(value.substr(0, colon), 1u << 30, n, false) &&
+         (colon == std::string_view::npos || parse_uint(value.substr(colon + 1), 1u << 30, burst, false));
+    o.rate_limit = static_cast<long>(n);
+    o.rate_burst = colon == std::string_view::npos ? -1 : static_cast<long>(burst);
+  } else if (name == "--max-connections") {
+    ok = parse_uint(value, 1u << 30, n, false);
+    o.max_connections = static_cast<long>(n);
+  } else if (name == "--max-connections-per-user") {
+    ok = parse_uint(value, 1u << 30, n, false);
+    o.max_connections_per_user = static_cast<long>(n);
+  } else if (name == "--handshake-timeout") {
+    ok = parse_seconds(value, o.handshake_timeout_s);
+  } else if (name == "--idle-timeout") {
+    double s = 0;
+    ok = value == "0" || parse_seconds(value, s);
+    o.idle_timeout_s = s;
+  } else if (name == "--expose-stats") {
+    o.expose_stats = value.empty() || parse_bool(value);
+  } else if (name == "--tls-cert") {
+    o.tls_cert = value;
+  } else if (name == "--tls-key") {
+    o.tls_key = value;
   } else if (name == "--redis-prefix") {
     o.redis_prefix = value;
   } else if (name == "--node-ttl") {
@@ -141,9 +235,12 @@ bool apply(std::string_view name, std::string_view value, Options& o) {
     ok = parse_uint(value, 3, n, false);
     o.log_level = static_cast<uint32_t>(n);
   }
-  if (!ok)
-    std::fprintf(stderr, "rtcore-server: invalid value '%.*s' for %.*s\n", static_cast<int>(value.size()),
-                 value.data(), static_cast<int>(name.size()), name.data());
+  if (!ok) {
+    bool secret = name == "--jwt-secret";  // never echo a secret
+    std::fprintf(stderr, "rtcore-server: invalid value '%.*s' for %.*s\n",
+                 secret ? 3 : static_cast<int>(value.size()), secret ? "***" : value.data(),
+                 static_cast<int>(name.size()), name.data());
+  }
   return ok;
 }
 
@@ -211,6 +308,24 @@ void to_config(const Options& o, rtc_config& c) {
   if (!o.redis_prefix.empty()) c.redis_prefix = o.redis_prefix.c_str();
   if (o.node_ttl_s > 0) c.node_ttl_ms = static_cast<uint32_t>(std::lround(o.node_ttl_s * 1000));
   if (o.redis_buffer_bytes) c.redis_buffer_bytes = o.redis_buffer_bytes;
+  c.auth_mode = o.auth == "jwt-hs256" ? RTC_AUTH_JWT_HS256 : RTC_AUTH_NONE;
+  c.jwt_secret = o.jwt_secret.data();
+  c.jwt_secret_len = o.jwt_secret.size();
+  if (!o.jwt_audience.empty()) c.jwt_audience = o.jwt_audience.c_str();
+  if (!o.jwt_issuer.empty()) c.jwt_issuer = o.jwt_issuer.c_str();
+  if (o.jwt_leeway_s >= 0) c.jwt_leeway_s = static_cast<uint32_t>(o.jwt_leeway_s);
+  if (!o.allowed_origins.empty()) c.allowed_origins = o.allowed_origins.c_str();
+  if (o.rate_limit >= 0) {
+    c.rate_limit_per_s = static_cast<uint32_t>(o.rate_limit);
+    c.rate_limit_burst = o.rate_burst >= 0 ? static_cast<uint32_t>(o.rate_burst) : 2 * c.rate_limit_per_s;
+  }
+  if (o.max_connections >= 0) c.max_connections = static_cast<uint32_t>(o.max_connections);
+  if (o.max_connections_per_user >= 0) c.max_connections_per_user = static_cast<uint32_t>(o.max_connections_per_user);
+  if (o.handshake_timeout_s > 0) c.handshake_timeout_ms = static_cast<uint32_t>(std::lround(o.handshake_timeout_s * 1000));
+  if (o.idle_timeout_s >= 0) c.idle_timeout_ms = static_cast<uint32_t>(std::lround(o.idle_timeout_s * 1000));
+  c.expose_stats = o.expose_stats ? 1 : 0;
+  if (!o.tls_cert.empty()) c.tls_cert_file = o.tls_cert.c_str();
+  if (!o.tls_key.empty()) c.tls_key_file = o.tls_key.c_str();
 }
 
 }  // namespace rtcore_server

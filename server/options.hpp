@@ -23,6 +23,17 @@ struct Options {
   std::string redis_prefix;
   double node_ttl_s = 0;
   uint64_t redis_buffer_bytes = 0;
+  // Protections; negative / empty means "library default".
+  std::string auth = "none";
+  std::string jwt_secret;  // never printed
+  std::string jwt_audience, jwt_issuer;
+  long jwt_leeway_s = -1;
+  std::string allowed_origins;
+  long rate_limit = -1, rate_burst = -1;
+  long max_connections = -1, max_connections_per_user = -1;
+  double handshake_timeout_s = 0, idle_timeout_s = -1;
+  bool expose_stats = false;
+  std::string tls_cert, tls_key;
 };
 
 enum class ParseOutcome { kRun, kExitOk, kExitError };

@@ -147,7 +147,50 @@ typedef struct rtc_config {
   /* Publishes held, in order, while Redis is unreachable; what does not
    * fit is dropped and counted (stats.backplane_dropped). Default 8 MiB. */
   uint64_t redis_buffer_bytes;
+
+  /* --- Protections (see SECURITY.md for each default and why) --- */
+  /* RTC_AUTH_NONE (default): the path's user id is trusted (demo and
+   * trusted networks only). RTC_AUTH_JWT_HS256: every upgrade needs an
+   * HS256 JWT (?token=, Authorization: Bearer, or the subprotocol
+   * "bearer.JWT") whose sub is the user id; refusals are HTTP 401. */
+  uint32_t auth_mode;
+  /* The HMAC secret (bytes, copied); required with RTC_AUTH_JWT_HS256. */
+  const char *jwt_secret;
+  size_t jwt_secret_len;
+  /* Tolerance on exp and nbf, seconds. Default 30. */
+  uint32_t jwt_leeway_s;
+  /* When set (NUL-terminated), the token's aud / iss must match. */
+  const char *jwt_audience;
+  const char *jwt_issuer;
+  /* Comma-separated browser origins allowed to connect (exact match, e.g.
+   * "https://app.example.com"); others get HTTP 403. NULL/"" allows any.
+   * Requests without an Origin header (not browsers) are not affected. */
+  const char *allowed_origins;
+  /* Per-connection message rate (token bucket): rate_limit_per_s messages
+   * per second with bursts of rate_limit_burst; beyond, error rate_limited,
+   * and 100 refusals within 10 s close with 1008. 0 disables. Defaults
+   * 1000 and 2000. */
+  uint32_t rate_limit_per_s;
+  uint32_t rate_limit_burst;
+  /* Connections on this node (HTTP 503 beyond) and per user on this node
+   * (HTTP 429 beyond); 0 = unlimited. Defaults 100000 and 100. */
+  uint32_t max_connections;
+  uint32_t max_connections_per_user;
+  /* The HTTP request and upgrade must complete within this. Default 10000. */
+  uint32_t handshake_timeout_ms;
+  /* A connection that sends no message for this long is closed with 1000;
+   * 0 (default) disables it (pings already catch dead peers). */
+  uint32_t idle_timeout_ms;
+  /* Non-zero: GET /stats answers the counters as JSON. Default 0. */
+  uint32_t expose_stats;
+  /* wss://: PEM certificate (chain) and private key files; TLS 1.2+ only.
+   * Both NULL (default) for plain ws://. */
+  const char *tls_cert_file;
+  const char *tls_key_file;
 } rtc_config;
+
+#define RTC_AUTH_NONE 0
+#define RTC_AUTH_JWT_HS256 1
 
 /* Fills *config with the defaults and sets struct_size. Any thread. */
 RTC_API void rtc_config_init(rtc_config *config);
@@ -266,7 +309,21 @@ typedef struct rtc_handlers {
   void (*on_presence)(void *user_data, const char *user_id,
                       size_t user_id_len, int32_t status,
                       const char *timestamp, size_t timestamp_len);
+
+  /* Authorization: asked before a join_room, room_message or
+   * direct_message takes effect; return 1 to allow, 0 to refuse (the
+   * client gets error forbidden). target is the room, or the recipient of
+   * a direct message. Runs on the engine thread for every such message:
+   * it must be fast and must not block. NULL allows everything. */
+  int32_t (*on_authorize)(void *user_data, rtc_conn_id conn,
+                          const char *user_id, size_t user_id_len,
+                          int32_t action, const char *target,
+                          size_t target_len);
 } rtc_handlers;
+
+#define RTC_ACTION_JOIN_ROOM 1
+#define RTC_ACTION_ROOM_MESSAGE 2
+#define RTC_ACTION_DIRECT_MESSAGE 3
 
 /* Zeroes *handlers and sets struct_size. Any thread. */
 RTC_API void rtc_handlers_init(rtc_handlers *handlers);
@@ -394,6 +451,15 @@ typedef struct rtc_stats {
   uint64_t backplane_invalid;        /* undecodable node-to-node payloads */
   uint64_t backplane_published;      /* publishes to other nodes */
   uint64_t backplane_received;       /* publications received from them */
+  /* Protections. */
+  uint64_t auth_failures;             /* upgrades refused with 401 */
+  uint64_t origin_refusals;           /* upgrades refused with 403 (origin) */
+  uint64_t connection_limit_refusals; /* upgrades refused with 503 (total) */
+  uint64_t user_limit_refusals;       /* upgrades refused with 429 (per user) */
+  uint64_t rate_limited;              /* messages refused with rate_limited */
+  uint64_t rate_limit_closes;         /* connections closed for flooding */
+  uint64_t idle_closes;               /* connections closed as idle */
+  uint64_t forbidden;                 /* actions refused by on_authorize */
 } rtc_stats;
 
 /* Copies a snapshot of the counters into *stats. Set stats->struct_size

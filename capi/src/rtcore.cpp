@@ -2,7 +2,9 @@
 // and a catch-all so no exception ever crosses the ABI.
 #include "rtcore.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 #include <new>
 #include <string>
 
@@ -105,6 +107,14 @@ void rtc_config_init(rtc_config* config) {
   config->node_ttl_ms = d.node_ttl_ms;
   config->redis_connect_timeout_ms = d.redis_connect_timeout_ms;
   config->redis_buffer_bytes = d.redis_buffer_bytes;
+  config->auth_mode = RTC_AUTH_NONE;
+  config->jwt_leeway_s = static_cast<uint32_t>(d.jwt_leeway_s);
+  config->rate_limit_per_s = d.rate_limit_per_s;
+  config->rate_limit_burst = d.rate_limit_burst;
+  config->max_connections = d.max_connections;
+  config->max_connections_per_user = d.max_connections_per_user;
+  config->handshake_timeout_ms = d.handshake_timeout_ms;
+  config->idle_timeout_ms = d.idle_timeout_ms;
 }
 
 void rtc_handlers_init(rtc_handlers* handlers) {
@@ -125,6 +135,50 @@ int rtc_connect_decision_set_user(rtc_connect_decision* decision, const char* us
   std::memcpy(decision->user_id, user_id, len);
   decision->user_id[len] = '\0';
   decision->user_id_len = static_cast<uint32_t>(len);
+  return RTC_OK;
+}
+
+static std::vector<std::string> split_origins(std::string_view list) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= list.size();) {
+    size_t end = list.find(',', start);
+    if (end == std::string_view::npos) end = list.size();
+    std::string_view o = list.substr(start, end - start);
+    while (!o.empty() && o.front() == ' ') o.remove_prefix(1);
+    while (!o.empty() && o.back() == ' ') o.remove_suffix(1);
+    if (!o.empty()) out.emplace_back(o);
+    start = end + 1;
+  }
+  return out;
+}
+
+static int protections_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
+  using Mode = rtcore::EngineConfig::AuthMode;
+  if (c->auth_mode == RTC_AUTH_JWT_HS256) {
+    if (!c->jwt_secret || c->jwt_secret_len == 0) return RTC_EINVAL;
+    out.auth_mode = Mode::kJwtHs256;
+    out.jwt_secret.assign(c->jwt_secret, c->jwt_secret_len);
+  } else if (c->auth_mode != RTC_AUTH_NONE) {
+    return RTC_EINVAL;
+  }
+  out.jwt_leeway_s = c->jwt_leeway_s;
+  if (c->jwt_audience) out.jwt_audience = c->jwt_audience;
+  if (c->jwt_issuer) out.jwt_issuer = c->jwt_issuer;
+  if (c->allowed_origins) out.allowed_origins = split_origins(c->allowed_origins);
+  out.rate_limit_per_s = c->rate_limit_per_s;
+  out.rate_limit_burst = c->rate_limit_burst ? c->rate_limit_burst : c->rate_limit_per_s;
+  out.max_connections = c->max_connections;
+  out.max_connections_per_user = c->max_connections_per_user;
+  if (c->handshake_timeout_ms == 0) return RTC_EINVAL;
+  out.handshake_timeout_ms = c->handshake_timeout_ms;
+  out.idle_timeout_ms = c->idle_timeout_ms;
+  out.expose_stats = c->expose_stats != 0;
+  bool cert = c->tls_cert_file && *c->tls_cert_file, key = c->tls_key_file && *c->tls_key_file;
+  if (cert != key) return RTC_EINVAL;  // both or neither
+  if (cert) {
+    out.tls_cert_file = c->tls_cert_file;
+    out.tls_key_file = c->tls_key_file;
+  }
   return RTC_OK;
 }
 
@@ -157,6 +211,9 @@ static int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
     if (c->node_ttl_ms) out.node_ttl_ms = c->node_ttl_ms;
     if (c->redis_connect_timeout_ms) out.redis_connect_timeout_ms = c->redis_connect_timeout_ms;
     if (c->redis_buffer_bytes) out.redis_buffer_bytes = c->redis_buffer_bytes;
+  }
+  if (RTC_HAS_FIELD(c, rtc_config, tls_key_file)) {
+    if (int rc = protections_from_c(c, out); rc != RTC_OK) return rc;
   }
   return RTC_OK;
 }
@@ -206,6 +263,15 @@ static rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
       fn(ud, id, user.data(), user.size(), type.data(), type.size(), json.data(), json.size());
     };
   }
+  if (h.on_authorize) {
+    auto fn = h.on_authorize;
+    hooks.on_authorize = [fn, ud](ConnId id, std::string_view user, rtcore::Action action, std::string_view target) {
+      int32_t a = action == rtcore::Action::kJoinRoom      ? RTC_ACTION_JOIN_ROOM
+                  : action == rtcore::Action::kRoomMessage ? RTC_ACTION_ROOM_MESSAGE
+                                                           : RTC_ACTION_DIRECT_MESSAGE;
+      return fn(ud, id, user.data(), user.size(), a, target.data(), target.size()) != 0;
+    };
+  }
   if (h.on_presence) {
     auto fn = h.on_presence;
     hooks.on_presence = [fn, ud](std::string_view user, bool online, std::string_view ts) {
@@ -226,7 +292,9 @@ int rtc_engine_create(const rtc_config* config, const rtc_handlers* handlers, rt
     if (handlers) {
       if (handlers->struct_size < offsetof(rtc_handlers, on_presence) + sizeof(handlers->on_presence))
         return static_cast<int>(RTC_ESTRUCT);
-      std::memcpy(&h, handlers, sizeof h);
+      // An older caller's struct is shorter: the fields it lacks stay NULL.
+      std::memcpy(&h, handlers, std::min<size_t>(handlers->struct_size, sizeof h));
+      h.struct_size = sizeof h;
     }
     auto e = std::make_unique<rtc_engine>();
     e->engine = std::make_unique<Engine>(std::move(cfg), hooks_from_c(h));
@@ -396,6 +464,14 @@ int rtc_engine_stats(const rtc_engine* engine, rtc_stats* stats) {
   full.backplane_invalid = b.invalid_envelopes.get();
   full.backplane_published = b.published.get();
   full.backplane_received = b.received.get();
+  full.auth_failures = s.auth_failures.get();
+  full.origin_refusals = s.origin_refusals.get();
+  full.connection_limit_refusals = s.connection_limit_refusals.get();
+  full.user_limit_refusals = s.user_limit_refusals.get();
+  full.rate_limited = s.rate_limited.get();
+  full.rate_limit_closes = s.rate_limit_closes.get();
+  full.idle_closes = s.idle_closes.get();
+  full.forbidden = s.forbidden.get();
   size_t n = stats->struct_size < sizeof full ? stats->struct_size : sizeof full;
   std::memcpy(stats, &full, n);
   return RTC_OK;

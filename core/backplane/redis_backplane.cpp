@@ -21,6 +21,7 @@ constexpr size_t kChannelsPerCommand = 512;
 // (a peer that died meanwhile never will).
 constexpr uint64_t kMaxDrainWaitMs = 3000;
 constexpr uint64_t kDrainPollMs = 25;
+constexpr uint64_t kAnnouncementMemoryMs = 5000;
 
 uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
   auto* t = new uv_timer_t;
@@ -213,6 +214,9 @@ void RedisBackplane::on_subscription_reply(void* r) {
     sub_inflight_.erase(channel);
     subscribed_.insert(channel);
     run_waiters(channel, true);
+    // Once we hear announcements, list the nodes already there: together
+    // the two leave no gap in which a peer goes unnoticed.
+    if (channel == control_channel_) refresh_peers();
     if (sub_inflight_.empty()) mark_ready();
   } else if (kind == "unsubscribe") {
     unsub_inflight_.erase(channel);
@@ -234,7 +238,9 @@ void RedisBackplane::on_channel_message(std::string_view channel, std::string_vi
     if ((!ready && !gone) || node == opts_.node_id || draining_) return;
     auto it = std::find(known_peers_.begin(), known_peers_.end(), node);
     if (ready && it == known_peers_.end()) known_peers_.push_back(node);
+    if (ready) announced_at_[node] = uv_now(loop_);
     if (gone && it != known_peers_.end()) known_peers_.erase(it);
+    if (gone) announced_at_.erase(node);
     return;
   }
   if (channel == presence_channel_) {
@@ -358,6 +364,12 @@ void RedisBackplane::heartbeat() {
                     this);
   commands_.command({"SADD", opts_.prefix + "nodes", opts_.node_id}, on_ignored_reply, nullptr);
   mark_ready();
+  refresh_peers();
+  reap_dead_nodes();
+}
+
+void RedisBackplane::refresh_peers() {
+  if (!commands_.up()) return;
   commands_.command({"SMEMBERS", opts_.prefix + "nodes"},
                     [](redisAsyncContext*, void* r, void* privdata) {
                       auto* self = static_cast<RedisBackplane*>(privdata);
@@ -365,12 +377,28 @@ void RedisBackplane::heartbeat() {
                       // Frozen while draining: after a Redis restart the set
                       // fills again only as peers come back.
                       if (!reply || reply->type != REDIS_REPLY_ARRAY || self->draining_ || self->shut_down_) return;
+                      // A reply may predate an announcement that arrived on
+                      // the other link: recent announcements are kept too.
+                      uint64_t now = uv_now(self->loop_);
                       self->known_peers_.clear();
                       for (size_t i = 0; i < reply->elements; ++i)
                         if (str(reply->element[i]) != self->opts_.node_id)
                           self->known_peers_.emplace_back(str(reply->element[i]));
+                      for (auto it = self->announced_at_.begin(); it != self->announced_at_.end();) {
+                        if (now - it->second > kAnnouncementMemoryMs) {
+                          it = self->announced_at_.erase(it);
+                          continue;
+                        }
+                        if (std::find(self->known_peers_.begin(), self->known_peers_.end(), it->first) ==
+                            self->known_peers_.end())
+                          self->known_peers_.push_back(it->first);
+                        ++it;
+                      }
                     },
                     this);
+}
+
+void RedisBackplane::reap_dead_nodes() {
   commands_.command({"EVAL", presence_scripts::kReapDeadNodes, "0", opts_.prefix, protocol::now_timestamp(),
                      opts_.node_id},
                     on_ignored_reply, nullptr);

@@ -70,6 +70,8 @@ class RedisBackplane final : public Backplane {
   void run_presence_script(bool online, std::string_view user);
   void heartbeat();
   void mark_ready();
+  void refresh_peers();
+  void reap_dead_nodes();
   void reconcile_presence();
   void start_drain();
   void check_peers_ready();
@@ -114,6 +116,7 @@ class RedisBackplane final : public Backplane {
   // resubscribed ({prefix}ready:{node}), or kMaxDrainWaitMs passed:
   // publishing earlier would reach nodes not listening yet and be lost.
   std::vector<std::string> known_peers_;
+  std::unordered_map<std::string, uint64_t> announced_at_;  // node -> when it said "ready"
   bool draining_ = false;
   uint64_t drain_started_ms_ = 0;
   bool ready_check_outstanding_ = false;

@@ -27,6 +27,14 @@ struct Connection {
   bool rx_in_message = false;
   bool rx_binary = false;
 
+  // Token bucket of the message rate limit, and recent violations (a
+  // client that keeps flooding is closed with 1008).
+  double rate_tokens = 0;
+  uint64_t rate_refill_ms = 0;
+  uint64_t violation_window_ms = 0;
+  uint32_t violations = 0;
+  uint64_t last_message_ms = 0;  // for the idle timeout
+
   // Non-zero once the server decided to close (sent after the queue).
   uint16_t close_code = 0;
   const char* close_reason = "";

@@ -29,6 +29,26 @@ struct EngineConfig {
   uint32_t node_ttl_ms = 15000;
   size_t redis_buffer_bytes = 8 << 20;
   uint32_t redis_connect_timeout_ms = 2000;
+
+  // --- protections (SECURITY.md lists each with its default) ---
+  enum class AuthMode { kNone, kJwtHs256 };
+  AuthMode auth_mode = AuthMode::kNone;
+  std::string jwt_secret;
+  int64_t jwt_leeway_s = 30;
+  std::string jwt_audience, jwt_issuer;
+  // Browser origins allowed to connect; empty allows any. A request
+  // without an Origin header (not a browser) is not affected.
+  std::vector<std::string> allowed_origins;
+  uint32_t rate_limit_per_s = 1000;  // messages per second per connection; 0 off
+  uint32_t rate_limit_burst = 2000;
+  uint32_t max_connections = 100000;        // 0: unlimited (503 beyond)
+  uint32_t max_connections_per_user = 100;  // 0: unlimited (429 beyond)
+  uint32_t handshake_timeout_ms = 10000;
+  uint32_t idle_timeout_ms = 0;  // no client message for this long: 1000 close; 0 off
+  // Serve GET /stats (JSON counters) on the listening port.
+  bool expose_stats = false;
+  // wss://: PEM certificate chain and private key; both empty for ws://.
+  std::string tls_cert_file, tls_key_file;
   int log_level = 1;
 };
 
@@ -39,6 +59,9 @@ struct ConnectRequest {
   const std::vector<std::pair<std::string_view, std::string_view>>* headers = nullptr;
   uint64_t request_id = 0;  // for a deferred decision
 };
+
+// What the authorization hook is asked about.
+enum class Action { kJoinRoom, kRoomMessage, kDirectMessage };
 
 struct ConnectDecision {
   bool accept = true;
@@ -56,6 +79,9 @@ struct EngineHooks {
   std::function<void(ConnId, std::string_view user, uint16_t close_code)> on_disconnect;
   std::function<void(ConnId, std::string_view user, std::string_view type, std::string_view json)> on_message;
   std::function<void(std::string_view user, bool online, std::string_view timestamp)> on_presence;
+  // Returns false to refuse the action with error `forbidden`. target is
+  // the room, or the recipient user of a direct message.
+  std::function<bool(ConnId, std::string_view user, Action action, std::string_view target)> on_authorize;
 };
 
 }  // namespace rtcore

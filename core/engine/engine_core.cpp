@@ -1,5 +1,10 @@
 #include "engine/engine_core.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
 #include "protocol/server_message.hpp"
@@ -21,6 +26,9 @@ constexpr uint64_t kConnectDecisionTimeoutMs = 10000;
 constexpr uint16_t kCloseDecisionTimeout = 4408;
 // Messages kept for a connection still waiting for its decision.
 constexpr size_t kMaxHeldMessages = 64;
+// Rate-limit violations within this window that close the connection.
+constexpr uint64_t kViolationWindowMs = 10000;
+constexpr uint32_t kViolationsBeforeClose = 100;
 
 uint16_t seconds_from_ms(uint32_t ms) {
   uint32_t s = (ms + 999) / 1000;
@@ -36,6 +44,10 @@ EngineCore::EngineCore(uv_loop_t* loop, const EngineConfig& config, const Engine
 EngineCore::~EngineCore() = default;
 
 int EngineCore::start() {
+  jwt_policy_.secret = config_.jwt_secret;
+  jwt_policy_.leeway_s = config_.jwt_leeway_s;
+  jwt_policy_.audience = config_.jwt_audience;
+  jwt_policy_.issuer = config_.jwt_issuer;
   if (config_.redis_url.empty()) {
     backplane_ = std::make_unique<InProcessBackplane>(*this);
   } else {
@@ -59,6 +71,10 @@ int EngineCore::start() {
   opts.ping_timeout_s = seconds_from_ms(config_.ping_timeout_ms);
   opts.max_message_size = config_.max_message_size;
   opts.log_level = config_.log_level;
+  opts.handshake_timeout_s = seconds_from_ms(config_.handshake_timeout_ms);
+  opts.expose_stats = config_.expose_stats;
+  opts.tls_cert_file = config_.tls_cert_file;
+  opts.tls_key_file = config_.tls_key_file;
   server_ = std::make_unique<WsServer>(loop_, opts, *this);
   stop_timer_.data = this;
   uv_timer_init(loop_, &stop_timer_);
@@ -101,39 +117,89 @@ void EngineCore::on_stop_timer(uv_timer_t* timer) {
 
 // ------------------------------------------------------------- transport
 
+namespace {
+
+std::string_view header_value(const UpgradeRequest& request, std::string_view name) {
+  for (const auto& [n, v] : request.headers)
+    if (n == name) return v;
+  return {};
+}
+
+}  // namespace
+
 UpgradeDecision EngineCore::on_upgrade(const UpgradeRequest& request) {
-  static constexpr std::string_view kPrefix = "/ws/";
   UpgradeDecision out;
-  if (stopping_) {
-    out.http_status = 503;
-  } else if (request.path.substr(0, kPrefix.size()) != kPrefix && request.path != "/ws") {
-    out.http_status = 404;
+  out.http_status = check_upgrade(request, out.user_id);
+  if (out.http_status != 0) {
+    stats_.rejected_upgrades.add();
+    return out;
+  }
+  if (!hooks_.on_connect) return out;
+  ConnectRequest req{request.path, request.query, out.user_id, &request.headers, ++next_request_id_};
+  ConnectDecision decision;
+  decision.user_id = out.user_id;
+  hooks_.on_connect(req, decision);
+  if (decision.defer) {
+    out.deferred = true;
+    out.request_id = req.request_id;
+    awaiting_open_[req.request_id] = uv_now(loop_) + kConnectDecisionTimeoutMs;
+  } else if (!decision.accept) {
+    out.http_status = decision.http_status >= 400 && decision.http_status <= 599 ? decision.http_status : 403;
+  } else if (!protocol::is_valid_user_id(decision.user_id)) {
+    out.http_status = 500;
   } else {
-    std::string_view user = request.path.size() > kPrefix.size() ? request.path.substr(kPrefix.size()) : "";
-    if (!protocol::is_valid_user_id(user)) {
-      out.http_status = 400;
-    } else if (hooks_.on_connect) {
-      ConnectRequest req{request.path, request.query, user, &request.headers, ++next_request_id_};
-      ConnectDecision decision;
-      decision.user_id.assign(user);
-      hooks_.on_connect(req, decision);
-      if (decision.defer) {
-        out.deferred = true;
-        out.request_id = req.request_id;
-        out.user_id.assign(user);
-        awaiting_open_[req.request_id] = uv_now(loop_) + kConnectDecisionTimeoutMs;
-      } else if (!decision.accept)
-        out.http_status = decision.http_status >= 400 && decision.http_status <= 599 ? decision.http_status : 403;
-      else if (!protocol::is_valid_user_id(decision.user_id))
-        out.http_status = 500;
-      else
-        out.user_id = std::move(decision.user_id);
-    } else {
-      out.user_id.assign(user);
-    }
+    out.user_id = std::move(decision.user_id);
   }
   if (out.http_status != 0) stats_.rejected_upgrades.add();
   return out;
+}
+
+int EngineCore::check_upgrade(const UpgradeRequest& request, std::string& user) {
+  static constexpr std::string_view kPrefix = "/ws/";
+  if (stopping_) return 503;
+  // Cross-site WebSocket hijacking: a browser always sends Origin, and a
+  // page from another site must not ride on the user's cookies.
+  std::string_view origin = header_value(request, "origin");
+  if (!config_.allowed_origins.empty() && !origin.empty() &&
+      std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(), origin) ==
+          config_.allowed_origins.end()) {
+    stats_.origin_refusals.add();
+    return 403;
+  }
+  std::string_view path_user;
+  if (request.path.substr(0, kPrefix.size()) == kPrefix) {
+    path_user = request.path.substr(kPrefix.size());
+    if (!protocol::is_valid_user_id(path_user)) return 400;
+  } else if (request.path != "/ws") {
+    return 404;
+  }
+  if (config_.auth_mode == EngineConfig::AuthMode::kJwtHs256) {
+    std::string token = auth::find_token(request.query, header_value(request, "authorization"),
+                                         header_value(request, "sec-websocket-protocol"));
+    auth::JwtResult jwt = auth::verify_hs256(token, jwt_policy_, std::time(nullptr));
+    // The token must prove the path's user id when both are given.
+    if (!jwt.ok || (!path_user.empty() && path_user != jwt.subject)) {
+      stats_.auth_failures.add();
+      if (config_.log_level >= 2)
+        std::fprintf(stderr, "rtcore: upgrade refused (401): %s\n", jwt.ok ? "sub does not match the path" : jwt.error.c_str());
+      return 401;
+    }
+    user = std::move(jwt.subject);
+  } else if (path_user.empty()) {
+    return 400;
+  } else {
+    user.assign(path_user);
+  }
+  if (config_.max_connections != 0 && conns_.size() >= config_.max_connections) {
+    stats_.connection_limit_refusals.add();
+    return 503;
+  }
+  if (config_.max_connections_per_user != 0 &&
+      hub_.user_connections(user).size() >= config_.max_connections_per_user) {
+    stats_.user_limit_refusals.add();
+    return 429;
+  }
+  return 0;
 }
 
 void* EngineCore::on_open(lws* wsi, UpgradeDecision accepted) {
@@ -169,6 +235,7 @@ void EngineCore::on_upgrade_abandoned(const UpgradeDecision& accepted) {
 
 void EngineCore::register_connection(Connection& c) {
   stats_.connections_total.add();
+  c.last_message_ms = uv_now(loop_);
   bool first = hub_.add_user_connection(c.user_id, c.id);
   update_gauges();
   if (hooks_.on_open) hooks_.on_open(c.id, c.user_id);
@@ -227,6 +294,16 @@ void EngineCore::on_housekeeping(uv_timer_t* timer) {
     c->pending = false;
     self->server_->pause_reading(c->wsi, false);
     self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
+  }
+  if (self->config_.idle_timeout_ms != 0) {
+    std::vector<Connection*> idle;
+    self->conns_.for_each([&](Connection& c) {
+      if (!c.pending && !c.close_code && now - c.last_message_ms >= self->config_.idle_timeout_ms) idle.push_back(&c);
+    });
+    for (Connection* c : idle) {
+      self->stats_.idle_closes.add();
+      self->begin_close(*c, 1000, "idle timeout");
+    }
   }
   for (auto it = self->awaiting_open_.begin(); it != self->awaiting_open_.end();) {
     if (now >= it->second) {
@@ -326,10 +403,16 @@ void EngineCore::on_closed(void* conn) {
 
 void EngineCore::handle_message(Connection& c, std::string_view text, bool binary) {
   stats_.messages_in.add();
+  c.last_message_ms = uv_now(loop_);
   if (binary) return send_error(c, ErrorCode::kBadJson, "binary frames are not JSON", {});
   protocol::ParseResult r = protocol::parse_client_message(text);
   if (!r.ok) return send_error(c, r.error, r.error_message, r.id_json);
   const protocol::ClientMessage& m = r.message;
+  if (!within_rate_limit(c)) return send_error(c, ErrorCode::kRateLimited, "message rate limit exceeded", m.id_json);
+  if (hooks_.on_authorize && !authorized(c, m)) {
+    stats_.forbidden.add();
+    return send_error(c, ErrorCode::kForbidden, "not allowed", m.id_json);
+  }
   switch (m.type) {
     case protocol::MessageType::kJoinRoom: return handle_join(c, m);
     case protocol::MessageType::kLeaveRoom: return handle_leave(c, m);
@@ -340,6 +423,46 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
         return send_error(c, ErrorCode::kUnknownType, "unknown message type", m.id_json);
       hooks_.on_message(c.id, c.user_id, m.type_name, text);
       return;
+  }
+}
+
+bool EngineCore::within_rate_limit(Connection& c) {
+  if (config_.rate_limit_per_s == 0) return true;
+  uint64_t now = uv_now(loop_);
+  double burst = std::max<double>(config_.rate_limit_burst, 1);
+  if (c.rate_refill_ms == 0) {
+    c.rate_tokens = burst;
+  } else {
+    c.rate_tokens = std::min(burst, c.rate_tokens + (now - c.rate_refill_ms) * config_.rate_limit_per_s / 1000.0);
+  }
+  c.rate_refill_ms = now;
+  if (c.rate_tokens >= 1) {
+    c.rate_tokens -= 1;
+    return true;
+  }
+  stats_.rate_limited.add();
+  // Persistent abuse: too many refused messages within the window closes
+  // the connection (PROTOCOL.md section 4), so a flood cannot keep the
+  // engine busy answering errors forever.
+  if (now - c.violation_window_ms > kViolationWindowMs) {
+    c.violation_window_ms = now;
+    c.violations = 0;
+  }
+  if (++c.violations >= kViolationsBeforeClose) {
+    stats_.rate_limit_closes.add();
+    begin_close(c, 1008, "rate limit exceeded persistently");
+  }
+  return false;
+}
+
+bool EngineCore::authorized(Connection& c, const protocol::ClientMessage& m) {
+  switch (m.type) {
+    case protocol::MessageType::kJoinRoom: return hooks_.on_authorize(c.id, c.user_id, Action::kJoinRoom, m.room);
+    case protocol::MessageType::kRoomMessage:
+      return hooks_.on_authorize(c.id, c.user_id, Action::kRoomMessage, m.room);
+    case protocol::MessageType::kDirectMessage:
+      return hooks_.on_authorize(c.id, c.user_id, Action::kDirectMessage, m.to);
+    default: return true;  // leaving is always allowed; custom types go to the host anyway
   }
 }
 
@@ -460,6 +583,45 @@ void EngineCore::begin_close(Connection& c, uint16_t code, const char* reason, i
   request_write(c);
   // A peer that never lets us write again is dropped all the same.
   server_->close_deadline(c.wsi, deadline_s);
+}
+
+std::string EngineCore::stats_json() {
+  std::string out = "{";
+  auto field = [&](const char* name, const Counter& c) {
+    if (out.size() > 1) out += ",";
+    out += "\"";
+    out += name;
+    out += "\":" + std::to_string(c.get());
+  };
+  const EngineStats& s = stats_;
+  field("connections", s.connections);
+  field("users", s.users);
+  field("rooms", s.rooms);
+  field("messages_in", s.messages_in);
+  field("messages_out", s.messages_out);
+  field("bytes_out", s.bytes_out);
+  field("drops", s.drops);
+  field("errors_sent", s.errors_sent);
+  field("connections_total", s.connections_total);
+  field("rejected_upgrades", s.rejected_upgrades);
+  field("slow_consumer_closes", s.slow_consumer_closes);
+  field("oversize_closes", s.oversize_closes);
+  field("auth_failures", s.auth_failures);
+  field("origin_refusals", s.origin_refusals);
+  field("connection_limit_refusals", s.connection_limit_refusals);
+  field("user_limit_refusals", s.user_limit_refusals);
+  field("rate_limited", s.rate_limited);
+  field("rate_limit_closes", s.rate_limit_closes);
+  field("idle_closes", s.idle_closes);
+  field("forbidden", s.forbidden);
+  field("backplane_connected", s.backplane.connected);
+  field("backplane_reconnects", s.backplane.reconnects);
+  field("backplane_buffered_bytes", s.backplane.buffered_bytes);
+  field("backplane_dropped", s.backplane.dropped);
+  field("backplane_invalid", s.backplane.invalid_envelopes);
+  field("backplane_published", s.backplane.published);
+  field("backplane_received", s.backplane.received);
+  return out + "}";
 }
 
 void EngineCore::update_gauges() {

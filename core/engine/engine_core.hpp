@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "auth/jwt.hpp"
 #include "backplane/backplane.hpp"
 #include "engine/connection.hpp"
 #include "engine/engine_config.hpp"
@@ -56,6 +57,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void on_writeable(void* conn) override;
   void on_peer_close(void* conn, uint16_t code) override;
   void on_closed(void* conn) override;
+  std::string stats_json() override;
 
   // BackplaneSink
   void deliver_to_room(std::string_view room, FramePtr frame) override;
@@ -64,6 +66,10 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
 
  private:
   void handle_message(Connection& c, std::string_view text, bool binary);
+  // 0 if the upgrade may go on (user set), else the HTTP status refusing it.
+  int check_upgrade(const UpgradeRequest& request, std::string& user);
+  bool within_rate_limit(Connection& c);
+  bool authorized(Connection& c, const protocol::ClientMessage& m);
   void handle_join(Connection& c, const protocol::ClientMessage& m);
   void handle_leave(Connection& c, const protocol::ClientMessage& m);
   void handle_room_message(Connection& c, const protocol::ClientMessage& m);
@@ -89,6 +95,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
 
   uv_loop_t* loop_;
   EngineConfig config_;
+  auth::JwtPolicy jwt_policy_;
   const EngineHooks& hooks_;
   EngineStats& stats_;
   Registry<Connection> conns_;

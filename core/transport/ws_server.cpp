@@ -144,7 +144,16 @@ int WsServer::listen() {
   // lws sizes its fd table from `ulimit -n`, which an embedding host may
   // have raised to millions; give it a bound of our own.
   info.fd_limit_per_thread = 1u << 18;
-  info.timeout_secs = 10;
+  // Bounds the HTTP phase (request headers, upgrade) of every connection:
+  // a client that opens a socket and sends nothing is dropped.
+  info.timeout_secs = options_.handshake_timeout_s;
+  if (!options_.tls_cert_file.empty()) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = options_.tls_cert_file.c_str();
+    info.ssl_private_key_filepath = options_.tls_key_file.c_str();
+    // TLS 1.2 and newer only.
+    info.ssl_options_set = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+  }
   info.pt_serv_buf_size = 16 * 1024;
   kill_timer_.data = this;
   uv_timer_init(loop_, &kill_timer_);
@@ -249,20 +258,23 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
 }
 
 int WsServer::on_http(lws* wsi, const char* uri) {
-  if (std::strcmp(uri, "/healthz") != 0) {
-    lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr);
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-  }
-  static const char kBody[] = "ok\n";
-  unsigned char buf[LWS_PRE + 512];
-  unsigned char* start = buf + LWS_PRE;
+  if (std::strcmp(uri, "/healthz") == 0) return respond(wsi, "text/plain", "ok\n");
+  if (options_.expose_stats && std::strcmp(uri, "/stats") == 0)
+    return respond(wsi, "application/json", events_.stats_json());
+  lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr);
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int WsServer::respond(lws* wsi, const char* content_type, std::string_view body) {
+  std::vector<unsigned char> buf(LWS_PRE + 512 + body.size());
+  unsigned char* start = buf.data() + LWS_PRE;
   unsigned char* p = start;
-  unsigned char* end = buf + sizeof buf - 1;
-  if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/plain", sizeof kBody - 1, &p, end) ||
+  unsigned char* end = buf.data() + buf.size() - 1;
+  if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, content_type, body.size(), &p, end) ||
       lws_finalize_http_header(wsi, &p, end))
     return -1;
-  std::memcpy(p, kBody, sizeof kBody - 1);
-  p += sizeof kBody - 1;
+  std::memcpy(p, body.data(), body.size());
+  p += body.size();
   if (lws_write(wsi, start, static_cast<size_t>(p - start), LWS_WRITE_HTTP_FINAL) < 0) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }

@@ -53,6 +53,8 @@ class TransportEvents {
   virtual void on_writeable(void* conn) = 0;
   virtual void on_peer_close(void* conn, uint16_t code) = 0;
   virtual void on_closed(void* conn) = 0;
+  // The body of GET /stats (JSON), when the options expose it.
+  virtual std::string stats_json() { return "{}"; }
 };
 
 struct WsServerOptions {
@@ -62,6 +64,9 @@ struct WsServerOptions {
   uint16_t ping_timeout_s = 30;
   size_t max_message_size = 1 << 20;
   int log_level = 1;  // 0 errors, 1 warnings, 2 info, 3 debug
+  uint32_t handshake_timeout_s = 10;
+  bool expose_stats = false;  // GET /stats answers TransportEvents::stats_json()
+  std::string tls_cert_file, tls_key_file;  // both set: wss:// (TLS 1.2+)
 };
 
 class WsServer {
@@ -101,6 +106,7 @@ class WsServer {
  private:
   int on_confirm_upgrade(lws* wsi);
   int on_http(lws* wsi, const char* uri);
+  int respond(lws* wsi, const char* content_type, std::string_view body);
   void refuse(lws* wsi, int status);
   static void on_kill_timer(uv_timer_t* timer);
 
