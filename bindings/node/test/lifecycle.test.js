@@ -85,3 +85,26 @@ test('child: a listening engine keeps the process alive like a server', async ()
   child.kill('SIGTERM');
   assert.equal((await r).signal, 'SIGTERM');
 });
+
+const EXITING = `
+const { Engine } = require('rtcore');
+(async () => {
+  const e = new Engine({ port: 0 });
+  await e.listen();
+  console.log(e.port);
+  setTimeout(() => { if (process.env.MODE === 'throw') throw new Error('x'); process.exit(3); }, 500);
+})();`;
+
+for (const mode of ['exit', 'throw']) {
+  test(`child: on ${mode === 'exit' ? 'process.exit()' : 'an uncaught exception'} outside clients get 1001`, async () => {
+    const { connect: connectTo } = require('./helpers');
+    let closed;
+    const r = await runNode(['-e', EXITING], {
+      env: { MODE: mode },
+      timeout: 10000,
+      onLine: (line) => { closed = connectTo(Number(line), 'outside').then((c) => c.closed); },
+    });
+    assert.equal(r.code, mode === 'exit' ? 3 : 1);
+    assert.equal((await closed).code, 1001);
+  });
+}
