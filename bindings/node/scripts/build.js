@@ -48,12 +48,26 @@ function has(cmd) {
   }
 }
 
+// npm installs a linked folder (`npm install ./bindings/node`) without its
+// dependencies, so fetch node-addon-api (headers only) here when missing.
+function addonApiDir() {
+  try {
+    // include_dir is relative to the current directory: make it absolute.
+    return path.resolve(require('node-addon-api').include_dir);
+  } catch {
+    const range = require(path.join(pkg, 'package.json')).dependencies['node-addon-api'];
+    run('npm', ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--omit=dev',
+      `node-addon-api@${range}`]);
+    return path.resolve(require(require.resolve('node-addon-api', { paths: [pkg] })).include_dir);
+  }
+}
+
 const generator = has('ninja') ? ['-G', 'Ninja'] : [];
 run('cmake', [
   '-S', pkg, '-B', build, ...generator,
   '-DCMAKE_BUILD_TYPE=' + (process.env.RTCORE_BUILD_TYPE || 'Release'),
   '-DRTCORE_ENGINE_DIR=' + engineDir(),
   '-DNODE_INCLUDE_DIR=' + nodeIncludeDir(),
-  '-DNODE_ADDON_API_DIR=' + require('node-addon-api').include_dir,
+  '-DNODE_ADDON_API_DIR=' + addonApiDir(),
 ]);
 run('cmake', ['--build', build, '--target', 'rtcore_node', '--parallel']);
