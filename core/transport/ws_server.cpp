@@ -147,6 +147,9 @@ int WsServer::listen() {
   // Bounds the HTTP phase (request headers, upgrade) of every connection:
   // a client that opens a socket and sends nothing is dropped.
   info.timeout_secs = options_.handshake_timeout_s;
+  // A connection that has sent nothing (or a partial request) holds a
+  // header table; this is the deadline that actually drops it.
+  info.timeout_secs_ah_idle = options_.handshake_timeout_s;
   if (!options_.tls_cert_file.empty()) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = options_.tls_cert_file.c_str();

@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - older websockets
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVER_PATH = os.environ.get("RTCORE_SERVER", os.path.join(_REPO_ROOT, "build", "rtcore-server"))
 READY_TIMEOUT = 10.0
-PORT_RE = re.compile(r"ws://[^:]+:(\d+)")
+PORT_RE = re.compile(r"wss?://[^:]+:(\d+)")
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 # --------------------------------------------------------------------------

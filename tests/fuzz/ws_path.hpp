@@ -1,0 +1,40 @@
+// The upgrade path rule, as the fuzz targets see it.
+//
+// Today the rule lives inside EngineCore::on_upgrade (core/engine/
+// engine_core.cpp): the path must be "/ws" or start with "/ws/", and the rest
+// must be a valid user id. This header mirrors that logic so it can be
+// fuzzed without an event loop. When the engine gains a pure
+// `parse_ws_path`, build with -DRTCORE_FUZZ_CORE_WS_PATH and adapt the one
+// function below to call it: the target itself does not change.
+#pragma once
+
+#include <string_view>
+
+#include "protocol/validate.hpp"
+
+#ifdef RTCORE_FUZZ_CORE_WS_PATH
+#include "protocol/ws_path.hpp"  // expected home of the extracted function
+#endif
+
+namespace rtcore::fuzz {
+
+struct WsPathResult {
+  int http_status = 0;    // 0: accepted; 404: not a WebSocket path; 400: bad user id
+  std::string_view user;  // the user id when accepted (a view into path)
+};
+
+inline WsPathResult ws_path(std::string_view path) {
+#ifdef RTCORE_FUZZ_CORE_WS_PATH
+  auto r = rtcore::protocol::parse_ws_path(path);  // adapt to its final signature
+  return {r.http_status, r.user};
+#else
+  // Copy of the checks in EngineCore::on_upgrade.
+  static constexpr std::string_view kPrefix = "/ws/";
+  if (path.substr(0, kPrefix.size()) != kPrefix && path != "/ws") return {404, {}};
+  std::string_view user = path.size() > kPrefix.size() ? path.substr(kPrefix.size()) : "";
+  if (!rtcore::protocol::is_valid_user_id(user)) return {400, {}};
+  return {0, user};
+#endif
+}
+
+}  // namespace rtcore::fuzz
