@@ -103,10 +103,22 @@ test('events arrive in batches: many messages, few JS wake-ups, in order', async
   const engine = await startEngine();
   t.after(() => engine.close());
   const got = [];
-  engine.on('message:n', (conn, msg) => got.push(msg.n));
+  // Listeners called from one batch run in one JS turn: count the turns.
+  let turns = 0;
+  let inTurn = false;
+  engine.on('message:n', (conn, msg) => {
+    got.push(msg.n);
+    if (!inTurn) {
+      inTurn = true;
+      turns++;
+      queueMicrotask(() => { inTurn = false; });
+    }
+  });
   const a = await connect(engine, 'alice');
   for (let i = 0; i < 2000; i++) a.send({ type: 'n', n: i });
   await until(() => got.length === 2000, 10000, '2000 messages');
   assert.deepEqual(got, Array.from({ length: 2000 }, (_, i) => i));
+  t.diagnostic(`2000 messages in ${turns} JS wake-ups`);
+  assert.ok(turns < 1000, `expected batches, got ${turns} wake-ups for 2000 messages`);
   await a.close();
 });
