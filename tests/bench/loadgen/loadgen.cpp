@@ -957,6 +957,10 @@ int Loadgen::scenario_direct() {
     uint64_t until = now_ns() + 200000000ull;
     while (now_ns() < until) poll_once(20);
   }
+  for (uint32_t i = 0; i < P; ++i) {
+    Client& r = *clients_[P + i];
+    if (!r.got_probe && errors_.size() < 300) errors_ += "no probe reached " + r.user + "; ";
+  }
   // Let stray probes drain.
   uint64_t until = now_ns() + 100000000ull;
   while (now_ns() < until) poll_once(10);
