@@ -48,7 +48,7 @@ if [[ $micro == 1 ]]; then
     t=$(stat -c %Y "$f"); (( t > newest )) && newest=$t
   done
   if [[ ! -x $out/micro_bench ]] || (( $(stat -c %Y "$out/micro_bench") < newest )); then
-    $CXX -std=c++20 -O2 -g -DNDEBUG -I"$core" -isystem /usr/include -o "$out/micro_bench" "${msrc[@]}" \
+    $CXX -std=c++20 -O2 -g -DNDEBUG -I"$core" -o "$out/micro_bench" "${msrc[@]}" \
       -lbenchmark -lpthread
   fi
 fi
