@@ -23,6 +23,22 @@ export interface EngineOptions {
   logLevel?: 0 | 1 | 2 | 3;
   /** Grace for clients to close on close(), default 1000. */
   shutdownTimeout?: number;
+  /** 'jwt-hs256': every upgrade needs an HS256 JWT whose sub is the user id. */
+  auth?: 'none' | 'jwt-hs256';
+  jwtSecret?: string;
+  jwtLeewaySeconds?: number;
+  jwtAudience?: string;
+  jwtIssuer?: string;
+  /** Browser origins allowed to connect; others get HTTP 403. */
+  allowedOrigins?: string | string[];
+  rateLimitPerSecond?: number;
+  rateLimitBurst?: number;
+  maxConnections?: number;
+  maxConnectionsPerUser?: number;
+  handshakeTimeout?: number;
+  idleTimeout?: number;
+  /** Answer GET /stats with the counters as JSON. */
+  exposeStats?: boolean;
 }
 
 export interface ConnectRequest {
@@ -81,6 +97,14 @@ export interface Stats {
   backplaneInvalid: number;
   backplanePublished: number;
   backplaneReceived: number;
+  authFailures: number;
+  originRefusals: number;
+  connectionLimitRefusals: number;
+  userLimitRefusals: number;
+  rateLimited: number;
+  rateLimitCloses: number;
+  idleCloses: number;
+  forbidden: number;
 }
 
 export type ConnectionRef = Connection | string;

@@ -47,7 +47,23 @@ const OPTIONS = {
   nodeTtl: ['int', 1, 2 ** 32 - 1],
   redisConnectTimeout: ['int', 1, 2 ** 32 - 1],
   redisBufferBytes: ['int', 1, Number.MAX_SAFE_INTEGER],
+  auth: ['enum', ['none', 'jwt-hs256']],
+  jwtSecret: ['string'],
+  jwtLeewaySeconds: ['int', 0, 2 ** 32 - 1],
+  jwtAudience: ['string'],
+  jwtIssuer: ['string'],
+  allowedOrigins: ['origins'],
+  rateLimitPerSecond: ['int', 0, 2 ** 32 - 1],
+  rateLimitBurst: ['int', 0, 2 ** 32 - 1],
+  maxConnections: ['int', 0, 2 ** 32 - 1],
+  maxConnectionsPerUser: ['int', 0, 2 ** 32 - 1],
+  handshakeTimeout: ['int', 1, 2 ** 32 - 1],
+  idleTimeout: ['int', 0, 2 ** 32 - 1],
+  exposeStats: ['bool'],
 };
+
+// JS option name -> native (rtc_config) name, where they differ.
+const RENAMED = { jwtLeewaySeconds: 'jwtLeeway' };
 
 // Returns a copy holding only the options given (undefined means default).
 function engineOptions(options) {
@@ -64,8 +80,22 @@ function engineOptions(options) {
     if (kind === 'int' && (!Number.isInteger(value) || value < min || value > max)) {
       throw invalid(`option ${key} must be an integer ${min}..${max}, got ${value}`);
     }
-    out[key] = kind === 'bool' ? (value ? 1 : 0) : value;
+    if (kind === 'enum' && !min.includes(value)) throw invalid(`option ${key} must be one of ${min.join(', ')}`);
+    if (kind === 'origins') {
+      const list = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(list) || !list.every((o) => typeof o === 'string' && o !== '' && !o.includes(','))) {
+        throw invalid(`option ${key} must be an origin string or an array of them`);
+      }
+      out[key] = list.join(',');
+      continue;
+    }
+    out[RENAMED[key] ?? key] = kind === 'bool' ? (value ? 1 : 0) : value;
   }
+  if (out.auth !== undefined) {
+    out.authMode = out.auth === 'jwt-hs256' ? 1 : 0;
+    delete out.auth;
+  }
+  if (out.authMode === 1 && !out.jwtSecret) throw invalid('option auth "jwt-hs256" needs jwtSecret');
   if (out.host !== undefined && (out.host === '' || out.host.includes('\0'))) throw invalid('option host must be an address');
   if (out.redisUrl !== undefined && !/^(redis|unix):\/\//.test(out.redisUrl)) {
     throw invalid(`option redisUrl must be a redis:// or unix:// URL, got "${out.redisUrl}"`);

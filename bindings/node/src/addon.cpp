@@ -177,6 +177,9 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   std::string node_id = o.Has("nodeId") ? o.Get("nodeId").ToString().Utf8Value() : "";
   std::string redis = o.Has("redisUrl") ? o.Get("redisUrl").ToString().Utf8Value() : "";
   std::string prefix = o.Has("redisPrefix") ? o.Get("redisPrefix").ToString().Utf8Value() : "";
+  auto opt_str = [&](const char* key) { return o.Has(key) ? o.Get(key).ToString().Utf8Value() : std::string(); };
+  std::string jwt_secret = opt_str("jwtSecret"), jwt_aud = opt_str("jwtAudience"), jwt_iss = opt_str("jwtIssuer");
+  std::string origins = opt_str("allowedOrigins");
   auto num = [&](const char* key, auto& field) {
     if (o.Has(key)) field = static_cast<std::remove_reference_t<decltype(field)>>(o.Get(key).ToNumber().Int64Value());
   };
@@ -184,6 +187,13 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   if (!node_id.empty()) cfg.node_id = node_id.c_str();
   if (!redis.empty()) cfg.redis_url = redis.c_str();
   if (!prefix.empty()) cfg.redis_prefix = prefix.c_str();
+  if (!jwt_secret.empty()) {
+    cfg.jwt_secret = jwt_secret.data();
+    cfg.jwt_secret_len = jwt_secret.size();
+  }
+  if (!jwt_aud.empty()) cfg.jwt_audience = jwt_aud.c_str();
+  if (!jwt_iss.empty()) cfg.jwt_issuer = jwt_iss.c_str();
+  if (!origins.empty()) cfg.allowed_origins = origins.c_str();
   num("port", cfg.port);
   num("maxMessageSize", cfg.max_message_size);
   num("maxSendQueueBytes", cfg.max_send_queue_bytes);
@@ -195,6 +205,15 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   num("nodeTtl", cfg.node_ttl_ms);
   num("redisConnectTimeout", cfg.redis_connect_timeout_ms);
   num("redisBufferBytes", cfg.redis_buffer_bytes);
+  num("authMode", cfg.auth_mode);
+  num("jwtLeeway", cfg.jwt_leeway_s);
+  num("rateLimitPerSecond", cfg.rate_limit_per_s);
+  num("rateLimitBurst", cfg.rate_limit_burst);
+  num("maxConnections", cfg.max_connections);
+  num("maxConnectionsPerUser", cfg.max_connections_per_user);
+  num("handshakeTimeout", cfg.handshake_timeout_ms);
+  num("idleTimeout", cfg.idle_timeout_ms);
+  num("exposeStats", cfg.expose_stats);
 
   rtc_handlers handlers = make_handlers(host_.get(), with_connect);
   int rc = rtc_engine_create(&cfg, &handlers, &host_->engine);
@@ -375,6 +394,14 @@ Napi::Value Native::Stats(const Napi::CallbackInfo& info) {
   set("backplaneInvalid", s.backplane_invalid);
   set("backplanePublished", s.backplane_published);
   set("backplaneReceived", s.backplane_received);
+  set("authFailures", s.auth_failures);
+  set("originRefusals", s.origin_refusals);
+  set("connectionLimitRefusals", s.connection_limit_refusals);
+  set("userLimitRefusals", s.user_limit_refusals);
+  set("rateLimited", s.rate_limited);
+  set("rateLimitCloses", s.rate_limit_closes);
+  set("idleCloses", s.idle_closes);
+  set("forbidden", s.forbidden);
   return o;
 }
 
