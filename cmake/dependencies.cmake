@@ -1,6 +1,7 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps).
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
+find_package(OpenSSL REQUIRED)
 
 # libuv 1.44 ships no CMake config (STACK-NOTES).
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
