@@ -268,6 +268,12 @@ RTC_API int rtc_connect_resolve(rtc_engine *engine, uint64_t request_id,
                                 int32_t accept, int32_t http_status,
                                 const char *user_id, size_t len);
 
+/* Completes a deferred on_authorize: allow = 1 lets the held message take
+ * effect, 0 answers it with error forbidden. An unknown or answered
+ * request_id is ignored. Any thread, asynchronous. */
+RTC_API int rtc_authorize_resolve(rtc_engine *engine, uint64_t request_id,
+                                  int32_t allow);
+
 /* Presence states. */
 #define RTC_PRESENCE_OFFLINE 0
 #define RTC_PRESENCE_ONLINE 1
@@ -311,15 +317,22 @@ typedef struct rtc_handlers {
                       const char *timestamp, size_t timestamp_len);
 
   /* Authorization: asked before a join_room, room_message or
-   * direct_message takes effect; return 1 to allow, 0 to refuse (the
-   * client gets error forbidden). target is the room, or the recipient of
-   * a direct message. Runs on the engine thread for every such message:
-   * it must be fast and must not block. NULL allows everything. */
+   * direct_message takes effect. Return RTC_AUTHZ_ALLOW, RTC_AUTHZ_DENY
+   * (the client gets error forbidden), or RTC_AUTHZ_DEFER to decide later
+   * with rtc_authorize_resolve(request_id): the message, and the
+   * connection's later messages, wait meanwhile (in order; undecided after
+   * 10 s means denied). target is the room, or the recipient of a direct
+   * message. Runs on the engine thread for every such message: it must be
+   * fast and must not block. NULL allows everything. */
   int32_t (*on_authorize)(void *user_data, rtc_conn_id conn,
                           const char *user_id, size_t user_id_len,
                           int32_t action, const char *target,
-                          size_t target_len);
+                          size_t target_len, uint64_t request_id);
 } rtc_handlers;
+
+#define RTC_AUTHZ_DENY 0
+#define RTC_AUTHZ_ALLOW 1
+#define RTC_AUTHZ_DEFER 2
 
 #define RTC_ACTION_JOIN_ROOM 1
 #define RTC_ACTION_ROOM_MESSAGE 2

@@ -265,11 +265,15 @@ static rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
   }
   if (h.on_authorize) {
     auto fn = h.on_authorize;
-    hooks.on_authorize = [fn, ud](ConnId id, std::string_view user, rtcore::Action action, std::string_view target) {
+    hooks.on_authorize = [fn, ud](ConnId id, std::string_view user, rtcore::Action action, std::string_view target,
+                                  uint64_t request_id) {
       int32_t a = action == rtcore::Action::kJoinRoom      ? RTC_ACTION_JOIN_ROOM
                   : action == rtcore::Action::kRoomMessage ? RTC_ACTION_ROOM_MESSAGE
                                                            : RTC_ACTION_DIRECT_MESSAGE;
-      return fn(ud, id, user.data(), user.size(), a, target.data(), target.size()) != 0;
+      int32_t v = fn(ud, id, user.data(), user.size(), a, target.data(), target.size(), request_id);
+      return v == RTC_AUTHZ_ALLOW   ? rtcore::Verdict::kAllow
+             : v == RTC_AUTHZ_DEFER ? rtcore::Verdict::kDefer
+                                    : rtcore::Verdict::kDeny;
     };
   }
   if (h.on_presence) {
@@ -416,6 +420,13 @@ int rtc_connect_resolve(rtc_engine* engine, uint64_t request_id, int32_t accept,
     return post(engine, [request_id, accept, http_status, user = std::move(user)](EngineCore& core) mutable {
       core.resolve_connect(request_id, accept != 0, http_status, std::move(user));
     });
+  });
+}
+
+int rtc_authorize_resolve(rtc_engine* engine, uint64_t request_id, int32_t allow) {
+  if (request_id == 0) return RTC_EINVAL;
+  return guarded([&]() -> int {
+    return post(engine, [request_id, allow](EngineCore& core) { core.resolve_authorization(request_id, allow != 0); });
   });
 }
 

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,13 @@ struct Connection {
   std::string rx;
   bool rx_in_message = false;
   bool rx_binary = false;
+
+  // A message waiting for a deferred authorization, and the messages that
+  // came after it (held so the connection's order is kept).
+  uint64_t authz_request = 0;
+  uint64_t authz_since_ms = 0;
+  std::string authz_message;
+  std::deque<std::pair<std::string, bool>> authz_held;
 
   // Token bucket of the message rate limit, and recent violations (a
   // client that keeps flooding is closed with 1008).

@@ -60,8 +60,9 @@ struct ConnectRequest {
   uint64_t request_id = 0;  // for a deferred decision
 };
 
-// What the authorization hook is asked about.
+// What the authorization hook is asked about, and what it may answer.
 enum class Action { kJoinRoom, kRoomMessage, kDirectMessage };
+enum class Verdict { kDeny, kAllow, kDefer };
 
 struct ConnectDecision {
   bool accept = true;
@@ -79,9 +80,11 @@ struct EngineHooks {
   std::function<void(ConnId, std::string_view user, uint16_t close_code)> on_disconnect;
   std::function<void(ConnId, std::string_view user, std::string_view type, std::string_view json)> on_message;
   std::function<void(std::string_view user, bool online, std::string_view timestamp)> on_presence;
-  // Returns false to refuse the action with error `forbidden`. target is
-  // the room, or the recipient user of a direct message.
-  std::function<bool(ConnId, std::string_view user, Action action, std::string_view target)> on_authorize;
+  // kDeny refuses the action with error `forbidden`; kDefer holds it (and
+  // the connection's later messages) until EngineCore::resolve_authorization
+  // with request_id. target is the room, or the recipient of a direct message.
+  std::function<Verdict(ConnId, std::string_view user, Action action, std::string_view target, uint64_t request_id)>
+      on_authorize;
 };
 
 }  // namespace rtcore

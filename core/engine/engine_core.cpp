@@ -295,6 +295,12 @@ void EngineCore::on_housekeeping(uv_timer_t* timer) {
     self->server_->pause_reading(c->wsi, false);
     self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
   }
+  // Deferred authorizations never answered are refusals.
+  std::vector<uint64_t> overdue;
+  for (const auto& [rid, id] : self->authz_pending_)
+    if (Connection* c = self->conns_.find(id); c && now - c->authz_since_ms >= kConnectDecisionTimeoutMs)
+      overdue.push_back(rid);
+  for (uint64_t rid : overdue) self->resolve_authorization(rid, false);
   if (self->config_.idle_timeout_ms != 0) {
     std::vector<Connection*> idle;
     self->conns_.for_each([&](Connection& c) {
@@ -377,6 +383,7 @@ void EngineCore::on_peer_close(void* conn, uint16_t code) { static_cast<Connecti
 
 void EngineCore::on_closed(void* conn) {
   auto& c = *static_cast<Connection*>(conn);
+  if (c.authz_request) authz_pending_.erase(c.authz_request);
   if (c.pending || !hub_.is_user_connection(c.user_id, c.id)) {
     // Never registered (still pending, or refused): nothing to undo, and
     // the host never saw it open.
@@ -401,17 +408,24 @@ void EngineCore::on_closed(void* conn) {
 
 // -------------------------------------------------------------- messages
 
-void EngineCore::handle_message(Connection& c, std::string_view text, bool binary) {
-  stats_.messages_in.add();
-  c.last_message_ms = uv_now(loop_);
+void EngineCore::handle_message(Connection& c, std::string_view text, bool binary, bool preauthorized) {
+  if (c.authz_request != 0 && !preauthorized) {
+    // An earlier message waits for the host: keep the order.
+    if (c.authz_held.size() >= kMaxHeldMessages) return begin_close(c, 1008, "too many messages awaiting authorization");
+    c.authz_held.emplace_back(std::string(text), binary);
+    return;
+  }
+  if (!preauthorized) {
+    stats_.messages_in.add();
+    c.last_message_ms = uv_now(loop_);
+  }
   if (binary) return send_error(c, ErrorCode::kBadJson, "binary frames are not JSON", {});
   protocol::ParseResult r = protocol::parse_client_message(text);
   if (!r.ok) return send_error(c, r.error, r.error_message, r.id_json);
   const protocol::ClientMessage& m = r.message;
-  if (!within_rate_limit(c)) return send_error(c, ErrorCode::kRateLimited, "message rate limit exceeded", m.id_json);
-  if (hooks_.on_authorize && !authorized(c, m)) {
-    stats_.forbidden.add();
-    return send_error(c, ErrorCode::kForbidden, "not allowed", m.id_json);
+  if (!preauthorized) {
+    if (!within_rate_limit(c)) return send_error(c, ErrorCode::kRateLimited, "message rate limit exceeded", m.id_json);
+    if (hooks_.on_authorize && !authorize(c, m, text)) return;
   }
   switch (m.type) {
     case protocol::MessageType::kJoinRoom: return handle_join(c, m);
@@ -455,14 +469,55 @@ bool EngineCore::within_rate_limit(Connection& c) {
   return false;
 }
 
-bool EngineCore::authorized(Connection& c, const protocol::ClientMessage& m) {
+bool EngineCore::authorize(Connection& c, const protocol::ClientMessage& m, std::string_view text) {
+  Action action;
+  std::string_view target;
   switch (m.type) {
-    case protocol::MessageType::kJoinRoom: return hooks_.on_authorize(c.id, c.user_id, Action::kJoinRoom, m.room);
-    case protocol::MessageType::kRoomMessage:
-      return hooks_.on_authorize(c.id, c.user_id, Action::kRoomMessage, m.room);
-    case protocol::MessageType::kDirectMessage:
-      return hooks_.on_authorize(c.id, c.user_id, Action::kDirectMessage, m.to);
+    case protocol::MessageType::kJoinRoom: action = Action::kJoinRoom, target = m.room; break;
+    case protocol::MessageType::kRoomMessage: action = Action::kRoomMessage, target = m.room; break;
+    case protocol::MessageType::kDirectMessage: action = Action::kDirectMessage, target = m.to; break;
     default: return true;  // leaving is always allowed; custom types go to the host anyway
+  }
+  uint64_t request_id = ++next_request_id_;
+  switch (hooks_.on_authorize(c.id, c.user_id, action, target, request_id)) {
+    case Verdict::kAllow: return true;
+    case Verdict::kDeny:
+      stats_.forbidden.add();
+      send_error(c, ErrorCode::kForbidden, "not allowed", m.id_json);
+      return false;
+    case Verdict::kDefer: break;
+  }
+  c.authz_request = request_id;
+  c.authz_since_ms = uv_now(loop_);
+  c.authz_message.assign(text);
+  authz_pending_[request_id] = c.id;
+  return false;
+}
+
+void EngineCore::resolve_authorization(uint64_t request_id, bool allow) {
+  auto it = authz_pending_.find(request_id);
+  if (it == authz_pending_.end()) return;  // answered already, or the client left
+  Connection* c = conns_.find(it->second);
+  authz_pending_.erase(it);
+  if (!c || c->authz_request != request_id) return;
+  c->authz_request = 0;
+  std::string message = std::move(c->authz_message);
+  if (!c->close_code) {
+    if (allow) {
+      handle_message(*c, message, false, /*preauthorized=*/true);
+    } else {
+      stats_.forbidden.add();
+      send_error(*c, ErrorCode::kForbidden, "not allowed", protocol::parse_client_message(message).message.id_json);
+    }
+  }
+  release_held_messages(*c);
+}
+
+void EngineCore::release_held_messages(Connection& c) {
+  while (c.authz_request == 0 && !c.authz_held.empty() && !c.close_code) {
+    auto [text, binary] = std::move(c.authz_held.front());
+    c.authz_held.pop_front();
+    handle_message(c, text, binary);
   }
 }
 

@@ -47,6 +47,9 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   // Completes a deferred on_connect: accept registers the connection under
   // user_id (empty keeps the path's), refusal closes it with 4000 + status.
   void resolve_connect(uint64_t request_id, bool accept, int http_status, std::string user_id);
+  // Completes a deferred authorization: the held message goes on, or is
+  // answered with `forbidden`; the connection's later messages follow.
+  void resolve_authorization(uint64_t request_id, bool allow);
 
   // TransportEvents
   UpgradeDecision on_upgrade(const UpgradeRequest& request) override;
@@ -65,11 +68,16 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void presence_changed(std::string_view user, bool online, std::string_view timestamp) override;
 
  private:
-  void handle_message(Connection& c, std::string_view text, bool binary);
+  // preauthorized: the host already allowed this message (deferred
+  // authorization); it skips the rate limit and the hook.
+  void handle_message(Connection& c, std::string_view text, bool binary, bool preauthorized = false);
   // 0 if the upgrade may go on (user set), else the HTTP status refusing it.
   int check_upgrade(const UpgradeRequest& request, std::string& user);
   bool within_rate_limit(Connection& c);
-  bool authorized(Connection& c, const protocol::ClientMessage& m);
+  // Asks the host; false when the message must not go on now (refused, or
+  // held for a deferred decision).
+  bool authorize(Connection& c, const protocol::ClientMessage& m, std::string_view text);
+  void release_held_messages(Connection& c);
   void handle_join(Connection& c, const protocol::ClientMessage& m);
   void handle_leave(Connection& c, const protocol::ClientMessage& m);
   void handle_room_message(Connection& c, const protocol::ClientMessage& m);
@@ -113,6 +121,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   };
   uint64_t next_request_id_ = 0;
   std::unordered_map<uint64_t, ConnId> pending_;
+  std::unordered_map<uint64_t, ConnId> authz_pending_;  // request id -> connection
   std::unordered_map<uint64_t, Resolution> early_resolutions_;
   std::unordered_map<uint64_t, uint64_t> awaiting_open_;  // request id -> deadline (ms)
   uv_timer_t housekeeping_timer_{};

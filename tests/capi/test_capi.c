@@ -113,6 +113,8 @@ typedef struct events {
   const char *rename_to;   /* non-NULL: on_connect sets this user id */
   int stop_in_open;        /* non-zero: on_open calls rtc_engine_stop */
   int defer;               /* non-zero: on_connect defers its decision */
+  uint64_t authz_request;  /* the last deferred authorization */
+  int authz_calls;
   uint64_t request_id;     /* the last request's id */
   /* recorded by the handlers */
   int n_connect, n_open, n_disconnect, n_online, n_offline;
@@ -1007,6 +1009,72 @@ out:
   rtc_engine_destroy(e);
 }
 
+/* Denies joins to "secret", defers joins to "later", allows the rest. */
+static int32_t on_authorize(void *ud, rtc_conn_id conn, const char *user, size_t user_len, int32_t action,
+                            const char *target, size_t target_len, uint64_t request_id) {
+  events *ev = (events *)ud;
+  int32_t verdict = RTC_AUTHZ_ALLOW;
+  (void)conn;
+  (void)user;
+  (void)user_len;
+  pthread_mutex_lock(&ev->mu);
+  ev->authz_calls++;
+  if (action == RTC_ACTION_JOIN_ROOM && target_len == 6 && memcmp(target, "secret", 6) == 0)
+    verdict = RTC_AUTHZ_DENY;
+  if (action == RTC_ACTION_JOIN_ROOM && target_len == 5 && memcmp(target, "later", 5) == 0) {
+    ev->authz_request = request_id;
+    verdict = RTC_AUTHZ_DEFER;
+  }
+  pthread_mutex_unlock(&ev->mu);
+  return verdict;
+}
+
+static void test_authorization_hook_allows_denies_and_defers(void) {
+  events ev;
+  char head[4096];
+  rtc_config cfg;
+  rtc_handlers h;
+  rtc_engine *e = NULL;
+  peer p;
+  frame f;
+  uint64_t rid;
+  events_init(&ev);
+  rtc_config_init(&cfg);
+  rtc_handlers_init(&h);
+  h.user_data = &ev;
+  h.on_authorize = on_authorize;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &e), RTC_OK) || !CHECK_INT(rtc_engine_start(e), RTC_OK)) {
+    rtc_engine_destroy(e);
+    return;
+  }
+  if (!ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head)) goto out;
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"secret\",\"id\":1}"));
+  if (CHECK(ws_expect_text(&p, "\"code\":\"forbidden\"", &f))) CHECK(strstr(f.data, "\"id\":1") != NULL);
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"later\",\"id\":2}"));
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"open\",\"id\":3}"));
+  sleep_ms(200);
+  pthread_mutex_lock(&ev.mu);
+  rid = ev.authz_request;
+  pthread_mutex_unlock(&ev.mu);
+  CHECK(rid != 0);
+  CHECK_INT(rtc_authorize_resolve(e, rid, 1), RTC_OK);
+  /* The deferred join goes first, then the one held behind it. */
+  CHECK(ws_expect_text(&p, "{\"type\":\"ack\",\"id\":2}", &f));
+  CHECK(ws_expect_text(&p, "{\"type\":\"ack\",\"id\":3}", &f));
+  /* A denied deferral answers forbidden. */
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"later\",\"id\":4}"));
+  sleep_ms(100);
+  pthread_mutex_lock(&ev.mu);
+  rid = ev.authz_request;
+  pthread_mutex_unlock(&ev.mu);
+  CHECK_INT(rtc_authorize_resolve(e, rid, 0), RTC_OK);
+  if (CHECK(ws_expect_text(&p, "\"code\":\"forbidden\"", &f))) CHECK(strstr(f.data, "\"id\":4") != NULL);
+  CHECK_INT(rtc_authorize_resolve(e, 0, 1), RTC_EINVAL);
+  peer_close(&p);
+out:
+  rtc_engine_destroy(e);
+}
+
 static uint64_t read_request_id(events *ev) {
   uint64_t v;
   pthread_mutex_lock(&ev->mu);
@@ -1097,6 +1165,7 @@ typedef struct test_case {
 static const test_case tests[] = {
     TEST(test_version_matches_macros),
     TEST(test_deferred_connect_accepts_later),
+    TEST(test_authorization_hook_allows_denies_and_defers),
     TEST(test_deferred_connect_refusal_closes_with_4000_plus_status),
     TEST(test_every_error_code_has_message_and_name),
     TEST(test_unknown_error_code_is_unknown_error),
