@@ -2,8 +2,9 @@
 // 1) and the Redis URL parser (both read strings from outside the process).
 //
 // Every input is tried as an upgrade path and as a Redis URL:
-//  - ws_path() (see ws_path.hpp) accepts exactly "/ws/<user id>", and the user
-//    id it returns obeys the rules, checked against an independent reference
+//  - ws_path() (see ws_path.hpp) accepts exactly "/ws/<user id>" and the
+//    bare "/ws" (user id from the token), and the user id it returns obeys
+//    the rules, checked against an independent reference
 //    (UTF-8 by the Unicode table of well-formed sequences, controls by code
 //    point);
 //  - is_valid_utf8 / has_control_chars / is_valid_room / is_valid_user_id
@@ -45,13 +46,14 @@ void check_id_rules(std::string_view s) {
 void check_ws_path(std::string_view path) {
   rtcore::fuzz::WsPathResult r = rtcore::fuzz::ws_path(path);
   const bool prefixed = path.size() >= 4 && path.substr(0, 4) == "/ws/";
-  if (r.http_status == 0) {
+  if (r.http_status == 0 && path == "/ws") {
+    FUZZ_CHECK(r.user.empty());
+  } else if (r.http_status == 0) {
     FUZZ_CHECK(prefixed);
     FUZZ_CHECK(r.user.data() == path.data() + 4 && r.user.size() == path.size() - 4);
     FUZZ_CHECK(reference_user_id(r.user));
   } else if (r.http_status == 400) {
-    FUZZ_CHECK(prefixed || path == "/ws");
-    FUZZ_CHECK(path == "/ws" || !reference_user_id(path.substr(4)));
+    FUZZ_CHECK(prefixed && !reference_user_id(path.substr(4)));
   } else {
     FUZZ_CHECK(r.http_status == 404);
     FUZZ_CHECK(!prefixed && path != "/ws");

@@ -1,11 +1,13 @@
 // The upgrade path rule, as the fuzz targets see it.
 //
-// Today the rule lives inside EngineCore::on_upgrade (core/engine/
-// engine_core.cpp): the path must be "/ws" or start with "/ws/", and the rest
-// must be a valid user id. This header mirrors that logic so it can be
-// fuzzed without an event loop. When the engine gains a pure
-// `parse_ws_path`, build with -DRTCORE_FUZZ_CORE_WS_PATH and adapt the one
-// function below to call it: the target itself does not change.
+// Today the rule lives inside EngineCore::check_upgrade (core/engine/
+// engine_core.cpp), which needs an event loop: a path starting with "/ws/"
+// must continue with a valid user id (else 400); the bare path "/ws" carries
+// no user id (the JWT's sub supplies it; without JWT auth it is a 400);
+// anything else is a 404. This header mirrors that logic so it can be fuzzed
+// on its own. When the engine gains a pure `parse_ws_path`, build with
+// -DRTCORE_FUZZ_CORE_WS_PATH and adapt the one function below to call it:
+// the target itself does not change.
 #pragma once
 
 #include <string_view>
@@ -20,7 +22,8 @@ namespace rtcore::fuzz {
 
 struct WsPathResult {
   int http_status = 0;    // 0: accepted; 404: not a WebSocket path; 400: bad user id
-  std::string_view user;  // the user id when accepted (a view into path)
+  std::string_view user;  // the path's user id when accepted (a view into path);
+                          // empty for the bare "/ws" (user from the token)
 };
 
 inline WsPathResult ws_path(std::string_view path) {
@@ -28,12 +31,15 @@ inline WsPathResult ws_path(std::string_view path) {
   auto r = rtcore::protocol::parse_ws_path(path);  // adapt to its final signature
   return {r.http_status, r.user};
 #else
-  // Copy of the checks in EngineCore::on_upgrade.
+  // Copy of the path checks in EngineCore::check_upgrade.
   static constexpr std::string_view kPrefix = "/ws/";
-  if (path.substr(0, kPrefix.size()) != kPrefix && path != "/ws") return {404, {}};
-  std::string_view user = path.size() > kPrefix.size() ? path.substr(kPrefix.size()) : "";
-  if (!rtcore::protocol::is_valid_user_id(user)) return {400, {}};
-  return {0, user};
+  if (path.substr(0, kPrefix.size()) == kPrefix) {
+    std::string_view user = path.substr(kPrefix.size());
+    if (!rtcore::protocol::is_valid_user_id(user)) return {400, {}};
+    return {0, user};
+  }
+  if (path != "/ws") return {404, {}};
+  return {0, {}};
 #endif
 }
 

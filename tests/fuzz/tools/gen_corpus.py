@@ -131,7 +131,7 @@ def paths():
         "ok-punct": "/ws/a.b_c-d@e:f?g#h",
         "bad-129": "/ws/" + "u" * 129,
         "bad-empty": "/ws/",
-        "bad-bare": "/ws",
+        "bare-ws": "/ws",
         "bad-slash": "/ws/a/b",
         "bad-trailing-slash": "/ws/alice/",
         "bad-ctrl": "/ws/a\x01b",
