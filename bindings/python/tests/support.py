@@ -40,9 +40,10 @@ async def close_code_of(app: Any, path: str, timeout: float = 5.0) -> int:
         client.transport.abort()
 
 
-async def http_status_of(app: Any, path: str) -> int:
+async def http_status_of(app: Any, path: str, **kwargs: Any) -> int:
+    """The HTTP status refusing an upgrade (kwargs go to connect)."""
     try:
-        async with ws(app, path):
+        async with ws(app, path, **kwargs):
             pass
     except InvalidStatus as exc:
         return exc.response.status_code

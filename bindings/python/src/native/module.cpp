@@ -4,6 +4,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <string>
+#include <type_traits>
+
 #include "native_engine.hpp"
 
 namespace py = pybind11;
@@ -79,6 +83,60 @@ py::dict stats_dict(const PyEngine& e) {
   d["rejected_upgrades"] = s.rejected_upgrades;
   d["slow_consumer_closes"] = s.slow_consumer_closes;
   d["oversize_closes"] = s.oversize_closes;
+  d["backplane_connected"] = s.backplane_connected;
+  d["backplane_reconnects"] = s.backplane_reconnects;
+  d["backplane_buffered_bytes"] = s.backplane_buffered_bytes;
+  d["backplane_dropped"] = s.backplane_dropped;
+  d["backplane_invalid"] = s.backplane_invalid;
+  d["backplane_published"] = s.backplane_published;
+  d["backplane_received"] = s.backplane_received;
+  d["auth_failures"] = s.auth_failures;
+  d["origin_refusals"] = s.origin_refusals;
+  d["connection_limit_refusals"] = s.connection_limit_refusals;
+  d["user_limit_refusals"] = s.user_limit_refusals;
+  d["rate_limited"] = s.rate_limited;
+  d["rate_limit_closes"] = s.rate_limit_closes;
+  d["idle_closes"] = s.idle_closes;
+  d["forbidden"] = s.forbidden;
+  return d;
+}
+
+// rtc_config_init's defaults, so Python never restates them. Strings are
+// None when the C default is NULL (the engine then picks its own).
+py::dict config_defaults() {
+  rtc_config c;
+  rtc_config_init(&c);
+  auto str = [](const char* p) -> py::object { return p ? py::object(py::str(p)) : py::object(py::none()); };
+  py::dict d;
+  d["host"] = str(c.host);
+  d["port"] = c.port;
+  d["max_message_size"] = c.max_message_size;
+  d["max_send_queue_bytes"] = c.max_send_queue_bytes;
+  d["ping_interval_ms"] = c.ping_interval_ms;
+  d["ping_timeout_ms"] = c.ping_timeout_ms;
+  d["max_rooms_per_connection"] = c.max_rooms_per_connection;
+  d["allow_post_without_join"] = c.allow_post_without_join != 0;
+  d["node_id"] = str(c.node_id);
+  d["redis_url"] = str(c.redis_url);
+  d["log_level"] = c.log_level;
+  d["redis_prefix"] = str(c.redis_prefix);
+  d["node_ttl_ms"] = c.node_ttl_ms;
+  d["redis_connect_timeout_ms"] = c.redis_connect_timeout_ms;
+  d["redis_buffer_bytes"] = c.redis_buffer_bytes;
+  d["auth_mode"] = c.auth_mode;
+  d["jwt_leeway_s"] = c.jwt_leeway_s;
+  d["jwt_audience"] = str(c.jwt_audience);
+  d["jwt_issuer"] = str(c.jwt_issuer);
+  d["allowed_origins"] = str(c.allowed_origins);
+  d["rate_limit_per_s"] = c.rate_limit_per_s;
+  d["rate_limit_burst"] = c.rate_limit_burst;
+  d["max_connections"] = c.max_connections;
+  d["max_connections_per_user"] = c.max_connections_per_user;
+  d["handshake_timeout_ms"] = c.handshake_timeout_ms;
+  d["idle_timeout_ms"] = c.idle_timeout_ms;
+  d["expose_stats"] = c.expose_stats != 0;
+  d["tls_cert_file"] = str(c.tls_cert_file);
+  d["tls_key_file"] = str(c.tls_key_file);
   return d;
 }
 
@@ -91,10 +149,13 @@ PYBIND11_MODULE(_native, m) {
   m.def("version_number", &rtc_version_number);
   m.def("strerror", &rtc_strerror, py::arg("code"));
   m.def("err_name", &rtc_err_name, py::arg("code"));
+  m.def("config_defaults", &config_defaults, "rtc_config_init's values as a dict");
 
 #define RTC_X_CONST(name, value, msg) m.attr("RTC_" #name) = value;
   RTC_ERRNO_MAP(RTC_X_CONST)
 #undef RTC_X_CONST
+  m.attr("AUTH_NONE") = RTC_AUTH_NONE;
+  m.attr("AUTH_JWT_HS256") = RTC_AUTH_JWT_HS256;
   m.attr("PAYLOAD_CONTENT") = RTC_PAYLOAD_CONTENT;
   m.attr("PAYLOAD_RAW") = RTC_PAYLOAD_RAW;
   m.attr("PRESENCE_ONLINE") = RTC_PRESENCE_ONLINE;
@@ -114,18 +175,56 @@ PYBIND11_MODULE(_native, m) {
       .def(py::init<>())
       .def(
           "create",
-          [](PyEngine& self, const std::string& host, uint32_t port, uint64_t max_message_size,
-             uint64_t max_send_queue_bytes, uint32_t ping_interval_ms, uint32_t ping_timeout_ms,
-             int64_t max_rooms_per_connection, bool allow_post_without_join, const std::string& node_id,
-             const std::string& redis_url, uint32_t log_level, uint32_t hooks) {
-            Settings s{host, port, max_message_size, max_send_queue_bytes, ping_interval_ms, ping_timeout_ms,
-                       max_rooms_per_connection, allow_post_without_join, node_id, redis_url, log_level, hooks};
-            return self.create(s);
-          },
-          py::kw_only(), py::arg("host"), py::arg("port"), py::arg("max_message_size"),
-          py::arg("max_send_queue_bytes"), py::arg("ping_interval_ms"), py::arg("ping_timeout_ms"),
-          py::arg("max_rooms_per_connection"), py::arg("allow_post_without_join"), py::arg("node_id"),
-          py::arg("redis_url"), py::arg("log_level"), py::arg("hooks"))
+          [](PyEngine& self, const py::kwargs& kw) {
+            // Every setting is required by name, so a Python/C mismatch is
+            // a TypeError here rather than a silently defaulted field.
+            Settings s;
+            size_t used = 0;
+            auto get = [&](const char* key, auto& field) {
+              if (!kw.contains(key)) throw py::type_error(std::string("create() missing setting ") + key);
+              field = kw[key].cast<std::remove_reference_t<decltype(field)>>();
+              ++used;
+            };
+            get("host", s.host);
+            get("port", s.port);
+            get("max_message_size", s.max_message_size);
+            get("max_send_queue_bytes", s.max_send_queue_bytes);
+            get("ping_interval_ms", s.ping_interval_ms);
+            get("ping_timeout_ms", s.ping_timeout_ms);
+            get("max_rooms_per_connection", s.max_rooms_per_connection);
+            get("allow_post_without_join", s.allow_post_without_join);
+            get("node_id", s.node_id);
+            get("redis_url", s.redis_url);
+            get("log_level", s.log_level);
+            get("hooks", s.hooks);
+            get("redis_prefix", s.redis_prefix);
+            get("node_ttl_ms", s.node_ttl_ms);
+            get("redis_connect_timeout_ms", s.redis_connect_timeout_ms);
+            get("redis_buffer_bytes", s.redis_buffer_bytes);
+            get("auth_mode", s.auth_mode);
+            get("jwt_leeway_s", s.jwt_leeway_s);
+            get("jwt_audience", s.jwt_audience);
+            get("jwt_issuer", s.jwt_issuer);
+            get("allowed_origins", s.allowed_origins);
+            get("rate_limit_per_s", s.rate_limit_per_s);
+            get("rate_limit_burst", s.rate_limit_burst);
+            get("max_connections", s.max_connections);
+            get("max_connections_per_user", s.max_connections_per_user);
+            get("handshake_timeout_ms", s.handshake_timeout_ms);
+            get("idle_timeout_ms", s.idle_timeout_ms);
+            get("expose_stats", s.expose_stats);
+            get("tls_cert_file", s.tls_cert_file);
+            get("tls_key_file", s.tls_key_file);
+            // The secret is bytes (never str, never echoed in an error).
+            if (!kw.contains("jwt_secret") || !py::isinstance<py::bytes>(kw["jwt_secret"]))
+              throw py::type_error("create() needs jwt_secret as bytes");
+            s.jwt_secret = kw["jwt_secret"].cast<std::string>();
+            ++used;
+            if (used != kw.size()) throw py::type_error("create() got an unknown setting");
+            int rc = self.create(s);
+            std::fill(s.jwt_secret.begin(), s.jwt_secret.end(), '\0');  // the engine keeps its own copy
+            return rc;
+          })
       .def("start", &PyEngine::start, py::call_guard<py::gil_scoped_release>())
       .def("stop", &PyEngine::stop, py::arg("timeout_ms"), py::call_guard<py::gil_scoped_release>())
       .def("destroy", &PyEngine::destroy, py::call_guard<py::gil_scoped_release>())

@@ -44,6 +44,26 @@ int NativeEngine::create(const Settings& s) {
   config.node_id = s.node_id.empty() ? nullptr : s.node_id.c_str();
   config.redis_url = s.redis_url.empty() ? nullptr : s.redis_url.c_str();
   config.log_level = s.log_level;
+  config.redis_prefix = s.redis_prefix.empty() ? nullptr : s.redis_prefix.c_str();
+  config.node_ttl_ms = s.node_ttl_ms;
+  config.redis_connect_timeout_ms = s.redis_connect_timeout_ms;
+  config.redis_buffer_bytes = s.redis_buffer_bytes;
+  config.auth_mode = s.auth_mode;
+  config.jwt_secret = s.jwt_secret.empty() ? nullptr : s.jwt_secret.data();
+  config.jwt_secret_len = s.jwt_secret.size();
+  config.jwt_leeway_s = s.jwt_leeway_s;
+  config.jwt_audience = s.jwt_audience.empty() ? nullptr : s.jwt_audience.c_str();
+  config.jwt_issuer = s.jwt_issuer.empty() ? nullptr : s.jwt_issuer.c_str();
+  config.allowed_origins = s.allowed_origins.empty() ? nullptr : s.allowed_origins.c_str();
+  config.rate_limit_per_s = s.rate_limit_per_s;
+  config.rate_limit_burst = s.rate_limit_burst;
+  config.max_connections = s.max_connections;
+  config.max_connections_per_user = s.max_connections_per_user;
+  config.handshake_timeout_ms = s.handshake_timeout_ms;
+  config.idle_timeout_ms = s.idle_timeout_ms;
+  config.expose_stats = s.expose_stats ? 1 : 0;
+  config.tls_cert_file = s.tls_cert_file.empty() ? nullptr : s.tls_cert_file.c_str();
+  config.tls_key_file = s.tls_key_file.empty() ? nullptr : s.tls_key_file.c_str();
 
   rtc_handlers handlers;
   rtc_handlers_init(&handlers);

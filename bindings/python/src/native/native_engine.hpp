@@ -35,6 +35,27 @@ struct Settings {
   std::string redis_url;
   uint32_t log_level = 1;
   uint32_t hooks = 0;
+  // Appended fields of rtc_config: the Python layer passes every one of
+  // them (its defaults come from rtc_config_init through config_defaults()).
+  std::string redis_prefix;  // empty: the C default ("rtcore:")
+  uint32_t node_ttl_ms = 0;
+  uint32_t redis_connect_timeout_ms = 0;
+  uint64_t redis_buffer_bytes = 0;
+  uint32_t auth_mode = RTC_AUTH_NONE;
+  std::string jwt_secret;  // bytes; never logged
+  uint32_t jwt_leeway_s = 0;
+  std::string jwt_audience;     // empty: not checked
+  std::string jwt_issuer;       // empty: not checked
+  std::string allowed_origins;  // comma-separated; empty: any
+  uint32_t rate_limit_per_s = 0;
+  uint32_t rate_limit_burst = 0;
+  uint32_t max_connections = 0;
+  uint32_t max_connections_per_user = 0;
+  uint32_t handshake_timeout_ms = 0;
+  uint32_t idle_timeout_ms = 0;
+  bool expose_stats = false;
+  std::string tls_cert_file;  // both empty: ws://
+  std::string tls_key_file;
 };
 
 class NativeEngine {

@@ -8,10 +8,11 @@ import json
 import logging
 import signal
 import weakref
-from typing import Any, Callable, Mapping, Optional, TypeVar, Union
+import os
+from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _native
-from ._config import BUILTIN_TYPES, Config
+from ._config import BUILTIN_TYPES, Config, Defaults, rate_limit_pair
 from ._dispatch import Dispatcher
 from ._errors import StateError, check
 from ._hooks import Hooks
@@ -56,19 +57,40 @@ class App:
     def __init__(
         self,
         redis_url: Optional[str] = None,
-        ping_interval: float = 30.0,
+        ping_interval: float = Defaults.ping_interval,
         *,
-        ping_timeout: float = 30.0,
-        max_message_size: int = 1 << 20,
-        max_send_queue_bytes: int = 4 << 20,
-        max_rooms_per_connection: int = 1024,
+        ping_timeout: float = Defaults.ping_timeout,
+        max_message_size: int = Defaults.max_message_size,
+        max_send_queue_bytes: int = Defaults.max_send_queue_bytes,
+        max_rooms_per_connection: int = Defaults.max_rooms_per_connection,
         allow_post_without_join: bool = False,
         node_id: Optional[str] = None,
         log_level: Union[str, int] = "warning",
         shutdown_timeout: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        redis_prefix: Optional[str] = None,
+        node_ttl: float = Defaults.node_ttl,
+        redis_connect_timeout: float = Defaults.redis_connect_timeout,
+        redis_buffer_bytes: int = Defaults.redis_buffer_bytes,
+        auth: str = "none",
+        jwt_secret: Union[None, str, bytes] = None,
+        jwt_leeway: int = Defaults.jwt_leeway,
+        jwt_audience: Optional[str] = None,
+        jwt_issuer: Optional[str] = None,
+        allowed_origins: Union[None, str, Sequence[str]] = None,
+        rate_limit: Union[None, int, Tuple[int, int]] = None,
+        rate_limit_per_s: Optional[int] = None,
+        rate_limit_burst: Optional[int] = None,
+        max_connections: int = Defaults.max_connections,
+        max_connections_per_user: int = Defaults.max_connections_per_user,
+        handshake_timeout: float = Defaults.handshake_timeout,
+        idle_timeout: Optional[float] = None,
+        expose_stats: bool = Defaults.expose_stats,
+        tls_cert: Union[None, str, "os.PathLike[str]"] = None,
+        tls_key: Union[None, str, "os.PathLike[str]"] = None,
     ) -> None:
+        per_s, burst = rate_limit_pair(rate_limit, rate_limit_per_s, rate_limit_burst)
         self.config = Config(
             redis_url=redis_url,
             ping_interval=ping_interval,
@@ -80,6 +102,25 @@ class App:
             node_id=node_id,
             log_level=log_level,
             shutdown_timeout=shutdown_timeout,
+            redis_prefix=redis_prefix,
+            node_ttl=node_ttl,
+            redis_connect_timeout=redis_connect_timeout,
+            redis_buffer_bytes=redis_buffer_bytes,
+            auth=auth,
+            jwt_secret=jwt_secret,  # type: ignore[arg-type]  # normalised to bytes
+            jwt_leeway=jwt_leeway,
+            jwt_audience=jwt_audience,
+            jwt_issuer=jwt_issuer,
+            allowed_origins=allowed_origins,  # type: ignore[arg-type]  # normalised to a tuple
+            rate_limit_per_s=per_s,
+            rate_limit_burst=burst,
+            max_connections=max_connections,
+            max_connections_per_user=max_connections_per_user,
+            handshake_timeout=handshake_timeout,
+            idle_timeout=idle_timeout,
+            expose_stats=expose_stats,
+            tls_cert=tls_cert,  # type: ignore[arg-type]  # normalised to str
+            tls_key=tls_key,  # type: ignore[arg-type]
         )
         self._default_address = (host, port)
         self._hooks = Hooks()
@@ -163,8 +204,13 @@ class App:
 
     @property
     def url(self) -> str:
-        """``ws://host:port`` of the running engine."""
-        return f"ws://{self._host}:{self.port}"
+        """``ws://host:port`` of the running engine (``wss://`` with TLS)."""
+        scheme = "wss" if self.config.tls else "ws"
+        return f"{scheme}://{self._host}:{self.port}"
+
+    def __repr__(self) -> str:
+        state = f"listening on {self.url}" if self._engine is not None else "stopped"
+        return f"<rtcore.App {state} auth={self.config.auth!r}>"
 
     async def start(self, host: Optional[str] = None, port: Optional[int] = None) -> None:
         """Creates the engine and listens; returns once it accepts clients.
@@ -183,10 +229,15 @@ class App:
         if rc != _native.RTC_OK:
             if rc == _native.RTC_ENOTSUP and self.config.redis_url:
                 check(rc, "redis_url is set but this rtcore build has no Redis backplane yet")
+            if rc == _native.RTC_ENOTSUP and self.config.tls:
+                check(rc, "tls_cert/tls_key are set but this rtcore build has no TLS")
             check(rc, "rtc_engine_create")
         rc = engine.start()
         if rc != _native.RTC_OK:
             engine.destroy()
+            if self.config.tls:
+                check(rc, f"cannot listen on {host}:{port} with TLS (is tls_cert a PEM certificate and "
+                          f"tls_key its private key?)")
             check(rc, f"cannot listen on {host}:{port}")
         self._engine, self._installed, self._loop, self._host = engine, mask, loop, host
         self._dispatcher = Dispatcher(self, loop)

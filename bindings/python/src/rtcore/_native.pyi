@@ -1,11 +1,12 @@
 """Stubs for the pybind11 layer over rtcore.h (use the rtcore package)."""
 
-from typing import Dict, List, Tuple, Union
+from typing import Any, Dict, List, Tuple, Union
 
 def version() -> str: ...
 def version_number() -> int: ...
 def strerror(code: int) -> str: ...
 def err_name(code: int) -> str: ...
+def config_defaults() -> Dict[str, Any]: ...
 
 RTC_OK: int
 RTC_EINVAL: int
@@ -17,6 +18,8 @@ RTC_ESTRUCT: int
 RTC_EINTERNAL: int
 RTC_ENOTFOUND: int
 RTC_EQUEUE: int
+AUTH_NONE: int
+AUTH_JWT_HS256: int
 PAYLOAD_CONTENT: int
 PAYLOAD_RAW: int
 PRESENCE_ONLINE: int
@@ -56,6 +59,25 @@ class Engine:
         redis_url: str,
         log_level: int,
         hooks: int,
+        redis_prefix: str,
+        node_ttl_ms: int,
+        redis_connect_timeout_ms: int,
+        redis_buffer_bytes: int,
+        auth_mode: int,
+        jwt_secret: bytes,
+        jwt_leeway_s: int,
+        jwt_audience: str,
+        jwt_issuer: str,
+        allowed_origins: str,
+        rate_limit_per_s: int,
+        rate_limit_burst: int,
+        max_connections: int,
+        max_connections_per_user: int,
+        handshake_timeout_ms: int,
+        idle_timeout_ms: int,
+        expose_stats: bool,
+        tls_cert_file: str,
+        tls_key_file: str,
     ) -> int: ...
     def start(self) -> int: ...
     def stop(self, timeout_ms: int) -> int: ...

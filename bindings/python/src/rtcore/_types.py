@@ -84,3 +84,20 @@ class Stats:
     rejected_upgrades: int
     slow_consumer_closes: int
     oversize_closes: int
+    # Backplane (with the in-process one all 0 except connected = 1).
+    backplane_connected: int
+    backplane_reconnects: int
+    backplane_buffered_bytes: int
+    backplane_dropped: int
+    backplane_invalid: int
+    backplane_published: int
+    backplane_received: int
+    # Protections: refused upgrades by cause, refused messages, closes.
+    auth_failures: int
+    origin_refusals: int
+    connection_limit_refusals: int
+    user_limit_refusals: int
+    rate_limited: int
+    rate_limit_closes: int
+    idle_closes: int
+    forbidden: int
