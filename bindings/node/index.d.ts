@@ -23,23 +23,78 @@ export interface EngineOptions {
   logLevel?: 0 | 1 | 2 | 3;
   /** Grace for clients to close on close(), default 1000. */
   shutdownTimeout?: number;
-  /** 'jwt-hs256': every upgrade needs an HS256 JWT whose sub is the user id. */
-  auth?: 'none' | 'jwt-hs256';
-  jwtSecret?: string;
+
+  // Protections (the engine's SECURITY.md). Defaults: `defaults`.
+  /** 'jwt-hs256': every upgrade needs an HS256 JWT (?token=, Authorization: Bearer,
+   * or subprotocol "bearer.JWT") whose sub is the user id; refusals are HTTP 401. */
+  authMode?: AuthMode;
+  /** Alias of authMode. */
+  auth?: AuthMode;
+  /** The HMAC secret; required with 'jwt-hs256'. Never shown in inspect output or errors. */
+  jwtSecret?: string | Buffer | Uint8Array;
+  /** Tolerance on exp and nbf, in seconds (default 30). */
   jwtLeewaySeconds?: number;
+  /** When set, the token's aud must equal it. */
   jwtAudience?: string;
+  /** When set, the token's iss must equal it. */
   jwtIssuer?: string;
-  /** Browser origins allowed to connect; others get HTTP 403. */
+  /** Browser origins allowed to connect (exact match); others get HTTP 403. Empty: any. */
   allowedOrigins?: string | string[];
+  /** Per-connection token bucket; 0/false disables. Without burst: 2 × perSecond. */
+  rateLimit?: RateLimit | 0 | false;
+  /** Flat form of rateLimit (excludes it). */
   rateLimitPerSecond?: number;
   rateLimitBurst?: number;
+  /** Connections on this node (HTTP 503 beyond); 0 = unlimited. */
   maxConnections?: number;
+  /** Connections per user on this node (HTTP 429 beyond); 0 = unlimited. */
   maxConnectionsPerUser?: number;
+  /** HTTP request + upgrade deadline, ms (whole seconds are used). */
   handshakeTimeout?: number;
+  /** Close (1000) a connection that sends nothing for this long, ms; 0 = off (default). */
   idleTimeout?: number;
-  /** Answer GET /stats with the counters as JSON. */
+  /** Answer GET /stats with the counters as JSON (default false). */
   exposeStats?: boolean;
+  /** wss://: PEM certificate (chain) file; needs tlsKeyFile. See README: TLS in Node. */
+  tlsCertFile?: string;
+  /** wss://: PEM private key file; needs tlsCertFile. */
+  tlsKeyFile?: string;
 }
+
+export type AuthMode = 'none' | 'jwt-hs256';
+
+export interface RateLimit {
+  /** Messages per second per connection; beyond, error rate_limited (100 refusals in 10 s close with 1008). */
+  perSecond: number;
+  /** Bucket size; default 2 × perSecond. */
+  burst?: number;
+}
+
+/** The C library's defaults (rtc_config_init), durations in ms. */
+export interface Defaults {
+  readonly port: number;
+  readonly maxMessageSize: number;
+  readonly maxSendQueueBytes: number;
+  readonly pingInterval: number;
+  readonly pingTimeout: number;
+  readonly maxRoomsPerConnection: number;
+  readonly allowPostWithoutJoin: boolean;
+  readonly logLevel: number;
+  readonly nodeTtl: number;
+  readonly redisConnectTimeout: number;
+  readonly redisBufferBytes: number;
+  readonly authMode: AuthMode;
+  readonly jwtLeewaySeconds: number;
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerUser: number;
+  readonly handshakeTimeout: number;
+  readonly idleTimeout: number;
+  readonly exposeStats: boolean;
+}
+
+export declare const defaults: Defaults;
 
 export interface ConnectRequest {
   /** Opaque id of this upgrade request. */
@@ -90,6 +145,7 @@ export interface Stats {
   rejectedUpgrades: number;
   slowConsumerCloses: number;
   oversizeCloses: number;
+  /** Backplane: all 0 with the in-process one, except backplaneConnected = 1. */
   backplaneConnected: number;
   backplaneReconnects: number;
   backplaneBufferedBytes: number;
@@ -97,6 +153,7 @@ export interface Stats {
   backplaneInvalid: number;
   backplanePublished: number;
   backplaneReceived: number;
+  /** Protections: upgrades refused with 401 / 403 (origin) / 503 / 429, messages refused, closes. */
   authFailures: number;
   originRefusals: number;
   connectionLimitRefusals: number;
@@ -151,6 +208,8 @@ export declare class Engine extends EventEmitter {
   listen(): Promise<{ host: string; port: number }>;
   close(options?: { timeout?: number }): Promise<void>;
   address(): { host: string; port: number };
+  /** ws://host:port, or wss:// with tlsCertFile/tlsKeyFile. */
+  readonly url: string;
   readonly port: number;
   readonly nodeId: string | null;
   readonly listening: boolean;
@@ -184,5 +243,6 @@ declare const rtcore: {
   Reject: typeof Reject;
   RtcoreError: typeof RtcoreError;
   version: string;
+  defaults: Defaults;
 };
 export default rtcore;

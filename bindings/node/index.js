@@ -5,4 +5,7 @@ const { Connection } = require('./lib/connection');
 const { RtcoreError, Reject } = require('./lib/errors');
 const native = require('./lib/native');
 
-module.exports = { Engine, Connection, Reject, RtcoreError, version: native.version };
+// The C library's defaults (rtc_config_init) under the option names.
+const defaults = Object.freeze(native.configDefaults());
+
+module.exports = { Engine, Connection, Reject, RtcoreError, version: native.version, defaults };

@@ -3,6 +3,7 @@
 // types never reach this file; the engine thread hands JS only host events,
 // in batches (see src/host.cpp).
 const { EventEmitter } = require('node:events');
+const fs = require('node:fs');
 const native = require('./native');
 const { Connection } = require('./connection');
 const { RtcoreError, Reject, invalid } = require('./errors');
@@ -85,6 +86,17 @@ class Engine extends EventEmitter {
 
   async listen() {
     if (this.#state !== 'new') throw new RtcoreError('RTC_ESTATE', 'listen() may be called once per Engine');
+    // TLS files are checked here (they may appear after the Engine is
+    // built); the engine itself would only say it cannot listen.
+    for (const key of ['tlsCertFile', 'tlsKeyFile']) {
+      const file = this.#options[key];
+      if (file === undefined) continue;
+      try {
+        fs.accessSync(file, fs.constants.R_OK);
+      } catch (err) {
+        throw invalid(`option ${key}: cannot read ${file} (${err.code})`);
+      }
+    }
     this.#state = 'starting';
     this.#syncWanted();
     this.#starting = (async () => {
@@ -94,7 +106,9 @@ class Engine extends EventEmitter {
         this.#state = 'closed';
         const err = engineError(rc, 'listen');
         if (rc === -5 && this.#options.redisUrl) {
-          err.message = `rtcore: redisUrl ${this.#options.redisUrl} needs the Redis backplane, which this build of the engine does not have (RTC_ENOTSUP)`;
+          err.message = `rtcore: redisUrl ${check.redactUrl(this.#options.redisUrl)} needs the Redis backplane, which this build of the engine does not have (RTC_ENOTSUP)`;
+        } else if (this.#options.tlsCertFile !== undefined) {
+          err.message += ' (with TLS: is tlsCertFile a PEM certificate and tlsKeyFile its private key?)';
         }
         throw err;
       }
@@ -127,6 +141,12 @@ class Engine extends EventEmitter {
 
   address() {
     return { host: this.#options.host ?? '127.0.0.1', port: this.port };
+  }
+
+  // ws://host:port, or wss:// with tlsCertFile/tlsKeyFile.
+  get url() {
+    const { host, port } = this.address();
+    return `${this.#options.tlsCertFile !== undefined ? 'wss' : 'ws'}://${host}:${port}`;
   }
 
   get port() {

@@ -4,6 +4,7 @@
 // errors.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -178,8 +179,15 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   std::string redis = o.Has("redisUrl") ? o.Get("redisUrl").ToString().Utf8Value() : "";
   std::string prefix = o.Has("redisPrefix") ? o.Get("redisPrefix").ToString().Utf8Value() : "";
   auto opt_str = [&](const char* key) { return o.Has(key) ? o.Get(key).ToString().Utf8Value() : std::string(); };
-  std::string jwt_secret = opt_str("jwtSecret"), jwt_aud = opt_str("jwtAudience"), jwt_iss = opt_str("jwtIssuer");
+  std::string jwt_aud = opt_str("jwtAudience"), jwt_iss = opt_str("jwtIssuer");
   std::string origins = opt_str("allowedOrigins");
+  std::string tls_cert = opt_str("tlsCertFile"), tls_key = opt_str("tlsKeyFile");
+  // The secret arrives as a Buffer (bytes as given); the engine copies it.
+  std::string jwt_secret;
+  if (o.Has("jwtSecret") && o.Get("jwtSecret").IsBuffer()) {
+    auto b = o.Get("jwtSecret").As<Napi::Buffer<char>>();
+    jwt_secret.assign(b.Data(), b.Length());
+  }
   auto num = [&](const char* key, auto& field) {
     if (o.Has(key)) field = static_cast<std::remove_reference_t<decltype(field)>>(o.Get(key).ToNumber().Int64Value());
   };
@@ -194,6 +202,8 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   if (!jwt_aud.empty()) cfg.jwt_audience = jwt_aud.c_str();
   if (!jwt_iss.empty()) cfg.jwt_issuer = jwt_iss.c_str();
   if (!origins.empty()) cfg.allowed_origins = origins.c_str();
+  if (!tls_cert.empty()) cfg.tls_cert_file = tls_cert.c_str();
+  if (!tls_key.empty()) cfg.tls_key_file = tls_key.c_str();
   num("port", cfg.port);
   num("maxMessageSize", cfg.max_message_size);
   num("maxSendQueueBytes", cfg.max_send_queue_bytes);
@@ -217,6 +227,7 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
 
   rtc_handlers handlers = make_handlers(host_.get(), with_connect);
   int rc = rtc_engine_create(&cfg, &handlers, &host_->engine);
+  std::fill(jwt_secret.begin(), jwt_secret.end(), '\0');  // the engine keeps its own copy
   if (rc != RTC_OK) return code(env, rc);
 
   // Created unref'd: the engine keeps the process alive only once it
@@ -426,9 +437,41 @@ Napi::Value Native::UnrefLoop(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// rtc_config_init's values under the JS option names (durations in ms),
+// so the JS layer never restates a default.
+Napi::Value config_defaults(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  rtc_config c;
+  rtc_config_init(&c);
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+  set("port", c.port);
+  set("maxMessageSize", static_cast<double>(c.max_message_size));
+  set("maxSendQueueBytes", static_cast<double>(c.max_send_queue_bytes));
+  set("pingInterval", c.ping_interval_ms);
+  set("pingTimeout", c.ping_timeout_ms);
+  set("maxRoomsPerConnection", c.max_rooms_per_connection);
+  o.Set("allowPostWithoutJoin", Napi::Boolean::New(env, c.allow_post_without_join != 0));
+  set("logLevel", c.log_level);
+  set("nodeTtl", c.node_ttl_ms);
+  set("redisConnectTimeout", c.redis_connect_timeout_ms);
+  set("redisBufferBytes", static_cast<double>(c.redis_buffer_bytes));
+  o.Set("authMode", Napi::String::New(env, c.auth_mode == RTC_AUTH_JWT_HS256 ? "jwt-hs256" : "none"));
+  set("jwtLeewaySeconds", c.jwt_leeway_s);
+  set("rateLimitPerSecond", c.rate_limit_per_s);
+  set("rateLimitBurst", c.rate_limit_burst);
+  set("maxConnections", c.max_connections);
+  set("maxConnectionsPerUser", c.max_connections_per_user);
+  set("handshakeTimeout", c.handshake_timeout_ms);
+  set("idleTimeout", c.idle_timeout_ms);
+  o.Set("exposeStats", Napi::Boolean::New(env, c.expose_stats != 0));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Native", Native::Define(env));
   exports.Set("version", Napi::String::New(env, rtc_version()));
+  exports.Set("configDefaults", Napi::Function::New(env, config_defaults));
   exports.Set("errName", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return Napi::String::New(info.Env(), rtc_err_name(info[0].ToNumber().Int32Value()));
               }));

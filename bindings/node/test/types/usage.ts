@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit`, never run: the README's usage must type-check
 // against index.d.ts, and misuse must not.
-import { Engine, Reject, RtcoreError, Connection, type Stats, type PresenceEvent } from 'rtcore';
+import { Engine, Reject, RtcoreError, Connection, defaults, type Stats, type PresenceEvent } from 'rtcore';
 
 async function main(): Promise<void> {
   const engine = new Engine({ port: 3000, redisUrl: process.env.REDIS_URL, pingInterval: 30000 });
@@ -28,6 +28,30 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof RtcoreError) console.log(err.code);
   }
+  const secured = new Engine({
+    authMode: 'jwt-hs256',
+    jwtSecret: Buffer.from('s3cret'),
+    jwtLeewaySeconds: 30,
+    jwtAudience: 'chat',
+    allowedOrigins: ['https://app.example.com'],
+    rateLimit: { perSecond: 100, burst: 200 },
+    maxConnections: 10000,
+    maxConnectionsPerUser: 5,
+    handshakeTimeout: 5000,
+    idleTimeout: 0,
+    exposeStats: false,
+    tlsCertFile: '/etc/rtcore/cert.pem',
+    tlsKeyFile: '/etc/rtcore/key.pem',
+    redisPrefix: 'app:',
+    nodeTtl: 15000,
+    redisBufferBytes: 8 << 20,
+  });
+  console.log(secured.url, defaults.rateLimitBurst + s.authFailures + s.backplaneDropped + s.forbidden);
+  new Engine({ rateLimit: false, jwtSecret: 'text' });
+  // @ts-expect-error authMode is 'none' or 'jwt-hs256'
+  new Engine({ authMode: 'basic' });
+  // @ts-expect-error rateLimit needs perSecond
+  new Engine({ rateLimit: { burst: 10 } });
   // @ts-expect-error presence listeners get one event object
   engine.on('presence', (a: string, b: string) => console.log(a, b));
   // @ts-expect-error ports are numbers
