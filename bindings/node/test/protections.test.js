@@ -303,9 +303,16 @@ test('wss:// with tlsCertFile/tlsKeyFile works inside Node', { skip: !hasOpenssl
   assert.equal(engine.stats().authFailures, 1);
 });
 
-test('unreadable TLS files are named at listen()', async () => {
+test('unreadable TLS files are named at listen(); a non-certificate fails with a hint', async (t) => {
   const engine = new rtcore.Engine({ port: 0, tlsCertFile: '/nonexistent/cert.pem', tlsKeyFile: '/nonexistent/key.pem' });
   await assert.rejects(engine.listen(), (err) => err.code === 'RTC_EINVAL' && /tlsCertFile: cannot read/.test(err.message));
+  if (!hasOpenssl) return;
+  const tls = makeCertificate();
+  t.after(() => fs.rmSync(tls.dir, { recursive: true, force: true }));
+  const bad = path.join(tls.dir, 'not-a-cert.pem');
+  fs.writeFileSync(bad, 'garbage\n');
+  const wrong = new rtcore.Engine({ port: 0, tlsCertFile: bad, tlsKeyFile: tls.key, logLevel: 0 });
+  await assert.rejects(wrong.listen(), (err) => err.code === 'RTC_ELISTEN' && /is tlsCertFile a PEM certificate/.test(err.message));
 });
 
 test('a process with a wss:// engine exits cleanly after close()', { skip: !hasOpenssl && 'no openssl CLI' }, async (t) => {

@@ -336,3 +336,17 @@ def test_jwt_over_wss(certificate: Tuple[Path, Path], caplog: pytest.LogCaptureF
         assert all(SECRET not in r.getMessage() for r in caplog.records)
 
     body()
+
+
+def test_a_file_that_is_not_a_certificate_fails_to_listen_with_a_hint(tmp_path: Path,
+                                                                       certificate: Tuple[Path, Path]) -> None:
+    _, key = certificate
+    bad = tmp_path / "not-a-cert.pem"
+    bad.write_text("garbage\n")
+
+    async def start() -> None:
+        async with rtcore.App(tls_cert=bad, tls_key=key):
+            pass
+
+    with pytest.raises(rtcore.ListenError, match="is tls_cert a PEM certificate"):
+        asyncio.run(start())
