@@ -30,4 +30,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export RTCORE_SANITIZED=1  # tests skip RSS bounds (ASan keeps freed memory)
 export LSAN_OPTIONS=suppressions=$PWD/tests/support/lsan.supp
 run_suite build-asan -DRTCORE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+echo "== fuzzing (each target for a bounded time, ASan + UBSan)"
+RTCORE_FUZZ_STRICT=1 scripts/fuzz.sh "${RTCORE_FUZZ_SECONDS:-20}"
+echo "== benchmark smoke (fails on loss, duplicates, reordering, crashes; never on timing)"
+tests/bench/run --smoke
 echo "== all tests passed in $(( $(date +%s) - started )) s"

@@ -47,7 +47,10 @@ int guarded(F&& f) {
 // Encodes a payload for the send functions; empty on invalid input.
 std::string encode_payload(int32_t kind, std::string_view payload, bool room, std::string_view room_name,
                            std::string_view from) {
-  if (!rtcore::protocol::is_valid_json_value(payload)) return {};
+  // Content is wrapped in one more object, so it may nest one level less
+  // than a whole frame: the frame then stays within what clients accept.
+  int depth = kind == RTC_PAYLOAD_RAW ? rtcore::protocol::kMaxNestingDepth : rtcore::protocol::kMaxNestingDepth - 1;
+  if (!rtcore::protocol::is_valid_json_value(payload, depth)) return {};
   if (kind == RTC_PAYLOAD_RAW) return std::string(payload);
   std::string ts = rtcore::protocol::now_timestamp();
   return room ? rtcore::protocol::encode_room_message(room_name, from, payload, ts)

@@ -1,11 +1,22 @@
 #include "backplane/redis_url.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace rtcore {
 namespace {
 
+bool all_digits(std::string_view s, bool hex) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(hex ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(static_cast<unsigned char>(c))))
+      return false;
+  return true;
+}
+
+// from_chars would take a sign: only digits are numbers here.
 bool parse_int(std::string_view s, int min, int max, int& out) {
+  if (!all_digits(s, false)) return false;
   int v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v < min || v > max) return false;
@@ -14,6 +25,7 @@ bool parse_int(std::string_view s, int min, int max, int& out) {
 }
 
 bool parse_hex(std::string_view s, int& out) {
+  if (s.size() != 2 || !all_digits(s, true)) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 16);
   return ec == std::errc() && p == s.data() + s.size() && s.size() == 2;
 }

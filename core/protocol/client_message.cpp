@@ -154,6 +154,10 @@ ParseResult parse_client_message(std::string_view frame) {
   m.type_name = std::move(handler.type.text);
   m.id_json = id_json;
   auto type = builtin_type(m.type_name);
+  // RapidJSON 1.1 decodes a lone low-surrogate escape ("\udc00") into bytes
+  // that are not UTF-8; such a name must not reach a host.
+  if (!type && !is_valid_utf8(m.type_name))
+    return fail(ErrorCode::kInvalidField, "'type' is not valid Unicode", id_json);
   if (!type) {
     m.type = MessageType::kCustom;
     r.ok = true;

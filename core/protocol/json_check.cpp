@@ -11,6 +11,7 @@ namespace {
 // Counts depth and remembers the kind of the root value.
 class ShapeHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ShapeHandler> {
  public:
+  explicit ShapeHandler(int max_depth = kMaxNestingDepth) : max_depth_(max_depth) {}
   bool Default() { return note(kOther); }
   bool String(const char*, rapidjson::SizeType, bool) { return note(kString); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
@@ -31,8 +32,9 @@ class ShapeHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Shap
   }
   bool open() {
     note(kOther);
-    return ++depth_ <= kMaxNestingDepth;
+    return ++depth_ <= max_depth_;
   }
+  int max_depth_;
   int depth_ = 0;
 };
 
@@ -47,8 +49,8 @@ bool parse_whole(std::string_view text, ShapeHandler& handler) {
 
 }  // namespace
 
-bool is_valid_json_value(std::string_view text) {
-  ShapeHandler h;
+bool is_valid_json_value(std::string_view text, int max_depth) {
+  ShapeHandler h(max_depth);
   return parse_whole(text, h);
 }
 

@@ -168,10 +168,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // Any JSON value can be relayed as content (the C API's send functions
-  // accept any is_valid_json_value payload); any id can be acked.
+  // accept content nested one level less than a frame); any id can be acked.
   if (json) {
-    check_host_content_frame(encode_room_message("room", "user-1", in, timestamp()));
-    check_host_content_frame(encode_direct_message("user-1", in, timestamp()));
+    if (is_valid_json_value(in, rtcore::protocol::kMaxNestingDepth - 1)) {
+      check_host_content_frame(encode_room_message("room", "user-1", in, timestamp()));
+      check_host_content_frame(encode_direct_message("user-1", in, timestamp()));
+    }
     std::string frame = "{\"type\":\"room_message\",\"room\":\"r\",\"content\":";
     frame.append(in);
     frame += '}';

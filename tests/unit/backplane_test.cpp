@@ -37,7 +37,8 @@ TEST(RedisUrl, ParsesTheForms) {
 
 TEST(RedisUrl, RefusesMalformedUrls) {
   for (const char* u : {"", "http://h", "redis://", "redis://h:0", "redis://h:70000", "redis://h:x",
-                        "redis://h/abc", "unix://relative", "redis://u:%zz@h"}) {
+                        "redis://h/abc", "unix://relative", "redis://u:%zz@h", "redis://u:%-1@h",
+                        "redis://h/-0", "redis://h:+80", "redis://u:%1@h"}) {
     std::string why;
     EXPECT_FALSE(parse_redis_url(u, &why)) << u;
     EXPECT_FALSE(why.empty()) << u;

@@ -178,3 +178,9 @@ TEST(Timestamp, FormatsRfc3339WithMilliseconds) {
   EXPECT_EQ(format_timestamp(1795884027123), "2026-11-28T16:40:27.123Z");
   EXPECT_EQ(now_timestamp().size(), 24u);
 }
+
+TEST(ClientMessage, CustomTypeNameMustBeUnicode) {
+  // A lone low surrogate escape decodes to bytes that are not UTF-8.
+  expect_error(R"({"type":"x\udc00"})", ErrorCode::kInvalidField);
+  EXPECT_TRUE(parse(R"({"type":"x\u00e9"})").ok);
+}

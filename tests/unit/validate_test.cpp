@@ -66,3 +66,9 @@ TEST(JsonCheck, ValuesAndIds) {
   EXPECT_FALSE(is_valid_json_id("[1]"));
   EXPECT_FALSE(is_valid_json_id("null"));
 }
+
+TEST(JsonCheck, DepthBoundIsAdjustable) {
+  std::string d64 = std::string(64, '[') + std::string(64, ']');
+  EXPECT_TRUE(is_valid_json_value(d64));
+  EXPECT_FALSE(is_valid_json_value(d64, 63));
+}
