@@ -45,6 +45,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   rc = rtc_engine_start(engine);
+  if (rc == RTC_ETLS) {
+    std::fprintf(stderr, "rtcore-server: cannot load the TLS certificate %s or key %s\n", opts.tls_cert.c_str(),
+                 opts.tls_key.c_str());
+    rtc_engine_destroy(engine);
+    return 1;
+  }
   if (rc != RTC_OK) {
     std::fprintf(stderr, "rtcore-server: cannot listen on %s:%u: %s\n", opts.host.c_str(), opts.port,
                  rtc_strerror(rc));

@@ -59,7 +59,8 @@ extern "C" {
   X(ESTRUCT, -6, "struct_size is smaller than any known version")          \
   X(EINTERNAL, -7, "internal error")                                       \
   X(ENOTFOUND, -8, "no such connection or user")                           \
-  X(EQUEUE, -9, "the engine's command queue is full")
+  X(EQUEUE, -9, "the engine's command queue is full")                      \
+  X(ETLS, -10, "the TLS certificate or key could not be loaded")
 
 typedef enum rtc_result {
 #define RTC_X_ENUM(name, value, msg) RTC_##name = value,
@@ -136,7 +137,8 @@ typedef struct rtc_config {
    * Logs go to stderr, one line each. */
   uint32_t log_level;
 
-  /* --- Redis backplane (ignored without redis_url) --- */
+  /* --- Redis backplane (ignored without redis_url; 0 or NULL in any of
+   * these fields means its default) --- */
   /* Channel and key prefix, NUL-terminated; NULL means "rtcore:". */
   const char *redis_prefix;
   /* A node that has not refreshed its liveness key for this long is dead:
@@ -168,8 +170,9 @@ typedef struct rtc_config {
   const char *allowed_origins;
   /* Per-connection message rate (token bucket): rate_limit_per_s messages
    * per second with bursts of rate_limit_burst; beyond, error rate_limited,
-   * and 100 refusals within 10 s close with 1008. 0 disables. Defaults
-   * 1000 and 2000. */
+   * and 100 refusals within 10 s close with 1008 (malformed frames count
+   * too). rate_limit_per_s 0 disables it; rate_limit_burst 0 means twice
+   * the rate. Defaults 1000 and 2000. */
   uint32_t rate_limit_per_s;
   uint32_t rate_limit_burst;
   /* Connections on this node (HTTP 503 beyond) and per user on this node
@@ -353,8 +356,8 @@ RTC_API int rtc_engine_create(const rtc_config *config,
                               const rtc_handlers *handlers, rtc_engine **out);
 
 /* Starts the engine thread and waits until it listens (or failed).
- * Returns RTC_ELISTEN if the address cannot be bound, RTC_ESTATE if
- * already started. Any thread except the engine's own; not concurrently
+ * Returns RTC_ELISTEN if the address cannot be bound, RTC_ETLS if the TLS
+ * certificate or key cannot be loaded, RTC_ESTATE if already started. Any thread except the engine's own; not concurrently
  * with rtc_engine_stop/destroy on the same engine. */
 RTC_API int rtc_engine_start(rtc_engine *engine);
 

@@ -169,7 +169,7 @@ static int protections_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   if (c->jwt_issuer) out.jwt_issuer = c->jwt_issuer;
   if (c->allowed_origins) out.allowed_origins = split_origins(c->allowed_origins);
   out.rate_limit_per_s = c->rate_limit_per_s;
-  out.rate_limit_burst = c->rate_limit_burst ? c->rate_limit_burst : c->rate_limit_per_s;
+  out.rate_limit_burst = c->rate_limit_burst ? c->rate_limit_burst : 2 * c->rate_limit_per_s;
   out.max_connections = c->max_connections;
   out.max_connections_per_user = c->max_connections_per_user;
   if (c->handshake_timeout_ms == 0) return RTC_EINVAL;
@@ -317,6 +317,7 @@ int rtc_engine_start(rtc_engine* engine) {
       case rtcore::StartResult::kOk: return RTC_OK;
       case rtcore::StartResult::kAlreadyStarted: return RTC_ESTATE;
       case rtcore::StartResult::kListenFailed: return RTC_ELISTEN;
+      case rtcore::StartResult::kTlsFailed: return RTC_ETLS;
       case rtcore::StartResult::kInternal: break;
     }
     return RTC_EINTERNAL;

@@ -22,7 +22,8 @@ struct Connection {
   std::vector<std::string> rooms;
 
   SendQueue queue;
-  bool write_requested = false;
+  bool write_requested = false;  // lws will call on_writeable
+  bool dirty = false;            // queued this loop turn; flushed in the check phase
 
   // Reassembly of a fragmented or chunked client message.
   std::string rx;

@@ -34,7 +34,7 @@ StartResult Engine::start() {
   if (port < 0) {
     thread_.join();
     thread_ = std::thread();
-    return port == -1 ? StartResult::kListenFailed : StartResult::kInternal;
+    return port == -1 ? StartResult::kListenFailed : port == -3 ? StartResult::kTlsFailed : StartResult::kInternal;
   }
   port_.store(static_cast<uint16_t>(port), std::memory_order_release);
   running_.store(true, std::memory_order_release);

@@ -16,7 +16,7 @@ namespace rtcore {
 
 class EngineCore;
 
-enum class StartResult { kOk, kAlreadyStarted, kListenFailed, kInternal };
+enum class StartResult { kOk, kAlreadyStarted, kListenFailed, kTlsFailed, kInternal };
 
 class Engine {
  public:

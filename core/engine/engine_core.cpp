@@ -80,6 +80,9 @@ int EngineCore::start() {
   uv_timer_init(loop_, &stop_timer_);
   housekeeping_timer_.data = this;
   uv_timer_init(loop_, &housekeeping_timer_);
+  flush_check_.data = this;
+  uv_check_init(loop_, &flush_check_);
+  uv_idle_init(loop_, &flush_idle_);
   uv_timer_start(&housekeeping_timer_, &EngineCore::on_housekeeping, 1000, 1000);
   int port = server_->listen();
   if (port >= 0) backplane_->start();
@@ -87,6 +90,8 @@ int EngineCore::start() {
     server_->begin_destroy();
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&housekeeping_timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);
   }
   return port;
 }
@@ -109,6 +114,9 @@ void EngineCore::on_stop_timer(uv_timer_t* timer) {
   uv_timer_stop(timer);
   uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->housekeeping_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->flush_check_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->flush_idle_), nullptr);
+  self->dirty_.clear();
   // Whatever is still open is dropped here; lws reports each as closed.
   self->server_->begin_destroy();
   self->backplane_->shutdown();
@@ -363,19 +371,60 @@ void EngineCore::on_writeable(void* conn) {
   auto& c = *static_cast<Connection*>(conn);
   c.write_requested = false;
   if (!c.queue.empty()) {
-    size_t need = c.queue.next_copy_size(kCoalesceBytes);
-    if (write_buf_.size() < WsServer::kWritePrefix + need) write_buf_.resize(WsServer::kWritePrefix + need);
-    unsigned char* out = write_buf_.data() + WsServer::kWritePrefix;
-    size_t n = c.queue.take_into(out, kCoalesceBytes);
-    if (!server_->write_raw(c.wsi, out, n)) return;
-    stats_.bytes_out.add(n);
-    if (!c.queue.empty() || c.close_code) request_write(c);
+    write_queued(c);
+    if (!c.queue.empty() || c.close_code) request_writeable(c);
     return;
   }
   // A close frame goes out only from a callback that wrote nothing else.
   if (c.close_code && !c.close_sent) {
     c.close_sent = true;
     server_->close(c.wsi, c.close_code, c.close_reason);
+  }
+}
+
+void EngineCore::write_queued(Connection& c) {
+  // Whole frames only, so lws's own pings and close frames can only ever
+  // fall between frames; stop once lws holds a partial write (the socket
+  // is full) and let its writeable callback continue.
+  while (!c.queue.empty() && !server_->partially_sent(c.wsi)) {
+    size_t need = c.queue.next_copy_size(kCoalesceBytes);
+    if (write_buf_.size() < WsServer::kWritePrefix + need) write_buf_.resize(WsServer::kWritePrefix + need);
+    unsigned char* out = write_buf_.data() + WsServer::kWritePrefix;
+    size_t n = c.queue.take_into(out, kCoalesceBytes);
+    if (!server_->write_raw(c.wsi, out, n)) return;
+    stats_.bytes_out.add(n);
+  }
+}
+
+void EngineCore::mark_dirty(Connection& c) {
+  if (c.dirty) return;
+  c.dirty = true;
+  if (dirty_.empty()) {
+    uv_check_start(&flush_check_, [](uv_check_t* h) { static_cast<EngineCore*>(h->data)->flush_dirty(); });
+    uv_idle_start(&flush_idle_, [](uv_idle_t*) {});
+  }
+  dirty_.push_back(c.id);
+}
+
+void EngineCore::flush_dirty() {
+  uv_check_stop(&flush_check_);
+  uv_idle_stop(&flush_idle_);
+  std::vector<ConnId> batch;
+  batch.swap(dirty_);
+  for (ConnId id : batch) {
+    Connection* c = conns_.find(id);
+    if (!c) continue;
+    c->dirty = false;
+    if (c->close_sent) continue;
+    // lws will call on_writeable anyway, or holds unsent bytes: leave it
+    // the queue rather than write around it.
+    if (!c->write_requested && !c->queue.empty() && !server_->partially_sent(c->wsi)) write_queued(*c);
+    if (!c->queue.empty() || c->close_code) request_writeable(*c);
+  }
+  // Reuse the batch's storage next turn.
+  if (dirty_.empty()) {
+    batch.clear();
+    dirty_.swap(batch);
   }
 }
 
@@ -419,14 +468,16 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
     stats_.messages_in.add();
     c.last_message_ms = uv_now(loop_);
   }
+  protocol::ParseResult r;
+  if (!binary) r = protocol::parse_client_message(text);
+  // Every frame counts against the rate, malformed ones too: answering
+  // errors is work a flood must not get for free.
+  if (!preauthorized && !within_rate_limit(c))
+    return send_error(c, ErrorCode::kRateLimited, "message rate limit exceeded", r.ok ? r.message.id_json : r.id_json);
   if (binary) return send_error(c, ErrorCode::kBadJson, "binary frames are not JSON", {});
-  protocol::ParseResult r = protocol::parse_client_message(text);
   if (!r.ok) return send_error(c, r.error, r.error_message, r.id_json);
   const protocol::ClientMessage& m = r.message;
-  if (!preauthorized) {
-    if (!within_rate_limit(c)) return send_error(c, ErrorCode::kRateLimited, "message rate limit exceeded", m.id_json);
-    if (hooks_.on_authorize && !authorize(c, m, text)) return;
-  }
+  if (!preauthorized && hooks_.on_authorize && !authorize(c, m, text)) return;
   switch (m.type) {
     case protocol::MessageType::kJoinRoom: return handle_join(c, m);
     case protocol::MessageType::kLeaveRoom: return handle_leave(c, m);
@@ -602,10 +653,10 @@ void EngineCore::enqueue(Connection& c, const FramePtr& frame) {
   }
   c.queue.push(frame);
   stats_.messages_out.add();
-  request_write(c);
+  mark_dirty(c);
 }
 
-void EngineCore::request_write(Connection& c) {
+void EngineCore::request_writeable(Connection& c) {
   if (c.write_requested) return;
   c.write_requested = true;
   server_->request_writeable(c.wsi);
@@ -635,7 +686,7 @@ void EngineCore::begin_close(Connection& c, uint16_t code, const char* reason, i
   if (code == 1008 || code == 1009) c.queue.clear();  // abuse: do not flush
   c.rx.clear();
   c.rx.shrink_to_fit();
-  request_write(c);
+  request_writeable(c);
   // A peer that never lets us write again is dropped all the same.
   server_->close_deadline(c.wsi, deadline_s);
 }

@@ -93,7 +93,14 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   // A callback that acks id_json to conn if it still exists; empty if no id.
   Backplane::Done ack_later(ConnId conn, std::string_view id_json);
   void begin_close(Connection& c, uint16_t code, const char* reason, int deadline_s = 5);
-  void request_write(Connection& c);
+  // Queued frames go out at the end of the loop turn (check phase): all the
+  // frames a turn produced for a connection leave in one send(), and a
+  // connection that can take them needs no writeable round trip through
+  // lws and epoll (the cost that dominated paced fan-out).
+  void mark_dirty(Connection& c);
+  void flush_dirty();
+  void write_queued(Connection& c);
+  void request_writeable(Connection& c);
   void update_gauges();
   // Makes an accepted connection visible: user index, hooks, presence.
   void register_connection(Connection& c);
@@ -125,6 +132,9 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   std::unordered_map<uint64_t, Resolution> early_resolutions_;
   std::unordered_map<uint64_t, uint64_t> awaiting_open_;  // request id -> deadline (ms)
   uv_timer_t housekeeping_timer_{};
+  std::vector<ConnId> dirty_;
+  uv_check_t flush_check_{};
+  uv_idle_t flush_idle_{};  // keeps poll from blocking while dirty_ waits
   uv_timer_t stop_timer_{};
   uint64_t stop_deadline_ms_ = 0;
   std::function<void()> on_quiet_;

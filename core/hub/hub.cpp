@@ -7,9 +7,7 @@ namespace {
 
 const std::vector<ConnId> kNoConnections;
 
-// Members stay in join order; removal is a linear scan, which is cheaper
-// than a hash set for the room sizes we fan out to, and keeps iteration a
-// plain array walk on the hot path.
+// A user's connections are few: a linear scan beats any index.
 bool erase_member(std::vector<ConnId>& members, ConnId conn) {
   auto it = std::find(members.begin(), members.end(), conn);
   if (it == members.end()) return false;
@@ -46,19 +44,30 @@ const std::vector<ConnId>& Hub::user_connections(std::string_view user) const {
 
 bool Hub::join(std::string_view room, ConnId conn, bool* first_member) {
   auto it = rooms_.find(room);
-  if (it == rooms_.end()) it = rooms_.emplace(std::string(room), std::vector<ConnId>{}).first;
-  auto& members = it->second;
-  if (first_member) *first_member = members.empty();
-  if (std::find(members.begin(), members.end(), conn) != members.end()) return false;
-  members.push_back(conn);
+  if (it == rooms_.end()) it = rooms_.emplace(std::string(room), Room{}).first;
+  Room& r = it->second;
+  if (first_member) *first_member = r.members.empty();
+  if (!r.slot.emplace(conn, static_cast<uint32_t>(r.members.size())).second) return false;
+  r.members.push_back(conn);
   return true;
 }
 
 bool Hub::leave(std::string_view room, ConnId conn, bool* last_member) {
   if (last_member) *last_member = false;
   auto it = rooms_.find(room);
-  if (it == rooms_.end() || !erase_member(it->second, conn)) return false;
-  if (it->second.empty()) {
+  if (it == rooms_.end()) return false;
+  Room& r = it->second;
+  auto pos = r.slot.find(conn);
+  if (pos == r.slot.end()) return false;
+  uint32_t index = pos->second;
+  r.slot.erase(pos);
+  if (index + 1 != r.members.size()) {
+    ConnId moved = r.members.back();
+    r.members[index] = moved;
+    r.slot[moved] = index;
+  }
+  r.members.pop_back();
+  if (r.members.empty()) {
     rooms_.erase(it);
     if (last_member) *last_member = true;
   }
@@ -67,12 +76,12 @@ bool Hub::leave(std::string_view room, ConnId conn, bool* last_member) {
 
 bool Hub::is_member(std::string_view room, ConnId conn) const {
   auto it = rooms_.find(room);
-  return it != rooms_.end() && std::find(it->second.begin(), it->second.end(), conn) != it->second.end();
+  return it != rooms_.end() && it->second.slot.count(conn) != 0;
 }
 
 const std::vector<ConnId>& Hub::room_members(std::string_view room) const {
   auto it = rooms_.find(room);
-  return it == rooms_.end() ? kNoConnections : it->second;
+  return it == rooms_.end() ? kNoConnections : it->second.members;
 }
 
 }  // namespace rtcore

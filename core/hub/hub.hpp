@@ -36,15 +36,21 @@ class Hub {
   // when the room has no member left (and is gone).
   bool leave(std::string_view room, ConnId conn, bool* last_member = nullptr);
   bool is_member(std::string_view room, ConnId conn) const;
-  // Members in join order (empty if the room does not exist).
+  // Members, in no particular order (empty if the room does not exist).
   const std::vector<ConnId>& room_members(std::string_view room) const;
 
   size_t user_count() const { return users_.size(); }
   size_t room_count() const { return rooms_.size(); }
 
  private:
+  // A room: a dense array to fan out over, and each member's slot in it, so
+  // leaving is O(1) (swap with the last) even in a room of 100k members.
+  struct Room {
+    std::vector<ConnId> members;
+    std::unordered_map<ConnId, uint32_t> slot;
+  };
   StringMap<std::vector<ConnId>> users_;
-  StringMap<std::vector<ConnId>> rooms_;
+  StringMap<Room> rooms_;
 };
 
 }  // namespace rtcore

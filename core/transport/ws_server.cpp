@@ -1,6 +1,7 @@
 #include "transport/ws_server.hpp"
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <cctype>
@@ -15,8 +16,10 @@ namespace {
 // Sends are coalesced up to this size; lws caps each send() at the
 // protocol's tx_packet_size, so both must agree (STACK-NOTES).
 constexpr size_t kTxPacketSize = 64 * 1024;
-// lws allocates an rx buffer of this size per connection: keep it small.
-constexpr size_t kRxBufferSize = 4096;
+// lws allocates an rx buffer of this size for every connection, idle or
+// not: it was most of an idle connection's memory at 4 KiB. Larger messages
+// simply arrive in more chunks (the engine reassembles them).
+constexpr size_t kRxBufferSize = 1024;
 
 // The connection pointer lives in lws's per-session memory, which lws zeroes
 // and never constructs (STACK-NOTES): only a raw pointer is stored there.
@@ -100,6 +103,17 @@ int lws_trampoline(lws* wsi, lws_callback_reasons reason, void* user, void* in, 
   return WsServer::callback(wsi, reason, user, in, len);
 }
 
+// Loads the certificate and key into a scratch context first, so a bad
+// file is reported as such rather than as a failure to listen.
+bool tls_files_load(const std::string& cert, const std::string& key) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) return false;
+  bool ok = SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) == 1 &&
+            SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+  SSL_CTX_free(ctx);
+  return ok;
+}
+
 }  // namespace
 
 WsServer::WsServer(uv_loop_t* loop, WsServerOptions options, TransportEvents& events)
@@ -154,8 +168,13 @@ int WsServer::listen() {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = options_.tls_cert_file.c_str();
     info.ssl_private_key_filepath = options_.tls_key_file.c_str();
-    // TLS 1.2 and newer only.
+    // TLS 1.2 and newer only, and for TLS 1.2 forward-secret AEAD suites
+    // only (TLS 1.3 suites are all of that kind already).
     info.ssl_options_set = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    info.ssl_cipher_list =
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+    if (!tls_files_load(options_.tls_cert_file, options_.tls_key_file)) return -3;
   }
   info.pt_serv_buf_size = 16 * 1024;
   kill_timer_.data = this;
@@ -169,6 +188,8 @@ int WsServer::listen() {
 }
 
 void WsServer::request_writeable(lws* wsi) { lws_callback_on_writable(wsi); }
+
+bool WsServer::partially_sent(lws* wsi) const { return lws_partial_buffered(wsi) != 0; }
 
 bool WsServer::write_raw(lws* wsi, unsigned char* buf, size_t len) {
   // Ready-made, unmasked frames go out unchanged in one send(); lws keeps

@@ -81,6 +81,9 @@ class WsServer {
 
   // Asks for an on_writeable call for wsi.
   void request_writeable(lws* wsi);
+  // True while lws holds unsent bytes of an earlier write for wsi (it
+  // flushes them before the next writeable callback).
+  bool partially_sent(lws* wsi) const;
   // Sends len bytes of ready-made frames. buf must have kWritePrefix bytes
   // of writable headroom before it. Returns false if the socket failed.
   bool write_raw(lws* wsi, unsigned char* buf, size_t len);

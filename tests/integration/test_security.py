@@ -374,3 +374,28 @@ def test_wss_with_tls_12_or_newer(start_server, certificate):
             await ws_connect(f"ws://127.0.0.1:{server.port}/ws/carol", open_timeout=3)
 
     run(main())
+
+
+def test_bad_certificate_is_reported_as_such(start_server, tmp_path):
+    bad = tmp_path / "not-a-cert.pem"
+    bad.write_text("hello")
+    import subprocess as sp
+    from support import SERVER_PATH
+    out = sp.run([SERVER_PATH, "--port", "0", "--tls-cert", str(bad), "--tls-key", str(bad)],
+                 capture_output=True, text=True, timeout=10)
+    assert out.returncode != 0
+    assert "TLS certificate" in out.stderr
+
+
+def test_malformed_frames_count_against_the_rate_limit(start_server):
+    server = start_server("--rate-limit", "5:5")
+
+    async def main():
+        ws = await connect(server, "spammer")
+        for _ in range(20):
+            await ws.send("not json")
+        codes = [(await recv_json(ws))["code"] for _ in range(20)]
+        assert codes.count("bad_json") == 5 and codes.count("rate_limited") == 15, codes
+        await close_quietly(ws)
+
+    run(main())

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "hub/hub.hpp"
 
 using rtcore::Hub;
@@ -56,4 +58,19 @@ TEST(RoomIndex, MembershipIsPerRoom) {
   EXPECT_FALSE(h.is_member("a", 2));
   EXPECT_FALSE(h.is_member("c", 1));
   EXPECT_TRUE(h.room_members("c").empty());
+}
+
+TEST(RoomIndex, LeavingFromTheMiddleKeepsEveryOtherMember) {
+  Hub h;
+  for (rtcore::ConnId id = 1; id <= 5; ++id) h.join("r", id);
+  EXPECT_TRUE(h.leave("r", 2));
+  EXPECT_TRUE(h.leave("r", 1));
+  auto members = h.room_members("r");
+  std::sort(members.begin(), members.end());
+  EXPECT_EQ(members, (std::vector<rtcore::ConnId>{3, 4, 5}));
+  EXPECT_FALSE(h.is_member("r", 2));
+  EXPECT_TRUE(h.is_member("r", 5));
+  EXPECT_FALSE(h.leave("r", 2));
+  EXPECT_TRUE(h.join("r", 2));
+  EXPECT_EQ(h.room_members("r").size(), 4u);
 }
