@@ -55,6 +55,12 @@ export interface EngineOptions {
   idleTimeout?: number;
   /** Answer GET /stats with the counters as JSON (default false). */
   exposeStats?: boolean;
+  /**
+   * Keep the process alive while listening, like a net.Server (default
+   * false: an engine left open does not keep a finished program alive; see
+   * ref()/unref()).
+   */
+  keepAlive?: boolean;
   /** wss://: PEM certificate (chain) file; needs tlsKeyFile. See README: TLS in Node. */
   tlsCertFile?: string;
   /** wss://: PEM private key file; needs tlsCertFile. */

@@ -69,6 +69,9 @@ class Engine extends EventEmitter {
     super();
     this.#options = check.engineOptions(options);
     this.#native = new native.Native((batch) => this.#dispatch(batch));
+    // An engine left open does not keep a finished program alive: servers
+    // that should run until stopped pass keepAlive (or call ref()).
+    if (!this.#options.keepAlive) this.#native.unref();
     // Tell the engine thread which events have listeners, so events nobody
     // listens to never wake the JS thread.
     this.on('newListener', (name) => this.#syncWanted(name));
@@ -161,8 +164,9 @@ class Engine extends EventEmitter {
     return this.#state === 'listening';
   }
 
-  // Like net.Server: a listening engine keeps the process alive unless
-  // unref()'d.
+  // ref(): a listening engine keeps the process alive, like a net.Server
+  // (what keepAlive: true does from the start). unref(): it does not (the
+  // default).
   ref() {
     this.#native.ref();
     return this;

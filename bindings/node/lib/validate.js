@@ -64,6 +64,7 @@ const OPTIONS = {
   handshakeTimeout: ['int', 1, U32],
   idleTimeout: ['int', 0, U32],
   exposeStats: ['bool'],
+  keepAlive: ['bool'],
   tlsCertFile: ['string'],
   tlsKeyFile: ['string'],
 };
