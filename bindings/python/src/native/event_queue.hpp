@@ -12,17 +12,18 @@
 
 namespace rtcore_py {
 
-enum class EventKind : int { kConnect = 0, kOpen = 1, kDisconnect = 2, kMessage = 3, kPresence = 4 };
+enum class EventKind : int { kConnect = 0, kOpen = 1, kDisconnect = 2, kMessage = 3, kPresence = 4, kAuthorize = 5 };
 
 // One engine event, copied out of the borrowed handler arguments. Fields
 // unused by a kind stay empty.
 struct Event {
   EventKind kind;
-  uint64_t id = 0;      // connection id, or request id for kConnect
-  int64_t number = 0;   // close code (kDisconnect) or presence status
+  uint64_t id = 0;       // connection id, or request id for kConnect
+  uint64_t request = 0;  // request id for kAuthorize
+  int64_t number = 0;    // close code (kDisconnect), presence status or RTC_ACTION_* (kAuthorize)
   std::string user_id;
-  std::string a;        // path | message type | timestamp
-  std::string b;        // query | message JSON
+  std::string a;         // path | message type | timestamp | target (kAuthorize)
+  std::string b;         // query | message JSON
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

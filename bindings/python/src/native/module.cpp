@@ -39,6 +39,7 @@ py::tuple to_tuple(const Event& e) {
     case K::kDisconnect: return py::make_tuple(kind, e.id, text(e.user_id), e.number);
     case K::kMessage: return py::make_tuple(kind, e.id, text(e.user_id), text(e.a), text(e.b));
     case K::kPresence: return py::make_tuple(kind, text(e.user_id), e.number, text(e.a));
+    case K::kAuthorize: return py::make_tuple(kind, e.id, text(e.user_id), e.number, text(e.a), e.request);
   }
   return py::make_tuple(kind);
 }
@@ -165,11 +166,16 @@ PYBIND11_MODULE(_native, m) {
   m.attr("HOOK_DISCONNECT") = static_cast<uint32_t>(rtcore_py::kHookDisconnect);
   m.attr("HOOK_MESSAGE") = static_cast<uint32_t>(rtcore_py::kHookMessage);
   m.attr("HOOK_PRESENCE") = static_cast<uint32_t>(rtcore_py::kHookPresence);
+  m.attr("HOOK_AUTHORIZE") = static_cast<uint32_t>(rtcore_py::kHookAuthorize);
   m.attr("EVENT_CONNECT") = static_cast<int>(rtcore_py::EventKind::kConnect);
   m.attr("EVENT_OPEN") = static_cast<int>(rtcore_py::EventKind::kOpen);
   m.attr("EVENT_DISCONNECT") = static_cast<int>(rtcore_py::EventKind::kDisconnect);
   m.attr("EVENT_MESSAGE") = static_cast<int>(rtcore_py::EventKind::kMessage);
   m.attr("EVENT_PRESENCE") = static_cast<int>(rtcore_py::EventKind::kPresence);
+  m.attr("EVENT_AUTHORIZE") = static_cast<int>(rtcore_py::EventKind::kAuthorize);
+  m.attr("ACTION_JOIN_ROOM") = RTC_ACTION_JOIN_ROOM;
+  m.attr("ACTION_ROOM_MESSAGE") = RTC_ACTION_ROOM_MESSAGE;
+  m.attr("ACTION_DIRECT_MESSAGE") = RTC_ACTION_DIRECT_MESSAGE;
 
   py::class_<PyEngine>(m, "Engine")
       .def(py::init<>())
@@ -246,6 +252,7 @@ PYBIND11_MODULE(_native, m) {
            })
       .def("resolve", &PyEngine::resolve, py::arg("request_id"), py::arg("accept"), py::arg("status"),
            py::arg("user_id"))
+      .def("authorize_resolve", &PyEngine::authorize_resolve, py::arg("request_id"), py::arg("allow"))
       .def("send_to_user", &PyEngine::send_to_user, py::arg("user_id"), py::arg("sender"), py::arg("kind"),
            py::arg("payload"))
       .def("send_to_connection", &PyEngine::send_to_connection, py::arg("conn"), py::arg("sender"),

@@ -73,6 +73,7 @@ int NativeEngine::create(const Settings& s) {
   if (s.hooks & kHookDisconnect) handlers.on_disconnect = &NativeEngine::on_disconnect;
   if (s.hooks & kHookMessage) handlers.on_message = &NativeEngine::on_message;
   if (s.hooks & kHookPresence) handlers.on_presence = &NativeEngine::on_presence;
+  if (s.hooks & kHookAuthorize) handlers.on_authorize = &NativeEngine::on_authorize;
   return rtc_engine_create(&config, &handlers, &engine_);
 }
 
@@ -100,6 +101,10 @@ int NativeEngine::stats(rtc_stats& out) const {
 int NativeEngine::resolve(uint64_t request_id, bool accept, int32_t status, std::string_view user_id) {
   return rtc_connect_resolve(engine_, request_id, accept ? 1 : 0, status, user_id.empty() ? nullptr : user_id.data(),
                              user_id.size());
+}
+
+int NativeEngine::authorize_resolve(uint64_t request_id, bool allow) {
+  return rtc_authorize_resolve(engine_, request_id, allow ? 1 : 0);
 }
 
 int NativeEngine::send_to_user(std::string_view user, std::string_view from, int32_t kind, std::string_view payload) {
@@ -203,6 +208,22 @@ void NativeEngine::on_presence(void* self, const char* user, size_t user_len, in
     e.a = copy(ts, ts_len);
     static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
   } catch (const std::bad_alloc&) {
+  }
+}
+
+int32_t NativeEngine::on_authorize(void* self, rtc_conn_id conn, const char* user, size_t user_len, int32_t action,
+                                   const char* target, size_t target_len, uint64_t request_id) {
+  try {
+    Event e{EventKind::kAuthorize};
+    e.id = conn;
+    e.request = request_id;
+    e.number = action;
+    e.user_id = copy(user, user_len);
+    e.a = copy(target, target_len);
+    static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
+    return RTC_AUTHZ_DEFER;  // Python decides on its loop, then rtc_authorize_resolve
+  } catch (const std::bad_alloc&) {
+    return RTC_AUTHZ_DENY;
   }
 }
 

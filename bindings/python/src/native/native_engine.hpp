@@ -20,6 +20,7 @@ enum HookBits : uint32_t {
   kHookDisconnect = 1u << 2,
   kHookMessage = 1u << 3,
   kHookPresence = 1u << 4,
+  kHookAuthorize = 1u << 5,
 };
 
 struct Settings {
@@ -82,6 +83,7 @@ class NativeEngine {
   std::vector<Event> take() { return queue_.take(); }
 
   int resolve(uint64_t request_id, bool accept, int32_t status, std::string_view user_id);
+  int authorize_resolve(uint64_t request_id, bool allow);
   int send_to_user(std::string_view user, std::string_view from, int32_t kind, std::string_view payload);
   int send_to_connection(rtc_conn_id conn, std::string_view from, int32_t kind, std::string_view payload);
   int broadcast(std::string_view room, std::string_view from, int32_t kind, std::string_view payload);
@@ -99,6 +101,8 @@ class NativeEngine {
                          size_t type_len, const char* json, size_t json_len);
   static void on_presence(void* self, const char* user, size_t user_len, int32_t status, const char* ts,
                           size_t ts_len);
+  static int32_t on_authorize(void* self, rtc_conn_id conn, const char* user, size_t user_len, int32_t action,
+                              const char* target, size_t target_len, uint64_t request_id);
 
   EventQueue queue_;
   rtc_engine* engine_ = nullptr;

@@ -161,6 +161,23 @@ class App:
         self._hooks.presence = fn
         return fn
 
+    def on_authorize(self, fn: F) -> F:
+        """``fn(conn: Connection, action: str, target: str) -> bool`` (may be
+        async): may this connection do ``action`` on ``target``?
+
+        ``action`` is ``"join_room"`` or ``"room_message"`` (``target`` is
+        the room) or ``"direct_message"`` (``target`` is the recipient's user
+        id). Return True to let the message take effect; False refuses it
+        with ``{"type":"error","code":"forbidden"}`` (with the request's
+        ``id``). Any other result, an exception or no answer within 10 s
+        refuses too (and is logged). The engine holds the message, and the
+        connection's later messages, until the hook answers, so order is
+        kept. Without this hook the engine allows everything without asking
+        Python."""
+        self._require_hook(_native.HOOK_AUTHORIZE, "on_authorize")
+        self._hooks.authorize = fn
+        return fn
+
     def on_message(self, type_: str) -> Callable[[F], F]:
         """``fn(conn: Connection, message: dict)`` for client messages of a
         host-defined ``type_``. If the message has an ``id``, the client gets

@@ -25,6 +25,13 @@ logger = logging.getLogger("rtcore")
 
 Handler = Callable[..., Any]
 
+# RTC_ACTION_* -> the action name an on_authorize hook receives.
+ACTIONS: Dict[int, str] = {
+    _native.ACTION_JOIN_ROOM: "join_room",
+    _native.ACTION_ROOM_MESSAGE: "room_message",
+    _native.ACTION_DIRECT_MESSAGE: "direct_message",
+}
+
 
 def id_json(message: Dict[str, Any]) -> str:
     """The request's id as JSON text for ack/error frames, "" if none. The
@@ -51,6 +58,8 @@ class Dispatcher:
             try:
                 if kind == _native.EVENT_MESSAGE:
                     self._message(*event[1:])
+                elif kind == _native.EVENT_AUTHORIZE:
+                    self._authorize(*event[1:])
                 elif kind == _native.EVENT_CONNECT:
                     self._connect(*event[1:])
                 elif kind == _native.EVENT_OPEN:
@@ -150,6 +159,62 @@ class Dispatcher:
             rc = engine.resolve(req.request_id, False, 500, "")
         if rc not in (_native.RTC_OK, _native.RTC_ESTATE):
             logger.error("rtcore: rtc_connect_resolve failed: %s", Error(rc))
+
+    # ---- on_authorize -----------------------------------------------------
+
+    def _authorize(self, conn_id: int, user_id: str, action: int, target: str, request_id: int) -> None:
+        hook = self._app._hooks.authorize
+        if hook is None:  # hook removed after start: allow as the engine would
+            self._resolve_authorization(request_id, True)
+            return
+        conn = Connection(conn_id, user_id, self._app)
+        name = ACTIONS.get(action)
+        if name is None:  # an action this host does not know: refuse it
+            logger.error("rtcore: on_authorize asked about unknown action %d; refusing", action)
+            self._resolve_authorization(request_id, False)
+            return
+        try:
+            result = hook(conn, name, target)
+        except BaseException as exc:
+            self._finish_authorize(request_id, hook, None, exc)
+            return
+        if inspect.isawaitable(result):
+            self._spawn(self._await_authorize(request_id, hook, result))
+        else:
+            self._finish_authorize(request_id, hook, result, None)
+
+    async def _await_authorize(self, request_id: int, hook: Handler, result: Awaitable[Any]) -> None:
+        try:
+            value = await result
+        except BaseException as exc:
+            self._finish_authorize(request_id, hook, None, exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        self._finish_authorize(request_id, hook, value, None)
+
+    def _finish_authorize(self, request_id: int, hook: Handler, value: Any, exc: Optional[BaseException]) -> None:
+        """Anything but a plain True refuses: a hook that raises, returns
+        None (forgot to return) or a non-bool must not open a room."""
+        if exc is not None:
+            if isinstance(exc, Exception):
+                logger.error("rtcore: on_authorize hook %s raised; refusing", _name(hook), exc_info=exc)
+            allow = False
+        elif isinstance(value, bool):
+            allow = value
+        else:
+            logger.error("rtcore: on_authorize hook %s returned %r (want True or False); refusing",
+                         _name(hook), value)
+            allow = False
+        self._resolve_authorization(request_id, allow)
+
+    def _resolve_authorization(self, request_id: int, allow: bool) -> None:
+        engine = self._app._engine
+        if engine is None:
+            return  # stopped meanwhile: nothing is waiting any more
+        rc = engine.authorize_resolve(request_id, allow)
+        if rc not in (_native.RTC_OK, _native.RTC_ESTATE):
+            logger.error("rtcore: rtc_authorize_resolve failed: %s", Error(rc))
 
     # ---- on_message -------------------------------------------------------
 

@@ -28,7 +28,8 @@ class StateError(Error, RuntimeError):
 
 
 class ListenError(Error, OSError):
-    """RTC_ELISTEN: the address could not be bound."""
+    """RTC_ELISTEN: the address could not be bound; also RTC_ETLS: the TLS
+    certificate or key could not be loaded (``code``/``name`` tell which)."""
 
 
 class NotSupportedError(Error):
@@ -39,6 +40,7 @@ _BY_CODE = {
     _native.RTC_EINVAL: InvalidArgument,
     _native.RTC_ESTATE: StateError,
     _native.RTC_ELISTEN: ListenError,
+    _native.RTC_ETLS: ListenError,
     _native.RTC_ENOTSUP: NotSupportedError,
 }
 

@@ -18,6 +18,7 @@ RTC_ESTRUCT: int
 RTC_EINTERNAL: int
 RTC_ENOTFOUND: int
 RTC_EQUEUE: int
+RTC_ETLS: int
 AUTH_NONE: int
 AUTH_JWT_HS256: int
 PAYLOAD_CONTENT: int
@@ -29,17 +30,23 @@ HOOK_OPEN: int
 HOOK_DISCONNECT: int
 HOOK_MESSAGE: int
 HOOK_PRESENCE: int
+HOOK_AUTHORIZE: int
 EVENT_CONNECT: int
 EVENT_OPEN: int
 EVENT_DISCONNECT: int
 EVENT_MESSAGE: int
 EVENT_PRESENCE: int
+EVENT_AUTHORIZE: int
+ACTION_JOIN_ROOM: int
+ACTION_ROOM_MESSAGE: int
+ACTION_DIRECT_MESSAGE: int
 
 # (EVENT_CONNECT, request_id, user_id, path, query, [(name, value)])
 # (EVENT_OPEN, conn, user_id)
 # (EVENT_DISCONNECT, conn, user_id, close_code)
 # (EVENT_MESSAGE, conn, user_id, type, json)
 # (EVENT_PRESENCE, user_id, status, timestamp)
+# (EVENT_AUTHORIZE, conn, user_id, action, target, request_id)
 Event = Tuple[Union[int, str, List[Tuple[str, str]]], ...]
 
 class Engine:
@@ -90,6 +97,7 @@ class Engine:
     def fileno(self) -> int: ...
     def drain(self) -> List[Event]: ...
     def resolve(self, request_id: int, accept: bool, status: int, user_id: str) -> int: ...
+    def authorize_resolve(self, request_id: int, allow: bool) -> int: ...
     def send_to_user(self, user_id: str, sender: str, kind: int, payload: str) -> int: ...
     def send_to_connection(self, conn: int, sender: str, kind: int, payload: str) -> int: ...
     def broadcast(self, room: str, sender: str, kind: int, payload: str) -> int: ...
