@@ -312,7 +312,8 @@ test('unreadable TLS files are named at listen(); a non-certificate fails with a
   const bad = path.join(tls.dir, 'not-a-cert.pem');
   fs.writeFileSync(bad, 'garbage\n');
   const wrong = new rtcore.Engine({ port: 0, tlsCertFile: bad, tlsKeyFile: tls.key, logLevel: 0 });
-  await assert.rejects(wrong.listen(), (err) => err.code === 'RTC_ELISTEN' && /is tlsCertFile a PEM certificate/.test(err.message));
+  // The engine's own code for it (rtcore.h): RTC_ETLS, not RTC_ELISTEN.
+  await assert.rejects(wrong.listen(), (err) => err.code === 'RTC_ETLS' && /is tlsCertFile a PEM certificate/.test(err.message));
 });
 
 test('a process with a wss:// engine exits cleanly after close()', { skip: !hasOpenssl && 'no openssl CLI' }, async (t) => {
