@@ -118,6 +118,16 @@ export interface ConnectRequest {
 /** A user id to accept as, true/undefined for the path's user, false for 403. */
 export type ConnectResult = string | boolean | undefined | void;
 
+/** The built-in actions an onAuthorize hook decides on. */
+export type AuthorizeAction = 'join_room' | 'room_message' | 'direct_message';
+
+/**
+ * May conn do action on target? target is the room (join_room, room_message)
+ * or the recipient's user id (direct_message). true lets the message take
+ * effect; false (or a throw/rejection, reported) answers error forbidden.
+ */
+export type AuthorizeHook = (conn: Connection, action: AuthorizeAction, target: string) => boolean | Promise<boolean>;
+
 export interface SendOptions {
   /** With `from` the message is content wrapped in a direct_message / message envelope. */
   from?: string;
@@ -187,7 +197,7 @@ export declare class Connection {
 }
 
 export declare class RtcoreError extends Error {
-  /** "RTC_EINVAL", "RTC_ESTATE", "RTC_ELISTEN", "RTC_ENOTSUP", ... */
+  /** "RTC_EINVAL", "RTC_ESTATE", "RTC_ELISTEN", "RTC_ETLS", "RTC_ENOTSUP", ... */
   readonly code: string;
   constructor(code: string, message: string);
 }
@@ -211,6 +221,8 @@ export interface EngineEvents {
 export declare class Engine extends EventEmitter {
   constructor(options?: EngineOptions);
   onConnect(hook: (req: ConnectRequest) => ConnectResult | Promise<ConnectResult>): this;
+  /** Authorization hook for join_room, room_message and direct_message (before listen()). */
+  onAuthorize(hook: AuthorizeHook): this;
   listen(): Promise<{ host: string; port: number }>;
   close(options?: { timeout?: number }): Promise<void>;
   address(): { host: string; port: number };

@@ -14,6 +14,9 @@ const EV_OPEN = 1;
 const EV_DISCONNECT = 2;
 const EV_MESSAGE = 3;
 const EV_PRESENCE = 4;
+const EV_AUTHORIZE = 5;
+// RTC_ACTION_* -> the action name an onAuthorize hook receives.
+const ACTIONS = { 1: 'join_room', 2: 'room_message', 3: 'direct_message' };
 const WANT_OPEN = 1;
 const WANT_DISCONNECT = 2;
 const WANT_PRESENCE = 4;
@@ -61,6 +64,7 @@ class Engine extends EventEmitter {
   #native;
   #options;
   #connectHook = null;
+  #authorizeHook = null;
   #state = 'new'; // new -> starting -> listening -> closing -> closed
   #starting = null;
   #closing = null;
@@ -87,6 +91,17 @@ class Engine extends EventEmitter {
     return this;
   }
 
+  // hook(conn, action, target) -> boolean, sync or async: may conn do
+  // action ('join_room' | 'room_message' | 'direct_message') on target (the
+  // room, or the recipient's user id)? Anything but true refuses with error
+  // forbidden; a throw or rejection is reported and refuses too.
+  onAuthorize(hook) {
+    if (typeof hook !== 'function') throw invalid('onAuthorize hook must be a function');
+    if (this.#state !== 'new') throw new RtcoreError('RTC_ESTATE', 'onAuthorize must be set before listen()');
+    this.#authorizeHook = hook;
+    return this;
+  }
+
   async listen() {
     if (this.#state !== 'new') throw new RtcoreError('RTC_ESTATE', 'listen() may be called once per Engine');
     // TLS files are checked here (they may appear after the Engine is
@@ -103,7 +118,7 @@ class Engine extends EventEmitter {
     this.#state = 'starting';
     this.#syncWanted();
     this.#starting = (async () => {
-      const p = this.#native.listen(this.#options, this.#connectHook !== null);
+      const p = this.#native.listen(this.#options, this.#connectHook !== null, this.#authorizeHook !== null);
       const rc = typeof p === 'number' ? p : await p;
       if (rc !== 0) {
         this.#state = 'closed';
@@ -249,6 +264,7 @@ class Engine extends EventEmitter {
       try {
         switch (ev[0]) {
           case EV_CONNECT: this.#authorize(ev); break;
+          case EV_AUTHORIZE: this.#authorizeAction(ev); break;
           case EV_OPEN: this.#emitSafely('open', new Connection(this, ev[1], ev[2])); break;
           case EV_DISCONNECT: this.#emitSafely('disconnect', new Connection(this, ev[1], ev[2]), ev[3]); break;
           case EV_MESSAGE: this.#message(ev); break;
@@ -293,6 +309,23 @@ class Engine extends EventEmitter {
       this.#report(invalid(`onConnect returned an invalid user id ${JSON.stringify(user)}`));
       this.#native.resolve(requestId, false, 500, null);
     }
+  }
+
+  async #authorizeAction([, id, userId, action, target, requestId]) {
+    let allow = false;
+    try {
+      const name = ACTIONS[action];
+      if (name === undefined) throw new TypeError(`onAuthorize: unknown action ${action}`);
+      const result = await this.#authorizeHook(new Connection(this, id, userId), name, target);
+      if (typeof result !== 'boolean') {
+        throw new TypeError(`onAuthorize must return true or false, got ${typeof result === 'string' ? JSON.stringify(result) : String(result)}`);
+      }
+      allow = result;
+    } catch (err) {
+      this.#report(err);
+    }
+    if (this.#state !== 'listening') return; // stopping: nothing waits for the answer any more
+    this.#native.authorizeResolve(requestId, allow);
   }
 
   #message([, id, userId, type, json]) {

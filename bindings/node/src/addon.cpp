@@ -38,6 +38,7 @@ class Native : public Napi::ObjectWrap<Native> {
   Napi::Value CloseSync(const Napi::CallbackInfo& info);
   Napi::Value SetWanted(const Napi::CallbackInfo& info);
   Napi::Value Resolve(const Napi::CallbackInfo& info);
+  Napi::Value AuthorizeResolve(const Napi::CallbackInfo& info);
   Napi::Value SendToUser(const Napi::CallbackInfo& info);
   Napi::Value SendToConnection(const Napi::CallbackInfo& info);
   Napi::Value Broadcast(const Napi::CallbackInfo& info);
@@ -120,6 +121,7 @@ Napi::Function Native::Define(Napi::Env env) {
                          InstanceMethod<&Native::CloseSync>("closeSync"),
                          InstanceMethod<&Native::SetWanted>("setWanted"),
                          InstanceMethod<&Native::Resolve>("resolve"),
+                         InstanceMethod<&Native::AuthorizeResolve>("authorizeResolve"),
                          InstanceMethod<&Native::SendToUser>("sendToUser"),
                          InstanceMethod<&Native::SendToConnection>("sendToConnection"),
                          InstanceMethod<&Native::Broadcast>("broadcast"),
@@ -165,12 +167,13 @@ void Native::cleanup_hook(void* arg) {
   if (host->engine) rtc_engine_stop(host->engine, 200);
 }
 
-// listen(config, withConnectHook) -> Promise<rc>
+// listen(config, withConnectHook, withAuthorizeHook) -> Promise<rc>
 Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (state_ != State::kNew) return code(env, RTC_ESTATE);
   Napi::Object o = info[0].As<Napi::Object>();
   bool with_connect = info[1].ToBoolean();
+  bool with_authorize = info.Length() > 2 && info[2].ToBoolean();
 
   rtc_config cfg;
   rtc_config_init(&cfg);
@@ -225,7 +228,7 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   num("idleTimeout", cfg.idle_timeout_ms);
   num("exposeStats", cfg.expose_stats);
 
-  rtc_handlers handlers = make_handlers(host_.get(), with_connect);
+  rtc_handlers handlers = make_handlers(host_.get(), with_connect, with_authorize);
   int rc = rtc_engine_create(&cfg, &handlers, &host_->engine);
   std::fill(jwt_secret.begin(), jwt_secret.end(), '\0');  // the engine keeps its own copy
   if (rc != RTC_OK) return code(env, rc);
@@ -312,6 +315,12 @@ Napi::Value Native::Resolve(const Napi::CallbackInfo& info) {
   int rc = rtc_connect_resolve(host_->engine, parse_id(info[0]), info[1].ToBoolean() ? 1 : 0,
                                info[2].ToNumber().Int32Value(), user.empty() ? nullptr : user.data(), user.size());
   return code(info.Env(), rc);
+}
+
+// authorizeResolve(requestId, allow)
+Napi::Value Native::AuthorizeResolve(const Napi::CallbackInfo& info) {
+  if (!host_->engine) return code(info.Env(), RTC_ESTATE);
+  return code(info.Env(), rtc_authorize_resolve(host_->engine, parse_id(info[0]), info[1].ToBoolean() ? 1 : 0));
 }
 
 // Optional string argument: NULL when absent (from = none).

@@ -129,6 +129,24 @@ void on_presence(void* ud, const char* user, size_t user_len, int32_t status, co
   host->push(std::move(ev));
 }
 
+int32_t on_authorize(void* ud, rtc_conn_id conn, const char* user, size_t user_len, int32_t action,
+                     const char* target, size_t target_len, uint64_t request_id) {
+  // Decided by a JS hook, possibly async: defer, and let JS call
+  // rtc_authorize_resolve() later. Nobody will answer once the host stops
+  // accepting events (teardown): refuse at once instead.
+  Host* host = host_of(ud);
+  if (!host->accepting.load(std::memory_order_acquire)) return RTC_AUTHZ_DENY;
+  Event ev;
+  ev.kind = EventKind::kAuthorize;
+  ev.id = conn;
+  ev.request = request_id;
+  ev.code = static_cast<uint32_t>(action);
+  ev.user.assign(user, user_len);
+  ev.a.assign(target, target_len);
+  host->push(std::move(ev));
+  return RTC_AUTHZ_DEFER;
+}
+
 Napi::String str(Napi::Env env, const std::string& s) { return Napi::String::New(env, s.data(), s.size()); }
 
 // Ids are 64-bit; JS numbers are exact only to 2^53, so ids travel as
@@ -137,11 +155,12 @@ Napi::String id_str(Napi::Env env, uint64_t id) { return Napi::String::New(env, 
 
 }  // namespace
 
-rtc_handlers make_handlers(Host* host, bool with_connect_hook) {
+rtc_handlers make_handlers(Host* host, bool with_connect_hook, bool with_authorize_hook) {
   rtc_handlers h;
   rtc_handlers_init(&h);
   h.user_data = host;
   if (with_connect_hook) h.on_connect = on_connect;
+  if (with_authorize_hook) h.on_authorize = on_authorize;
   h.on_open = on_open;
   h.on_disconnect = on_disconnect;
   h.on_message = on_message;
@@ -190,6 +209,13 @@ void drain_on_js_thread(Napi::Env env, Napi::Function dispatch, Host* host, void
         e.Set(1u, str(env, ev.user));
         e.Set(2u, Napi::Number::New(env, ev.code));
         e.Set(3u, str(env, ev.a));
+        break;
+      case EventKind::kAuthorize:
+        e.Set(1u, id_str(env, ev.id));
+        e.Set(2u, str(env, ev.user));
+        e.Set(3u, Napi::Number::New(env, ev.code));
+        e.Set(4u, str(env, ev.a));
+        e.Set(5u, id_str(env, ev.request));
         break;
     }
     arr.Set(static_cast<uint32_t>(i), e);

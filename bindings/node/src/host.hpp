@@ -17,7 +17,7 @@
 
 namespace rtcore_node {
 
-enum class EventKind : uint32_t { kConnect = 0, kOpen = 1, kDisconnect = 2, kMessage = 3, kPresence = 4 };
+enum class EventKind : uint32_t { kConnect = 0, kOpen = 1, kDisconnect = 2, kMessage = 3, kPresence = 4, kAuthorize = 5 };
 
 // Bits of Host::wanted: which events have a JS listener. Events nobody
 // listens to are dropped on the engine thread instead of waking JS.
@@ -25,10 +25,11 @@ enum : uint32_t { kWantOpen = 1, kWantDisconnect = 2, kWantPresence = 4 };
 
 struct Event {
   EventKind kind = EventKind::kOpen;
-  uint64_t id = 0;    // connection id, or request id for kConnect
-  uint32_t code = 0;  // close code, or presence status
+  uint64_t id = 0;       // connection id, or request id for kConnect
+  uint64_t request = 0;  // request id for kAuthorize
+  uint32_t code = 0;     // close code, presence status, or RTC_ACTION_* (authorize)
   std::string user;
-  std::string a;  // type (message), path (connect), timestamp (presence)
+  std::string a;  // type (message), path (connect), timestamp (presence), target (authorize)
   std::string b;  // json (message), query (connect)
   std::vector<std::pair<std::string, std::string>> headers;
 };
@@ -66,7 +67,9 @@ class Host {
 };
 
 // The C handlers; user_data is the Host. They run on the engine thread and
-// never block: they copy what they need and queue it.
-rtc_handlers make_handlers(Host* host, bool with_connect_hook);
+// never block: they copy what they need and queue it. on_connect and
+// on_authorize are installed only with a JS hook (without one the engine
+// decides alone, with no round trip to JS).
+rtc_handlers make_handlers(Host* host, bool with_connect_hook, bool with_authorize_hook);
 
 }  // namespace rtcore_node

@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit`, never run: the README's usage must type-check
 // against index.d.ts, and misuse must not.
-import { Engine, Reject, RtcoreError, Connection, defaults, type Stats, type PresenceEvent } from 'rtcore';
+import { Engine, Reject, RtcoreError, Connection, defaults, type Stats, type PresenceEvent, type AuthorizeAction } from 'rtcore';
 
 async function main(): Promise<void> {
   const engine = new Engine({ port: 3000, redisUrl: process.env.REDIS_URL, pingInterval: 30000 });
@@ -8,6 +8,12 @@ async function main(): Promise<void> {
     if (req.searchParams.get('token') !== 'ok') throw new Reject(401);
     return req.params.userId;
   });
+  engine.onAuthorize(async (conn, action, target) => {
+    const a: AuthorizeAction = action;
+    if (a === 'join_room') return target.startsWith(conn.userId + ':') || target === 'lobby';
+    return action !== 'direct_message' || target !== 'admin';
+  });
+  engine.onAuthorize((conn: Connection, action: AuthorizeAction, target: string) => action === 'room_message' && target !== '');
   engine.on('message:typing', (conn, msg) => {
     engine.broadcast(String(msg.room), { type: 'typing', from: conn.userId });
   });
@@ -54,6 +60,10 @@ async function main(): Promise<void> {
   new Engine({ rateLimit: { burst: 10 } });
   // @ts-expect-error presence listeners get one event object
   engine.on('presence', (a: string, b: string) => console.log(a, b));
+  // @ts-expect-error an authorization hook answers a boolean
+  engine.onAuthorize(async () => 'yes');
+  // @ts-expect-error there is no 'leave_room' action to authorize
+  engine.onAuthorize((conn, action) => action === 'leave_room');
   // @ts-expect-error ports are numbers
   new Engine({ port: '3000' });
   await engine.close({ timeout: 500 });
