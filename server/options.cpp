@@ -58,7 +58,7 @@ it; a flag on the command line wins over the environment.
   --max-rooms N               RTCORE_MAX_ROOMS          rooms per connection, 0 = unlimited (default 1024)
   --allow-post-without-join   RTCORE_ALLOW_POST_WITHOUT_JOIN=1
                                                         room_message without joining first
-  --shutdown-timeout MS       RTCORE_SHUTDOWN_TIMEOUT   grace for clients to close on stop (default 1500)
+  --shutdown-timeout MS       RTCORE_SHUTDOWN_TIMEOUT   grace for clients to close on stop (default 1000)
   --log-level N               RTCORE_LOG_LEVEL          0 errors, 1 warnings, 2 info, 3 debug (default 1)
   --help                                                this text
   --version                                             print the version

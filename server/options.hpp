@@ -19,7 +19,7 @@ struct Options {
   long max_rooms = -1;  // -1: library default
   bool allow_post_without_join = false;
   uint32_t log_level = 1;
-  uint32_t shutdown_timeout_ms = 1500;
+  uint32_t shutdown_timeout_ms = 1000;
   std::string redis_prefix;
   double node_ttl_s = 0;
   uint64_t redis_buffer_bytes = 0;

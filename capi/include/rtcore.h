@@ -323,8 +323,9 @@ typedef struct rtc_handlers {
    * direct_message takes effect. Return RTC_AUTHZ_ALLOW, RTC_AUTHZ_DENY
    * (the client gets error forbidden), or RTC_AUTHZ_DEFER to decide later
    * with rtc_authorize_resolve(request_id): the message, and the
-   * connection's later messages, wait meanwhile (in order; undecided after
-   * 10 s means denied). target is the room, or the recipient of a direct
+   * connection's later messages, wait meanwhile (in order, up to
+   * max_send_queue_bytes of them, beyond which the connection is closed
+   * with 1008; undecided after 10 s means denied). target is the room, or the recipient of a direct
    * message. Runs on the engine thread for every such message: it must be
    * fast and must not block. NULL allows everything. */
   int32_t (*on_authorize)(void *user_data, rtc_conn_id conn,

@@ -36,6 +36,7 @@ struct Connection {
   uint64_t authz_since_ms = 0;
   std::string authz_message;
   std::deque<std::pair<std::string, bool>> authz_held;
+  size_t authz_held_bytes = 0;
 
   // Token bucket of the message rate limit, and recent violations (a
   // client that keeps flooding is closed with 1008).
@@ -48,7 +49,8 @@ struct Connection {
   // Non-zero once the server decided to close (sent after the queue).
   uint16_t close_code = 0;
   const char* close_reason = "";
-  bool close_sent = false;
+  bool close_sent = false;  // our close frame is written
+  bool killed = false;      // the socket is being dropped
   uint16_t peer_close_code = 0;
 
   // Waiting for a deferred on_connect decision: not registered yet, not

@@ -102,8 +102,10 @@ void EngineCore::begin_stop(uint32_t timeout_ms, std::function<void()> on_quiet)
   if (stopping_) return;
   stopping_ = true;
   on_quiet_ = std::move(on_quiet);
-  int deadline_s = static_cast<int>((timeout_ms + 999) / 1000) + 1;
-  conns_.for_each([&](Connection& c) { begin_close(c, 1001, "server shutting down", deadline_s); });
+  // No per-connection deadline here: lws keeps timeouts in a sorted list,
+  // so setting one on each of N connections costs O(N^2) (seconds at 15k).
+  // The stop timer below is the one deadline for all of them.
+  conns_.for_each([&](Connection& c) { begin_close(c, 1001, "server shutting down", 0); });
   stop_deadline_ms_ = uv_now(loop_) + timeout_ms;
   uv_timer_start(&stop_timer_, &EngineCore::on_stop_timer, 0, 10);
 }
@@ -303,6 +305,15 @@ void EngineCore::on_housekeeping(uv_timer_t* timer) {
     self->server_->pause_reading(c->wsi, false);
     self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
   }
+  // Closing connections past their deadline are dropped.
+  while (!self->close_deadlines_.empty() && self->close_deadlines_.front().first <= now) {
+    ConnId id = self->close_deadlines_.front().second;
+    self->close_deadlines_.pop_front();
+    if (Connection* c = self->conns_.find(id); c && !c->killed) {
+      c->killed = true;
+      self->server_->kill(c->wsi);
+    }
+  }
   // Deferred authorizations never answered are refusals.
   std::vector<uint64_t> overdue;
   for (const auto& [rid, id] : self->authz_pending_)
@@ -370,16 +381,23 @@ void EngineCore::on_receive(void* conn, const char* data, size_t len, bool, bool
 void EngineCore::on_writeable(void* conn) {
   auto& c = *static_cast<Connection*>(conn);
   c.write_requested = false;
-  if (!c.queue.empty()) {
-    write_queued(c);
-    if (!c.queue.empty() || c.close_code) request_writeable(c);
-    return;
-  }
-  // A close frame goes out only from a callback that wrote nothing else.
-  if (c.close_code && !c.close_sent) {
+  write_queued(c);
+  if (!c.queue.empty()) return request_writeable(c);
+  finish_close(c);
+}
+
+void EngineCore::finish_close(Connection& c) {
+  if (!c.close_code || c.killed) return;
+  if (server_->partially_sent(c.wsi)) return request_writeable(c);
+  if (!c.close_sent) {
     c.close_sent = true;
-    server_->close(c.wsi, c.close_code, c.close_reason);
+    if (!server_->send_close_frame(c.wsi, c.close_code, c.close_reason)) return request_writeable(c);
   }
+  // The close frame is out. Now the client answers with its own and lws
+  // ends the connection; dropping the socket at once would reset it while
+  // the client may still be sending, and a reset can destroy our close frame
+  // in the client's receive buffer. The close deadline catches clients that
+  // never answer.
 }
 
 void EngineCore::write_queued(Connection& c) {
@@ -415,11 +433,18 @@ void EngineCore::flush_dirty() {
     Connection* c = conns_.find(id);
     if (!c) continue;
     c->dirty = false;
-    if (c->close_sent) continue;
+    if (c->killed) continue;
     // lws will call on_writeable anyway, or holds unsent bytes: leave it
     // the queue rather than write around it.
-    if (!c->write_requested && !c->queue.empty() && !server_->partially_sent(c->wsi)) write_queued(*c);
-    if (!c->queue.empty() || c->close_code) request_writeable(*c);
+    if (c->write_requested || server_->partially_sent(c->wsi)) {
+      request_writeable(*c);
+      continue;
+    }
+    write_queued(*c);
+    if (!c->queue.empty())
+      request_writeable(*c);
+    else
+      finish_close(*c);
   }
   // Reuse the batch's storage next turn.
   if (dirty_.empty()) {
@@ -459,8 +484,12 @@ void EngineCore::on_closed(void* conn) {
 
 void EngineCore::handle_message(Connection& c, std::string_view text, bool binary, bool preauthorized) {
   if (c.authz_request != 0 && !preauthorized) {
-    // An earlier message waits for the host: keep the order.
-    if (c.authz_held.size() >= kMaxHeldMessages) return begin_close(c, 1008, "too many messages awaiting authorization");
+    // An earlier message waits for the host: keep the order, within the
+    // same byte budget as the connection's send queue.
+    c.last_message_ms = uv_now(loop_);
+    if (c.authz_held_bytes + text.size() > config_.max_send_queue_bytes)
+      return begin_close(c, 1008, "too many messages awaiting authorization");
+    c.authz_held_bytes += text.size();
     c.authz_held.emplace_back(std::string(text), binary);
     return;
   }
@@ -568,6 +597,7 @@ void EngineCore::release_held_messages(Connection& c) {
   while (c.authz_request == 0 && !c.authz_held.empty() && !c.close_code) {
     auto [text, binary] = std::move(c.authz_held.front());
     c.authz_held.pop_front();
+    c.authz_held_bytes -= text.size();
     handle_message(c, text, binary);
   }
 }
@@ -686,9 +716,11 @@ void EngineCore::begin_close(Connection& c, uint16_t code, const char* reason, i
   if (code == 1008 || code == 1009) c.queue.clear();  // abuse: do not flush
   c.rx.clear();
   c.rx.shrink_to_fit();
-  request_writeable(c);
-  // A peer that never lets us write again is dropped all the same.
-  server_->close_deadline(c.wsi, deadline_s);
+  mark_dirty(c);
+  // A peer that never lets us write again, or never answers the close, is
+  // dropped all the same. Our own queue, not lws's timeouts: all deadlines
+  // are equally long, so the queue stays in time order at O(1) a close.
+  if (deadline_s > 0) close_deadlines_.emplace_back(uv_now(loop_) + static_cast<uint64_t>(deadline_s) * 1000, c.id);
 }
 
 std::string EngineCore::stats_json() {

@@ -8,7 +8,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <deque>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "auth/jwt.hpp"
@@ -101,6 +103,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void flush_dirty();
   void write_queued(Connection& c);
   void request_writeable(Connection& c);
+  // Once the queue is out: the close frame, then the socket is dropped.
+  void finish_close(Connection& c);
   void update_gauges();
   // Makes an accepted connection visible: user index, hooks, presence.
   void register_connection(Connection& c);
@@ -133,6 +137,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   std::unordered_map<uint64_t, uint64_t> awaiting_open_;  // request id -> deadline (ms)
   uv_timer_t housekeeping_timer_{};
   std::vector<ConnId> dirty_;
+  std::deque<std::pair<uint64_t, ConnId>> close_deadlines_;  // (when, connection), in time order
   uv_check_t flush_check_{};
   uv_idle_t flush_idle_{};  // keeps poll from blocking while dirty_ waits
   uv_timer_t stop_timer_{};

@@ -87,9 +87,12 @@ class WsServer {
   // Sends len bytes of ready-made frames. buf must have kWritePrefix bytes
   // of writable headroom before it. Returns false if the socket failed.
   bool write_raw(lws* wsi, unsigned char* buf, size_t len);
-  // Sends a close frame with code/reason and drops the connection; call
-  // from on_writeable when nothing else was written in that call.
-  void close(lws* wsi, uint16_t code, std::string_view reason);
+  // Writes a close frame (code, reason) after whatever was written before;
+  // true when it is all with the kernel. Then kill(); if not, kill() once
+  // lws has flushed (the next writeable callback).
+  bool send_close_frame(lws* wsi, uint16_t code, std::string_view reason);
+  // Drops the connection on the next loop turn.
+  void kill(lws* wsi);
   // Drops the connection within seconds if it has not closed by then (for
   // peers that never become writeable again).
   void close_deadline(lws* wsi, int seconds);
