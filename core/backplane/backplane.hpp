@@ -57,6 +57,11 @@ class Backplane {
   virtual void local_user_online(std::string_view user) = 0;
   virtual void local_user_offline(std::string_view user) = 0;
 
+  // Sends what this loop turn published now, before the engine writes to
+  // its local clients, so other nodes start their fan-out in parallel
+  // instead of after ours.
+  virtual void flush_publishes() {}
+
   // Releases every resource; no sink call happens after it returns.
   virtual void shutdown() = 0;
 };

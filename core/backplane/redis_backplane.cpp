@@ -305,8 +305,16 @@ void RedisBackplane::publish(std::string channel, std::string payload, Done done
   outbox_.push_back(Pending{std::move(channel), std::move(payload), std::move(done)});
 }
 
+void RedisBackplane::flush_publishes() {
+  if (publishes_unflushed_) {
+    publishes_unflushed_ = false;
+    commands_.write_now();
+  }
+}
+
 void RedisBackplane::send_publish(const std::string& channel, const std::string& payload, Done done) {
   auto* wait = done ? new PublishWait{&stats_, std::move(done)} : nullptr;
+  publishes_unflushed_ = true;
   if (!commands_.command({"PUBLISH", channel, payload}, on_publish_reply, wait)) {
     stats_.dropped.add();
     if (wait) {

@@ -51,6 +51,7 @@ class RedisBackplane final : public Backplane {
   void publish_to_user(std::string_view user, const FramePtr& frame, Done done) override;
   void local_user_online(std::string_view user) override;
   void local_user_offline(std::string_view user) override;
+  void flush_publishes() override;
   void shutdown() override;
 
  private:
@@ -123,6 +124,7 @@ class RedisBackplane final : public Backplane {
 
   // Users with a connection on this node: this node's truth for presence.
   std::unordered_set<std::string> local_users_;
+  bool publishes_unflushed_ = false;
   bool announced_ = false;  // "ready" published since the last resubscribe
   bool heartbeat_outstanding_ = false;
   uint64_t heartbeat_sent_ms_ = 0;

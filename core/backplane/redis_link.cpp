@@ -143,6 +143,10 @@ bool RedisLink::command(const std::vector<std::string_view>& argv, Callback cb, 
                                ptrs.data(), lens.data()) == REDIS_OK;
 }
 
+void RedisLink::write_now() {
+  if (ctx_ && up_) redisAsyncHandleWrite(ctx_);
+}
+
 void RedisLink::reset(const std::string& why) {
   if (!ctx_) return;
   redisAsyncContext* ac = ctx_;

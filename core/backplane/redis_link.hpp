@@ -45,6 +45,9 @@ class RedisLink {
   bool command(const std::vector<std::string_view>& argv, Callback cb, void* privdata);
 
   const std::string& name() const { return name_; }
+  // Writes the commands queued so far now, rather than when the loop next
+  // polls the socket.
+  void write_now();
 
  private:
   void connect();

@@ -427,6 +427,7 @@ void EngineCore::mark_dirty(Connection& c) {
 void EngineCore::flush_dirty() {
   uv_check_stop(&flush_check_);
   uv_idle_stop(&flush_idle_);
+  backplane_->flush_publishes();
   std::vector<ConnId> batch;
   batch.swap(dirty_);
   for (ConnId id : batch) {
