@@ -1,3 +1,4 @@
+#include "loop/heap_timer.hpp"
 #include "backplane/redis_backplane.hpp"
 
 #include <hiredis/async.h>
@@ -23,19 +24,6 @@ constexpr uint64_t kMaxDrainWaitMs = 3000;
 constexpr uint64_t kDrainPollMs = 25;
 constexpr uint64_t kAnnouncementMemoryMs = 5000;
 
-uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
-  auto* t = new uv_timer_t;
-  uv_timer_init(loop, t);
-  t->data = data;
-  return t;
-}
-
-void close_timer(uv_timer_t*& t) {
-  if (!t) return;
-  uv_timer_stop(t);
-  uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  t = nullptr;
-}
 
 std::string_view str(const redisReply* r) {
   return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
@@ -80,9 +68,9 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
 RedisBackplane::~RedisBackplane() { shutdown(); }
 
 void RedisBackplane::start() {
-  flush_timer_ = new_timer(loop_, this);
-  heartbeat_timer_ = new_timer(loop_, this);
-  drain_timer_ = new_timer(loop_, this);
+  flush_timer_ = new_heap_timer(loop_, this);
+  heartbeat_timer_ = new_heap_timer(loop_, this);
+  drain_timer_ = new_heap_timer(loop_, this);
   // Beat at least every second: the liveness key needs a third of the TTL,
   // and the list of peers (for holding publishes over an outage) should be
   // fresh.
@@ -97,9 +85,9 @@ void RedisBackplane::start() {
 void RedisBackplane::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  close_timer(flush_timer_);
-  close_timer(heartbeat_timer_);
-  close_timer(drain_timer_);
+  close_heap_timer(flush_timer_);
+  close_heap_timer(heartbeat_timer_);
+  close_heap_timer(drain_timer_);
   // Take this node's users out of the cluster's presence and its liveness
   // key away, so nobody waits for the TTL. Best effort: the commands are
   // written on the next loop turn, which the engine still runs.

@@ -1,3 +1,4 @@
+#include "loop/heap_timer.hpp"
 #include "backplane/redis_link.hpp"
 
 #include <hiredis/async.h>
@@ -14,19 +15,6 @@ namespace {
 constexpr uint32_t kBackoffBaseMs = 100;
 constexpr uint32_t kBackoffMaxMs = 5000;
 
-uv_timer_t* new_timer(uv_loop_t* loop, void* data) {
-  auto* t = new uv_timer_t;
-  uv_timer_init(loop, t);
-  t->data = data;
-  return t;
-}
-
-void close_timer(uv_timer_t*& t) {
-  if (!t) return;
-  uv_timer_stop(t);
-  uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  t = nullptr;
-}
 
 }  // namespace
 
@@ -44,16 +32,16 @@ RedisLink::~RedisLink() { stop(); }
 void RedisLink::start() {
   if (!stopped_) return;
   stopped_ = false;
-  connect_timer_ = new_timer(loop_, this);
-  retry_timer_ = new_timer(loop_, this);
+  connect_timer_ = new_heap_timer(loop_, this);
+  retry_timer_ = new_heap_timer(loop_, this);
   connect();
 }
 
 void RedisLink::stop() {
   if (stopped_ && !ctx_) return;
   stopped_ = true;
-  close_timer(connect_timer_);
-  close_timer(retry_timer_);
+  close_heap_timer(connect_timer_);
+  close_heap_timer(retry_timer_);
   if (ctx_) {
     redisAsyncContext* ac = ctx_;
     ctx_ = nullptr;
@@ -66,7 +54,7 @@ void RedisLink::stop() {
 void RedisLink::stop_gracefully() {
   if (stopped_ || !ctx_ || !up_) return stop();
   stopped_ = true;
-  close_timer(retry_timer_);
+  close_heap_timer(retry_timer_);
   up_ = false;
   // hiredis sends what is queued, waits for the replies, then calls the
   // disconnect callback; a Redis that never answers is cut off by the timer.
@@ -81,7 +69,7 @@ void RedisLink::stop_gracefully() {
           ac->data = nullptr;
           redisAsyncFree(ac);
         }
-        close_timer(self->connect_timer_);
+        close_heap_timer(self->connect_timer_);
       },
       500, 0);
 }
@@ -171,7 +159,7 @@ void RedisLink::on_disconnect(const redisAsyncContext* ac, int status) {
   std::string why = status == REDIS_OK ? "disconnected" : ac->errstr;
   self->ctx_ = nullptr;  // freed by hiredis after this callback
   if (self->stopped_) {
-    close_timer(self->connect_timer_);
+    close_heap_timer(self->connect_timer_);
     return;
   }
   self->went_down(why);

@@ -21,6 +21,8 @@ using protocol::ErrorCode;
 constexpr size_t kCoalesceBytes = 64 * 1024;
 // The reassembly buffer keeps at most this much capacity between messages.
 constexpr size_t kKeptRxCapacity = 64 * 1024;
+// Longest a queued frame waits for more to coalesce with (see flush_dirty).
+constexpr uint64_t kMaxFlushDelayNs = 2'000'000;
 // A deferred on_connect decision must arrive within this time.
 constexpr uint64_t kConnectDecisionTimeoutMs = 10000;
 constexpr uint16_t kCloseDecisionTimeout = 4408;
@@ -418,6 +420,7 @@ void EngineCore::mark_dirty(Connection& c) {
   if (c.dirty) return;
   c.dirty = true;
   if (dirty_.empty()) {
+    dirty_since_ns_ = uv_hrtime();
     uv_check_start(&flush_check_, [](uv_check_t* h) { static_cast<EngineCore*>(h->data)->flush_dirty(); });
     uv_idle_start(&flush_idle_, [](uv_idle_t*) {});
   }
@@ -425,6 +428,14 @@ void EngineCore::mark_dirty(Connection& c) {
 }
 
 void EngineCore::flush_dirty() {
+  // While client messages keep arriving turn after turn (a burst: lws hands
+  // over about one receive buffer per turn), wait for the input to pause, so
+  // each connection gets many frames per send(); but never longer than
+  // kMaxFlushDelayNs, and a lone message (chat rate) goes out on the very
+  // next turn.
+  bool busy = messages_this_turn_ != 0;
+  messages_this_turn_ = 0;
+  if (busy && uv_hrtime() - dirty_since_ns_ < kMaxFlushDelayNs) return;
   uv_check_stop(&flush_check_);
   uv_idle_stop(&flush_idle_);
   backplane_->flush_publishes();
@@ -494,6 +505,7 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
     c.authz_held.emplace_back(std::string(text), binary);
     return;
   }
+  ++messages_this_turn_;
   if (!preauthorized) {
     stats_.messages_in.add();
     c.last_message_ms = uv_now(loop_);
@@ -813,7 +825,10 @@ void EngineCore::disconnect_user(std::string_view user, uint16_t code) {
 
 // ------------------------------------------------------------- backplane
 
-void EngineCore::deliver_to_room(std::string_view room, FramePtr frame) { deliver_local_room(room, frame); }
+void EngineCore::deliver_to_room(std::string_view room, FramePtr frame) {
+  ++messages_this_turn_;
+  deliver_local_room(room, frame);
+}
 
 void EngineCore::deliver_to_user(std::string_view user, FramePtr frame) { deliver_local_user(user, frame); }
 

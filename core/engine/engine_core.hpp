@@ -137,6 +137,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   std::unordered_map<uint64_t, uint64_t> awaiting_open_;  // request id -> deadline (ms)
   uv_timer_t housekeeping_timer_{};
   std::vector<ConnId> dirty_;
+  uint64_t dirty_since_ns_ = 0;
+  uint64_t messages_this_turn_ = 0;  // client or backplane messages handled since the last check
   std::deque<std::pair<uint64_t, ConnId>> close_deadlines_;  // (when, connection), in time order
   uv_check_t flush_check_{};
   uv_idle_t flush_idle_{};  // keeps poll from blocking while dirty_ waits
