@@ -33,7 +33,7 @@ function cpuSeconds(pid) {
 function startServer(kind) {
   const child = kind === 'node'
     ? spawn(process.execPath, [path.join(__dirname, 'node_server.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(SERVER, ['--port', '0', '--host', '127.0.0.1', '--log-level', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    : spawn(SERVER, ['--port', '0', '--host', '127.0.0.1', '--log-level', '0', '--rate-limit', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

@@ -6,7 +6,8 @@
 const { Engine } = require(process.env.RTCORE_PACKAGE || '..');
 
 (async () => {
-  const engine = new Engine({ port: 0, host: '127.0.0.1', logLevel: 0 });
+  // No rate limit, as for the server binary in fanout.js (one sender floods).
+  const engine = new Engine({ port: 0, host: '127.0.0.1', logLevel: 0, rateLimit: 0, keepAlive: true });
   let open = 0;
   engine.on('open', () => { open++; });
   engine.on('disconnect', () => { open--; });

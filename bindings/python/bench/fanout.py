@@ -217,7 +217,7 @@ def main() -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the servers and workers
 
     targets = [("python-host", [sys.executable, str(HERE / "python_host.py")]),
-               ("rtcore-server", [args.server, "--port", "0"])]
+               ("rtcore-server", [args.server, "--port", "0", "--rate-limit", "0"])]
     results = [measure(name, cmd, args) for name, cmd in targets]
     print(f"{args.clients} clients + 1 sender in one room, {args.messages} x {args.size}-byte messages, "
           f"median of {args.rounds} rounds")

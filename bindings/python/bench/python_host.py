@@ -11,7 +11,9 @@ import sys
 
 import rtcore
 
-app = rtcore.App()
+# One sender floods the room for several rounds: no rate limit, as for the
+# server binary in fanout.py.
+app = rtcore.App(rate_limit=0)
 online = set()
 
 
