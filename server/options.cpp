@@ -280,6 +280,12 @@ ParseOutcome parse_options(int argc, char** argv, Options& out) {
       std::fprintf(stderr, "rtcore-server: unknown option '%s' (see --help)\n", argv[i]);
       return ParseOutcome::kExitError;
     }
+    if (name == "--jwt-secret") {
+      // Command lines are visible to every user (ps, /proc): secrets come
+      // from a file or the environment only.
+      std::fprintf(stderr, "rtcore-server: pass the secret with --jwt-secret-file or RTCORE_JWT_SECRET\n");
+      return ParseOutcome::kExitError;
+    }
     if (flag->takes_value && !inline_value) {
       if (i + 1 >= argc) {
         std::fprintf(stderr, "rtcore-server: %s needs a value\n", flag->name);
