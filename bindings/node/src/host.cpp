@@ -4,21 +4,32 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdint>
 #include <string>
 
 namespace rtcore_node {
 
-void Host::push(Event&& ev) {
-  if (!accepting.load(std::memory_order_acquire)) return;
+// Client messages waiting for the JS thread, at most (bytes of JSON).
+constexpr size_t kMaxQueuedMessageBytes = 64u << 20;
+
+void Host::push(Event&& ev) { push_bounded(std::move(ev), SIZE_MAX); }
+
+bool Host::push_bounded(Event&& ev, size_t max_bytes) {
+  if (!accepting.load(std::memory_order_acquire)) return true;
   bool wake = false;
   {
     std::lock_guard lock(mu_);
+    if (ev.kind == EventKind::kMessage) {
+      if (message_bytes_ >= max_bytes) return false;
+      message_bytes_ += ev.b.size();
+    }
     queue_.push_back(std::move(ev));
     if (!scheduled_) scheduled_ = wake = true;
   }
   // Non-blocking: the engine thread must never wait for JS. It only fails
   // while the function is being released, when nobody will read the queue.
   if (wake) tsfn.NonBlockingCall();
+  return true;
 }
 
 std::vector<Event> Host::take() {
@@ -26,6 +37,7 @@ std::vector<Event> Host::take() {
   std::lock_guard lock(mu_);
   batch.swap(queue_);
   scheduled_ = false;
+  message_bytes_ = 0;
   return batch;
 }
 
@@ -115,7 +127,13 @@ void on_message(void* ud, rtc_conn_id conn, const char* user, size_t user_len, c
   ev.user.assign(user, user_len);
   ev.a.assign(t);
   ev.b.assign(json, json_len);
-  host->push(std::move(ev));
+  if (!host->push_bounded(std::move(ev), kMaxQueuedMessageBytes)) {
+    // JS is not keeping up: refuse rather than buffer without bound.
+    std::string id = id_json_of(json, json_len);
+    static constexpr char kText[] = "the host is not keeping up; message dropped";
+    rtc_send_error(host->engine, conn, "overloaded", 10, kText, sizeof kText - 1, id.empty() ? nullptr : id.data(),
+                   id.size());
+  }
 }
 
 void on_presence(void* ud, const char* user, size_t user_len, int32_t status, const char* ts, size_t ts_len) {

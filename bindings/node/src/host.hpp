@@ -43,6 +43,10 @@ class Host {
   // Engine thread: queue an event; wake JS only if no wake-up is pending, so
   // one JS call drains everything queued meanwhile.
   void push(Event&& ev);
+  // Like push, for client messages: false (nothing queued) while the
+  // messages already waiting for JS hold max_bytes or more, so a stalled
+  // event loop cannot make a flood grow memory without bound.
+  bool push_bounded(Event&& ev, size_t max_bytes);
   // JS thread: take everything queued so far.
   std::vector<Event> take();
   // Engine thread: does a JS listener want this host-defined type?
@@ -61,6 +65,7 @@ class Host {
   std::mutex mu_;
   std::vector<Event> queue_;
   bool scheduled_ = false;
+  size_t message_bytes_ = 0;  // json bytes of queued message events
   std::mutex types_mu_;
   std::unordered_set<std::string> types_;
   bool all_types_ = false;

@@ -1,5 +1,7 @@
 #include "event_queue.hpp"
 
+#include <cstdint>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -14,10 +16,16 @@ EventQueue::EventQueue() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
 
 EventQueue::~EventQueue() { close(fd_); }
 
-void EventQueue::push(Event&& event) {
+void EventQueue::push(Event&& event) { push_bounded(std::move(event), SIZE_MAX); }
+
+bool EventQueue::push_bounded(Event&& event, size_t max_bytes) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (event.kind == EventKind::kMessage) {
+      if (message_bytes_ >= max_bytes) return false;
+      message_bytes_ += event.b.size();
+    }
     events_.push_back(std::move(event));
     if (!signalled_) signalled_ = wake = true;
   }
@@ -27,6 +35,7 @@ void EventQueue::push(Event&& event) {
     ssize_t n = write(fd_, &one, sizeof one);
     (void)n;
   }
+  return true;
 }
 
 std::vector<Event> EventQueue::take() {
@@ -38,6 +47,7 @@ std::vector<Event> EventQueue::take() {
   std::vector<Event> batch;
   std::lock_guard<std::mutex> lock(mutex_);
   batch.swap(events_);
+  message_bytes_ = 0;
   signalled_ = false;
   return batch;
 }

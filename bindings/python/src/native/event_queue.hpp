@@ -4,6 +4,7 @@
 // (loop.add_reader) and takes the whole batch in one swap.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -38,6 +39,10 @@ class EventQueue {
 
   // Engine thread: never blocks on Python, only on the short mutex.
   void push(Event&& event);
+  // Like push, for client messages: refused (false) while the client
+  // messages already waiting for Python hold max_bytes or more, so a stalled
+  // event loop cannot make a flood grow memory without bound.
+  bool push_bounded(Event&& event, size_t max_bytes);
 
   // Python thread: clears the eventfd and returns every queued event.
   std::vector<Event> take();
@@ -47,6 +52,7 @@ class EventQueue {
   std::mutex mutex_;
   std::vector<Event> events_;
   bool signalled_ = false;  // an eventfd write is pending since the last take
+  size_t message_bytes_ = 0;  // payload bytes of queued kMessage events
 };
 
 }  // namespace rtcore_py

@@ -6,6 +6,9 @@
 
 namespace rtcore_py {
 
+// Client messages waiting for the Python loop, at most (bytes of JSON).
+constexpr size_t kMaxQueuedMessageBytes = 64u << 20;
+
 namespace {
 
 std::string copy(const char* p, size_t n) { return p ? std::string(p, n) : std::string(); }
@@ -194,7 +197,13 @@ void NativeEngine::on_message(void* self, rtc_conn_id conn, const char* user, si
     e.user_id = copy(user, user_len);
     e.a = copy(type, type_len);
     e.b = copy(json, json_len);
-    static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
+    auto* engine = static_cast<NativeEngine*>(self);
+    if (!engine->queue_.push_bounded(std::move(e), kMaxQueuedMessageBytes)) {
+      // Python is not keeping up: refuse rather than buffer without bound.
+      static constexpr char kCode[] = "overloaded";
+      static constexpr char kText[] = "the host is not keeping up; message dropped";
+      rtc_send_error(engine->engine_, conn, kCode, sizeof kCode - 1, kText, sizeof kText - 1, nullptr, 0);
+    }
   } catch (const std::bad_alloc&) {
   }
 }
