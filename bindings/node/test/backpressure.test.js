@@ -9,7 +9,8 @@ const { assert, startEngine } = require('./helpers');
 // The flooding client runs in a worker: the main thread is the one we stall.
 const CLIENT = `
 const { parentPort, workerData } = require('node:worker_threads');
-const WebSocket = require('ws');
+// ws resolved by the test file: an eval'd worker resolves from the cwd.
+const WebSocket = require(workerData.wsPath);
 const ws = new WebSocket(workerData.url, { perMessageDeflate: false, maxPayload: 0 });
 const codes = [];
 ws.on('open', () => {
@@ -35,7 +36,7 @@ test('a flood while the JS thread is stalled is answered with overloaded', { tim
       while (Date.now() < until) { /* the JS thread is stuck here while the client floods */ }
     }
   });
-  const worker = new Worker(CLIENT, { eval: true, workerData: { url: `${engine.url}/ws/flooder` } });
+  const worker = new Worker(CLIENT, { eval: true, workerData: { url: `${engine.url}/ws/flooder`, wsPath: require.resolve('ws') } });
   const codes = await new Promise((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
