@@ -19,7 +19,7 @@ constexpr size_t kTxPacketSize = 64 * 1024;
 // lws allocates an rx buffer of this size for every connection, idle or
 // not: it was most of an idle connection's memory at 4 KiB. Larger messages
 // simply arrive in more chunks (the engine reassembles them).
-constexpr size_t kRxBufferSize = 1024;
+constexpr size_t kRxBufferSize = 512;
 
 // The connection pointer lives in lws's per-session memory, which lws zeroes
 // and never constructs (STACK-NOTES): only a raw pointer is stored there.
