@@ -830,7 +830,10 @@ void EngineCore::deliver_to_room(std::string_view room, FramePtr frame) {
   deliver_local_room(room, frame);
 }
 
-void EngineCore::deliver_to_user(std::string_view user, FramePtr frame) { deliver_local_user(user, frame); }
+void EngineCore::deliver_to_user(std::string_view user, FramePtr frame) {
+  ++messages_this_turn_;  // like deliver_to_room: a stream of them is coalesced too
+  deliver_local_user(user, frame);
+}
 
 void EngineCore::presence_changed(std::string_view user, bool online, std::string_view timestamp) {
   if (hooks_.on_presence) hooks_.on_presence(user, online, timestamp);

@@ -222,8 +222,6 @@ void WsServer::kill(lws* wsi) {
   if (kill_timer_open_) uv_timer_start(&kill_timer_, &WsServer::on_kill_timer, 0, 0);
 }
 
-void WsServer::close_deadline(lws* wsi, int seconds) { lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, seconds); }
-
 void WsServer::pause_reading(lws* wsi, bool paused) { lws_rx_flow_control(wsi, paused ? 0 : 1); }
 
 void WsServer::on_kill_timer(uv_timer_t* timer) {

@@ -88,14 +88,12 @@ class WsServer {
   // of writable headroom before it. Returns false if the socket failed.
   bool write_raw(lws* wsi, unsigned char* buf, size_t len);
   // Writes a close frame (code, reason) after whatever was written before;
-  // true when it is all with the kernel. Then kill(); if not, kill() once
-  // lws has flushed (the next writeable callback).
+  // true when it is all with the kernel (if not, lws flushes the rest before
+  // the next writeable callback). The client's answering close ends the
+  // connection; kill() is for clients that never answer.
   bool send_close_frame(lws* wsi, uint16_t code, std::string_view reason);
   // Drops the connection on the next loop turn.
   void kill(lws* wsi);
-  // Drops the connection within seconds if it has not closed by then (for
-  // peers that never become writeable again).
-  void close_deadline(lws* wsi, int seconds);
   // Stops or resumes reading from the peer (lws buffers what it had).
   void pause_reading(lws* wsi, bool paused);
 
