@@ -178,6 +178,8 @@ export interface Stats {
   rateLimitCloses: number;
   idleCloses: number;
   forbidden: number;
+  /** Exceptions caught at a C library callback (the engine kept running). */
+  internalErrors: number;
 }
 
 export type ConnectionRef = Connection | string;

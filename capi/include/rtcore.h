@@ -477,6 +477,10 @@ typedef struct rtc_stats {
   uint64_t rate_limit_closes;         /* connections closed for flooding */
   uint64_t idle_closes;               /* connections closed as idle */
   uint64_t forbidden;                 /* actions refused by on_authorize */
+  /* Robustness (appended). */
+  uint64_t internal_errors; /* exceptions caught at a C library's callback
+                               (the affected connection or Redis link is
+                               closed, the engine keeps running) */
 } rtc_stats;
 
 /* Copies a snapshot of the counters into *stats. Set stats->struct_size

@@ -487,6 +487,7 @@ int rtc_engine_stats(const rtc_engine* engine, rtc_stats* stats) {
   full.rate_limit_closes = s.rate_limit_closes.get();
   full.idle_closes = s.idle_closes.get();
   full.forbidden = s.forbidden.get();
+  full.internal_errors = s.internal_errors.get() + b.internal_errors.get();
   size_t n = stats->struct_size < sizeof full ? stats->struct_size : sizeof full;
   std::memcpy(stats, &full, n);
   return RTC_OK;

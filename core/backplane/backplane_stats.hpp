@@ -13,6 +13,7 @@ struct BackplaneStats {
   Counter invalid_envelopes;  // node-to-node payloads that did not decode
   Counter published;          // publishes handed to the backplane
   Counter received;           // publications from other nodes delivered here
+  Counter internal_errors;    // exceptions caught in hiredis/libuv callbacks
 };
 
 }  // namespace rtcore

@@ -772,6 +772,7 @@ std::string EngineCore::stats_json() {
   field("backplane_invalid", s.backplane.invalid_envelopes);
   field("backplane_published", s.backplane.published);
   field("backplane_received", s.backplane.received);
+  out += ",\"internal_errors\":" + std::to_string(s.internal_errors.get() + s.backplane.internal_errors.get());
   return out + "}";
 }
 

@@ -13,6 +13,8 @@ struct EngineStats {
   // Protections: why upgrades were refused, and what limits did.
   Counter auth_failures, origin_refusals, connection_limit_refusals, user_limit_refusals;
   Counter rate_limited, rate_limit_closes, idle_closes, forbidden;
+  // Exceptions caught where a C library called us (see common/guard.hpp).
+  Counter internal_errors;
   BackplaneStats backplane;
 };
 

@@ -98,6 +98,7 @@ int main(void) {
   FIELD(rtc_stats, rate_limit_closes);
   FIELD(rtc_stats, idle_closes);
   FIELD(rtc_stats, forbidden);
+  FIELD(rtc_stats, internal_errors);
   RTC_ERRNO_MAP(CODE)
   CONST(RTC_PAYLOAD_CONTENT);
   CONST(RTC_PAYLOAD_RAW);

@@ -422,6 +422,7 @@ Napi::Value Native::Stats(const Napi::CallbackInfo& info) {
   set("rateLimitCloses", s.rate_limit_closes);
   set("idleCloses", s.idle_closes);
   set("forbidden", s.forbidden);
+  set("internalErrors", s.internal_errors);
   return o;
 }
 

@@ -99,6 +99,7 @@ py::dict stats_dict(const PyEngine& e) {
   d["rate_limit_closes"] = s.rate_limit_closes;
   d["idle_closes"] = s.idle_closes;
   d["forbidden"] = s.forbidden;
+  d["internal_errors"] = s.internal_errors;
   return d;
 }
 

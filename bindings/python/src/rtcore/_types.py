@@ -101,3 +101,5 @@ class Stats:
     rate_limit_closes: int
     idle_closes: int
     forbidden: int
+    # Exceptions caught at a C library callback (the engine kept running).
+    internal_errors: int

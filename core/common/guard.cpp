@@ -1,0 +1,31 @@
+#include "common/guard.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+
+namespace rtcore {
+
+void report_internal_error(Counter& errors, const char* where, const char* what) noexcept {
+  errors.add();
+  // Engines in one process share the log; a burst of the same failure must
+  // not flood it, so one line per second (with the count skipped) at most.
+  static std::mutex mu;
+  static IntervalLog log(1000);
+  uint64_t now = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+  uint64_t skipped = 0;
+  bool print = false;
+  try {
+    std::lock_guard lock(mu);
+    print = log.should_log(now, &skipped);
+  } catch (...) {
+    return;
+  }
+  if (print)
+    std::fprintf(stderr, "rtcore: internal error in %s: %s (%llu more not logged)\n", where, what ? what : "?",
+                 static_cast<unsigned long long>(skipped));
+}
+
+}  // namespace rtcore
