@@ -77,6 +77,7 @@ int EngineCore::start() {
   opts.expose_stats = config_.expose_stats;
   opts.tls_cert_file = config_.tls_cert_file;
   opts.tls_key_file = config_.tls_key_file;
+  opts.internal_errors = &stats_.internal_errors;
   server_ = std::make_unique<WsServer>(loop_, opts, *this);
   stop_timer_.data = this;
   uv_timer_init(loop_, &stop_timer_);

@@ -57,7 +57,12 @@ class TransportEvents {
   virtual std::string stats_json() { return "{}"; }
 };
 
+struct Counter;
+
 struct WsServerOptions {
+  // Counts exceptions caught at lws callbacks (common/guard.hpp); may be
+  // null. Not owned; outlives the server.
+  Counter* internal_errors = nullptr;
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   uint16_t ping_interval_s = 30;
