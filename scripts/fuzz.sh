@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-60}
-ALL_TARGETS="protocol_codec upgrade_path envelope"
+ALL_TARGETS="protocol_codec upgrade_path envelope backplane_wire"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 JOBS=${FUZZ_JOBS:-1}
 OUT=build-fuzz
@@ -32,6 +32,7 @@ max_len() {
     protocol_codec) echo 8192 ;;
     upgrade_path) echo 1024 ;;
     envelope) echo 4096 ;;
+    backplane_wire) echo 4096 ;;
   esac
 }
 
@@ -61,7 +62,7 @@ FLAGS=(-std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -f
   -fsanitize-ignorelist=tests/fuzz/ubsan_ignorelist.txt -DMSGPACK_NO_BOOST -Icore -Itests/fuzz)
 SOURCES=(core/protocol/client_message.cpp core/protocol/error_code.cpp core/protocol/json_check.cpp
   core/protocol/server_message.cpp core/protocol/timestamp.cpp core/protocol/validate.cpp
-  core/protocol/ws_frame.cpp core/backplane/envelope.cpp core/backplane/redis_url.cpp)
+  core/protocol/ws_frame.cpp core/backplane/envelope.cpp core/backplane/redis_url.cpp core/backplane/wire.cpp)
 mkdir -p "$OUT/obj"
 echo "== building fuzz targets into $OUT/"
 pids=()
@@ -90,6 +91,7 @@ dict_for() {
     protocol_codec) echo tests/fuzz/dict/json.dict ;;
     upgrade_path) echo tests/fuzz/dict/upgrade_path.dict ;;
     envelope) echo tests/fuzz/dict/envelope.dict ;;
+    backplane_wire) echo tests/fuzz/dict/backplane_wire.dict ;;
   esac
 }
 
@@ -153,6 +155,7 @@ stress_files() {  # which stress inputs each target runs
     protocol_codec) ls "$d"/deep-* "$d"/huge-* "$d"/many-* "$d"/long-escapes "$d"/long-string ;;
     upgrade_path) ls "$d"/long-path "$d"/long-url ;;
     envelope) ;;
+    backplane_wire) ;;
   esac
 }
 

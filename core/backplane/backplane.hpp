@@ -12,18 +12,17 @@
 #include <string_view>
 
 #include "buffer/frame.hpp"
+#include "presence/presence.hpp"
 
 namespace rtcore {
 
-// What a backplane reports back to its engine (on the engine thread).
-class BackplaneSink {
+// What a backplane reports back to its engine (on the engine thread),
+// presence transitions included (PresenceSink).
+class BackplaneSink : public PresenceSink {
  public:
-  virtual ~BackplaneSink() = default;
   // A frame published by another node to a room or user channel.
   virtual void deliver_to_room(std::string_view room, FramePtr frame) = 0;
   virtual void deliver_to_user(std::string_view user, FramePtr frame) = 0;
-  // A cluster-wide presence transition (published once per cluster).
-  virtual void presence_changed(std::string_view user, bool online, std::string_view timestamp) = 0;
 };
 
 class Backplane {
@@ -52,8 +51,9 @@ class Backplane {
   virtual void publish_to_room(std::string_view room, const FramePtr& frame, Done done) = 0;
   virtual void publish_to_user(std::string_view user, const FramePtr& frame, Done done) = 0;
 
-  // The user's first / last connection on this node; the backplane decides
-  // whether that is a cluster-wide transition and reports it to the sink.
+  // The user's first / last connection on this node; the backplane's
+  // presence (presence/) decides whether that is a cluster-wide transition
+  // and reports it to the sink.
   virtual void local_user_online(std::string_view user) = 0;
   virtual void local_user_offline(std::string_view user) = 0;
 

@@ -3,12 +3,13 @@
 #pragma once
 
 #include "backplane/backplane.hpp"
+#include "presence/in_process_presence.hpp"
 
 namespace rtcore {
 
 class InProcessBackplane final : public Backplane {
  public:
-  explicit InProcessBackplane(BackplaneSink& sink) : sink_(sink) {}
+  explicit InProcessBackplane(BackplaneSink& sink) : presence_(sink) {}
 
   std::string_view kind() const override { return "in-process"; }
   void room_interest(std::string_view, bool) override {}
@@ -16,15 +17,17 @@ class InProcessBackplane final : public Backplane {
   void when_room_ready(std::string_view, Done done) override { finish(done); }
   void publish_to_room(std::string_view, const FramePtr&, Done done) override { finish(done); }
   void publish_to_user(std::string_view, const FramePtr&, Done done) override { finish(done); }
-  void local_user_online(std::string_view user) override;
-  void local_user_offline(std::string_view user) override;
-  void shutdown() override {}
+  void local_user_online(std::string_view user) override { presence_.local_user_online(user); }
+  void local_user_offline(std::string_view user) override { presence_.local_user_offline(user); }
+  void shutdown() override { presence_.shutdown(); }
+
+  Presence& presence() { return presence_; }
 
  private:
   static void finish(const Done& done) {
     if (done) done(true);
   }
-  BackplaneSink& sink_;
+  InProcessPresence presence_;
 };
 
 }  // namespace rtcore

@@ -5,15 +5,32 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 
 #include "backplane/redis_uv_adapter.hpp"
+#include "common/guard.hpp"
 
 namespace rtcore {
 namespace {
 
 constexpr uint32_t kBackoffBaseMs = 100;
 constexpr uint32_t kBackoffMaxMs = 5000;
+
+struct PendingReply {
+  Counter* errors;
+  RedisLink::ReplyFn fn;
+};
+
+void on_function_reply(redisAsyncContext* ac, void* reply, void* privdata) {
+  std::unique_ptr<PendingReply> p(static_cast<PendingReply*>(privdata));
+  bool ok = guarded(*p->errors, "a redis reply handler", [&] {
+    if (p->fn) p->fn(static_cast<redisReply*>(reply));
+  });
+  // Whatever state the handler left behind for this link is suspect: start
+  // the link over (the owner resynchronises on the way up).
+  if (!ok && ac && ac->data) static_cast<RedisLink*>(ac->data)->reset_soon("internal error in a reply handler");
+}
 
 
 }  // namespace
@@ -34,6 +51,7 @@ void RedisLink::start() {
   stopped_ = false;
   connect_timer_ = new_heap_timer(loop_, this);
   retry_timer_ = new_heap_timer(loop_, this);
+  reset_timer_ = new_heap_timer(loop_, this);
   connect();
 }
 
@@ -42,6 +60,7 @@ void RedisLink::stop() {
   stopped_ = true;
   close_heap_timer(connect_timer_);
   close_heap_timer(retry_timer_);
+  close_heap_timer(reset_timer_);
   if (ctx_) {
     redisAsyncContext* ac = ctx_;
     ctx_ = nullptr;
@@ -55,6 +74,7 @@ void RedisLink::stop_gracefully() {
   if (stopped_ || !ctx_ || !up_) return stop();
   stopped_ = true;
   close_heap_timer(retry_timer_);
+  close_heap_timer(reset_timer_);
   up_ = false;
   // hiredis sends what is queued, waits for the replies, then calls the
   // disconnect callback; a Redis that never answers is cut off by the timer.
@@ -131,6 +151,25 @@ bool RedisLink::command(const std::vector<std::string_view>& argv, Callback cb, 
                                ptrs.data(), lens.data()) == REDIS_OK;
 }
 
+bool RedisLink::command(const std::vector<std::string_view>& argv, ReplyFn fn) {
+  auto* p = new PendingReply{&errors(), std::move(fn)};
+  if (command(argv, &on_function_reply, p)) return true;
+  delete p;
+  return false;
+}
+
+void RedisLink::reset_soon(const std::string& why) {
+  if (!reset_timer_ || stopped_) return;
+  reset_why_ = why;
+  uv_timer_start(
+      reset_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<RedisLink*>(t->data);
+        guarded(self->errors(), "the redis reset timer", [&] { self->reset(self->reset_why_); });
+      },
+      0, 0);
+}
+
 void RedisLink::write_now() {
   if (ctx_ && up_) redisAsyncHandleWrite(ctx_);
 }
@@ -185,7 +224,8 @@ void RedisLink::on_ready_reply(redisAsyncContext* ac, void* r, void*) {
   uv_timer_stop(self->connect_timer_);
   self->attempt_ = 0;
   self->up_ = true;
-  self->on_up_();
+  if (!guarded(self->errors(), "the redis link-up handler", [&] { self->on_up_(); }))
+    self->reset_soon("internal error while coming up");
 }
 
 void RedisLink::went_down(const std::string& why) {
@@ -193,7 +233,7 @@ void RedisLink::went_down(const std::string& why) {
   up_ = false;
   if (connect_timer_) uv_timer_stop(connect_timer_);
   if (stopped_) return;
-  if (was_up || attempt_ == 0) on_down_(why);
+  if (was_up || attempt_ == 0) guarded(errors(), "the redis link-down handler", [&] { on_down_(why); });
   schedule_reconnect();
 }
 
@@ -208,7 +248,9 @@ void RedisLink::schedule_reconnect() {
       retry_timer_,
       [](uv_timer_t* t) {
         auto* self = static_cast<RedisLink*>(t->data);
-        if (!self->stopped_ && !self->ctx_) self->connect();
+        guarded(self->errors(), "the redis reconnect timer", [&] {
+          if (!self->stopped_ && !self->ctx_) self->connect();
+        });
       },
       delay, 0);
 }

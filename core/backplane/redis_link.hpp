@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backplane/redis_url.hpp"
+#include "common/counter.hpp"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -21,6 +22,9 @@ namespace rtcore {
 class RedisLink {
  public:
   using Callback = void (*)(redisAsyncContext*, void* reply, void* privdata);
+  // A reply handler; reply is null when the command will never be answered
+  // (the link went down or was stopped). Called exactly once.
+  using ReplyFn = std::function<void(redisReply* reply)>;
 
   RedisLink(uv_loop_t* loop, RedisAddress address, std::string name, uint32_t connect_timeout_ms,
             std::function<void()> on_up, std::function<void(const std::string& why)> on_down);
@@ -43,6 +47,15 @@ class RedisLink {
   // Sends a command (argv copied by hiredis). False when not connected, in
   // which case cb is never called.
   bool command(const std::vector<std::string_view>& argv, Callback cb, void* privdata);
+  // The same with a handler run through guarded(): an exception it throws is
+  // counted in the error counter and resets this link (never the process).
+  bool command(const std::vector<std::string_view>& argv, ReplyFn fn);
+
+  // Where exceptions caught in this link's callbacks are counted. Not owned.
+  void set_error_counter(Counter* errors) { errors_ = errors; }
+  Counter& errors() { return errors_ ? *errors_ : fallback_errors_; }
+  // Like reset(), from a 0 ms timer: safe inside a hiredis callback.
+  void reset_soon(const std::string& why);
 
   const std::string& name() const { return name_; }
   // Writes the commands queued so far now, rather than when the loop next
@@ -73,6 +86,10 @@ class RedisLink {
   // Timers live on the heap so they outlive this object until closed.
   uv_timer_t* connect_timer_ = nullptr;
   uv_timer_t* retry_timer_ = nullptr;
+  uv_timer_t* reset_timer_ = nullptr;
+  std::string reset_why_;
+  Counter* errors_ = nullptr;
+  Counter fallback_errors_;
 };
 
 }  // namespace rtcore

@@ -4,6 +4,7 @@
 
 #include "backplane/envelope.hpp"
 #include "backplane/redis_url.hpp"
+#include "backplane/wire.hpp"
 
 using namespace rtcore;
 
@@ -62,4 +63,77 @@ TEST(Envelope, GarbageIsRefused) {
     EXPECT_FALSE(decode_envelope(g)) << g;
   std::string good = encode_envelope("n", EnvelopeKind::kRoom, "r", "{}");
   EXPECT_FALSE(decode_envelope(good.substr(0, good.size() - 1)));  // truncated
+}
+
+// ------------------------------------------------------------ wire (Redis input)
+
+
+TEST(Wire, ControlMessagesNeedAKindAndAValidNodeId) {
+  auto m = wire::decode_control("ready n-1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, wire::ControlKind::kReady);
+  EXPECT_EQ(m->node, "n-1");
+  m = wire::decode_control("gone n-2");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, wire::ControlKind::kGone);
+  // The three bytes that used to abort every node, and their relatives.
+  for (std::string_view bad : {"abc", "", "x", "ready", "ready ", "gone", "gone ", "ready a b", "ready \x01",
+                               "READY n-1", " ready n-1"})
+    EXPECT_FALSE(wire::decode_control(bad)) << bad;
+  EXPECT_FALSE(wire::decode_control("ready " + std::string(129, 'n')));
+  EXPECT_EQ(wire::encode_control(wire::ControlKind::kGone, "n-3"), "gone n-3");
+}
+
+TEST(Wire, PresenceEventsAreValidatedBeforeTheyReachClients) {
+  auto e = wire::decode_presence_event(R"({"user_id":"alice","status":"online","timestamp":"2026-01-01T00:00:00Z"})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->user, "alice");
+  EXPECT_TRUE(e->online);
+  EXPECT_EQ(e->timestamp, "2026-01-01T00:00:00Z");
+  e = wire::decode_presence_event(R"({"user_id":"bob","status":"offline"})");
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->online);
+  for (std::string_view bad :
+       {R"({"user_id":5,"status":"online"})", R"({"status":"online"})", R"({"user_id":"a"})",
+        R"({"user_id":"a","status":"away"})", R"({"user_id":"a/b","status":"online"})",
+        R"({"user_id":"","status":"online"})", R"({"user_id":"a","status":"online","timestamp":5})",
+        R"({"user_id":"a","status":"online","timestamp":"x\"y"})", "[]", "null", "", "{", "\xff"})
+    EXPECT_FALSE(wire::decode_presence_event(bad)) << bad;
+}
+
+TEST(Wire, ChannelsAreClassifiedByThePrefix) {
+  EXPECT_EQ(wire::classify_channel("rtcore:control", "rtcore:").kind, wire::ChannelKind::kControl);
+  EXPECT_EQ(wire::classify_channel("rtcore:presence", "rtcore:").kind, wire::ChannelKind::kPresence);
+  auto c = wire::classify_channel("rtcore:room:lobby", "rtcore:");
+  EXPECT_EQ(c.kind, wire::ChannelKind::kRoom);
+  EXPECT_EQ(c.target, "lobby");
+  c = wire::classify_channel("rtcore:user:bob", "rtcore:");
+  EXPECT_EQ(c.kind, wire::ChannelKind::kUser);
+  EXPECT_EQ(c.target, "bob");
+  EXPECT_EQ(wire::classify_channel("other:room:x", "rtcore:").kind, wire::ChannelKind::kOther);
+  EXPECT_EQ(wire::classify_channel("rtcore:", "rtcore:").kind, wire::ChannelKind::kOther);
+}
+
+TEST(Wire, APublicationMustMatchItsChannel) {
+  std::string frame = R"({"type":"message","room":"lobby","from":"a","content":"hi","timestamp":"t"})";
+  std::string good = encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", frame);
+  wire::Channel lobby{wire::ChannelKind::kRoom, "lobby"};
+  auto p = wire::decode_publication(lobby, good);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->frame, frame);
+  // Published on another room's channel: never delivered to that room.
+  EXPECT_FALSE(wire::decode_publication({wire::ChannelKind::kRoom, "other"}, good));
+  EXPECT_FALSE(wire::decode_publication({wire::ChannelKind::kUser, "lobby"}, good));
+  EXPECT_FALSE(wire::decode_publication({wire::ChannelKind::kControl, ""}, good));
+  EXPECT_FALSE(wire::decode_publication(lobby, encode_envelope("a b", EnvelopeKind::kRoom, "lobby", frame)));
+  EXPECT_FALSE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", "not json")));
+  EXPECT_FALSE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", "[1]")));
+  EXPECT_FALSE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", "")));
+  EXPECT_FALSE(wire::decode_publication(lobby, good.substr(0, good.size() - 1)));
+  EXPECT_FALSE(wire::decode_publication(lobby, "abc"));
+  wire::Channel bad_user{wire::ChannelKind::kUser, "a/b"};
+  EXPECT_FALSE(wire::decode_publication(bad_user, encode_envelope("n-1", EnvelopeKind::kUser, "a/b", "{}")));
+  // Content nested to the client limit still passes inside the frame.
+  std::string deep = R"({"type":"message","content":)" + std::string(64, '[') + std::string(64, ']') + "}";
+  EXPECT_TRUE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", deep)));
 }

@@ -1,0 +1,66 @@
+// Subscription bookkeeping on the subscriptions link: which channels this
+// node needs, which Redis confirmed, which are in flight. Changes are batched
+// per loop turn; after a reconnect everything wanted is subscribed again.
+// Waiters learn when a channel's subscription is confirmed.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "backplane/backplane.hpp"
+#include "backplane/redis_link.hpp"
+
+namespace rtcore {
+
+class RedisSubscriptions {
+ public:
+  using Message = std::function<void(std::string_view channel, std::string_view payload)>;
+  using Confirmed = std::function<void(const std::string& channel)>;
+
+  // always: channels subscribed whatever else is wanted (control, presence).
+  RedisSubscriptions(uv_loop_t* loop, RedisLink& link, std::vector<std::string> always, Message on_message,
+                     Confirmed on_confirmed, std::function<void(const char*)> invalid);
+  ~RedisSubscriptions();
+  RedisSubscriptions(const RedisSubscriptions&) = delete;
+  RedisSubscriptions& operator=(const RedisSubscriptions&) = delete;
+
+  void start();
+  void shutdown();
+  void want(std::string channel, bool wanted);
+  // done(true) once other nodes' publications on channel reach this node;
+  // done(false) if this backplane shuts down first.
+  void when_ready(const std::string& channel, Backplane::Done done);
+  // No SUBSCRIBE is waiting for its confirmation.
+  bool settled() const { return sub_inflight_.empty(); }
+  size_t wanted() const { return wanted_.size(); }
+
+  void link_up();
+  void link_down();
+
+ private:
+  void schedule_flush();
+  void flush();
+  void on_reply(redisReply* reply);
+  void run_waiters(const std::string& channel, bool ok);
+  static void on_subscription(redisAsyncContext* ac, void* reply, void* privdata);
+
+  uv_loop_t* loop_;
+  RedisLink& link_;
+  std::vector<std::string> always_;
+  Message on_message_;
+  Confirmed on_confirmed_;
+  std::function<void(const char*)> invalid_;
+  bool shut_down_ = false;
+  std::unordered_set<std::string> wanted_, subscribed_, sub_inflight_, unsub_inflight_;
+  std::unordered_set<std::string> queue_sub_, queue_unsub_;
+  std::unordered_map<std::string, std::vector<Backplane::Done>> waiters_;
+  uv_timer_t* flush_timer_ = nullptr;
+};
+
+}  // namespace rtcore

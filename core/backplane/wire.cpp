@@ -1,0 +1,118 @@
+#include "backplane/wire.hpp"
+
+#include <rapidjson/document.h>
+
+#include "protocol/json_check.hpp"
+#include "protocol/validate.hpp"
+
+namespace rtcore::wire {
+namespace {
+
+constexpr std::string_view kReady = "ready ";
+constexpr std::string_view kGone = "gone ";
+
+bool starts_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(0, p.size()) == p; }
+
+bool is_printable_ascii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c > 0x7E) return false;
+  return true;
+}
+
+const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
+  return object.HasMember(name) ? &object[name] : nullptr;
+}
+
+}  // namespace
+
+bool is_valid_node_id(std::string_view node) {
+  if (node.empty() || node.size() > kMaxNodeIdBytes) return false;
+  for (unsigned char c : node)
+    if (c <= 0x20 || c > 0x7E) return false;
+  return true;
+}
+
+std::string encode_control(ControlKind kind, std::string_view node) {
+  std::string out(kind == ControlKind::kReady ? kReady : kGone);
+  out.append(node);
+  return out;
+}
+
+std::optional<ControlMessage> decode_control(std::string_view payload) {
+  ControlMessage m;
+  if (starts_with(payload, kReady)) {
+    m.kind = ControlKind::kReady;
+    payload.remove_prefix(kReady.size());
+  } else if (starts_with(payload, kGone)) {
+    m.kind = ControlKind::kGone;
+    payload.remove_prefix(kGone.size());
+  } else {
+    return std::nullopt;
+  }
+  if (!is_valid_node_id(payload)) return std::nullopt;
+  m.node.assign(payload);
+  return m;
+}
+
+std::optional<PresenceEvent> decode_presence_event(std::string_view payload) {
+  // Small, flat objects only: anything big is not ours.
+  if (payload.size() > 4096) return std::nullopt;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(payload.data(), payload.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  const rapidjson::Value* user = member(doc, "user_id");
+  const rapidjson::Value* status = member(doc, "status");
+  if (!user || !user->IsString() || !status || !status->IsString()) return std::nullopt;
+  PresenceEvent e;
+  e.user.assign(user->GetString(), user->GetStringLength());
+  if (!protocol::is_valid_user_id(e.user)) return std::nullopt;
+  std::string_view s(status->GetString(), status->GetStringLength());
+  if (s == "online")
+    e.online = true;
+  else if (s != "offline")
+    return std::nullopt;
+  if (const rapidjson::Value* ts = member(doc, "timestamp")) {
+    if (!ts->IsString()) return std::nullopt;
+    std::string_view t(ts->GetString(), ts->GetStringLength());
+    if (t.size() > kMaxTimestampBytes || !is_printable_ascii(t) || t.find('"') != std::string_view::npos ||
+        t.find('\\') != std::string_view::npos)
+      return std::nullopt;
+    e.timestamp.assign(t);
+  }
+  return e;
+}
+
+Channel classify_channel(std::string_view channel, std::string_view prefix) {
+  Channel c;
+  if (!starts_with(channel, prefix)) return c;
+  channel.remove_prefix(prefix.size());
+  if (channel == "control") {
+    c.kind = ChannelKind::kControl;
+  } else if (channel == "presence") {
+    c.kind = ChannelKind::kPresence;
+  } else if (starts_with(channel, "room:")) {
+    c.kind = ChannelKind::kRoom;
+    c.target = channel.substr(5);
+  } else if (starts_with(channel, "user:")) {
+    c.kind = ChannelKind::kUser;
+    c.target = channel.substr(5);
+  }
+  return c;
+}
+
+std::optional<Envelope> decode_publication(const Channel& channel, std::string_view payload) {
+  if (channel.kind != ChannelKind::kRoom && channel.kind != ChannelKind::kUser) return std::nullopt;
+  std::optional<Envelope> e = decode_envelope(payload);
+  if (!e) return std::nullopt;
+  bool room = channel.kind == ChannelKind::kRoom;
+  if (e->kind != (room ? EnvelopeKind::kRoom : EnvelopeKind::kUser) || e->target != channel.target)
+    return std::nullopt;
+  if (!(room ? protocol::is_valid_room(e->target) : protocol::is_valid_user_id(e->target))) return std::nullopt;
+  if (!is_valid_node_id(e->origin)) return std::nullopt;
+  // The frame goes to clients as it is: it must be one JSON object, as every
+  // frame this engine encodes is.
+  if (e->frame.empty() || e->frame.front() != '{' || !protocol::is_valid_json_value(e->frame, protocol::kMaxNestingDepth + 2)) return std::nullopt;
+  return e;
+}
+
+}  // namespace rtcore::wire

@@ -1,0 +1,59 @@
+// What a node reads from Redis, decoded and validated (PROTOCOL.md section
+// 7). Everything that arrives there — on the control, presence, room and
+// user channels, in keys and in script replies — is untrusted input: another
+// program may publish or write anything. These functions are pure, never
+// throw, and accept only what this node itself would have produced; the
+// Redis backplane drops (and counts as backplane_invalid) everything else.
+// Fuzzed by tests/fuzz/fuzz_backplane_wire.cpp.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "backplane/envelope.hpp"
+
+namespace rtcore::wire {
+
+inline constexpr size_t kMaxNodeIdBytes = 128;
+inline constexpr size_t kMaxTimestampBytes = 64;
+
+// A node id: 1..128 bytes of printable ASCII other than space.
+bool is_valid_node_id(std::string_view node);
+
+// Control channel ({prefix}control): "ready NODE" (subscriptions in place)
+// and "gone NODE" (left the cluster cleanly).
+enum class ControlKind { kReady, kGone };
+struct ControlMessage {
+  ControlKind kind = ControlKind::kReady;
+  std::string node;
+};
+std::string encode_control(ControlKind kind, std::string_view node);
+std::optional<ControlMessage> decode_control(std::string_view payload);
+
+// Presence channel ({prefix}presence): the JSON the presence scripts
+// publish, {"user_id":U,"status":"online"|"offline","timestamp":T}. The user
+// id must be a valid user id and the timestamp (optional) short printable
+// ASCII, because both are spliced into frames for clients.
+struct PresenceEvent {
+  std::string user;
+  bool online = false;
+  std::string timestamp;
+};
+std::optional<PresenceEvent> decode_presence_event(std::string_view payload);
+
+// What a channel name is for, relative to the cluster's key prefix.
+enum class ChannelKind { kControl, kPresence, kRoom, kUser, kOther };
+struct Channel {
+  ChannelKind kind = ChannelKind::kOther;
+  std::string_view target;  // room or user, for kRoom / kUser (a view into the name)
+};
+Channel classify_channel(std::string_view channel, std::string_view prefix);
+
+// A publication on a room or user channel: a well-formed envelope whose kind
+// and target match the channel it arrived on (so bytes published on one
+// room's channel can never reach another room), from a valid node id, with a
+// target that is a valid room / user id and a frame that is one JSON object.
+std::optional<Envelope> decode_publication(const Channel& channel, std::string_view payload);
+
+}  // namespace rtcore::wire
