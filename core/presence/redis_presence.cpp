@@ -51,8 +51,9 @@ void RedisPresence::check_script_reply(redisReply* reply, const char* what) {
 void RedisPresence::run(bool online, std::string_view user) {
   std::string ts = protocol::now_timestamp();
   std::string user_key = prefix_ + "presence:user:" + std::string(user);
+  // A null reply may come from the link's destructor, after this object.
   auto done = [this, online](redisReply* reply) {
-    check_script_reply(reply, online ? "the online script's reply" : "the offline script's reply");
+    if (reply) check_script_reply(reply, online ? "the online script's reply" : "the offline script's reply");
   };
   if (online)
     online_.run(commands_, {user_key, node_users_key_, prefix_ + "nodes"}, {node_id_, std::string(user), channel_, ts},
@@ -89,7 +90,9 @@ void RedisPresence::reconcile() {
 void RedisPresence::reap_dead_nodes() {
   if (shut_down_) return;
   reap_.run(commands_, {}, {prefix_, protocol::now_timestamp(), node_id_},
-            [this](redisReply* reply) { check_script_reply(reply, "the reaper script's reply"); });
+            [this](redisReply* reply) {
+              if (reply) check_script_reply(reply, "the reaper script's reply");
+            });
 }
 
 void RedisPresence::on_presence_message(std::string_view payload) {
