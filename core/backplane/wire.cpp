@@ -109,9 +109,9 @@ std::optional<Envelope> decode_publication(const Channel& channel, std::string_v
     return std::nullopt;
   if (!(room ? protocol::is_valid_room(e->target) : protocol::is_valid_user_id(e->target))) return std::nullopt;
   if (!is_valid_node_id(e->origin)) return std::nullopt;
-  // The frame goes to clients as it is: it must be one JSON object, as every
-  // frame this engine encodes is.
-  if (e->frame.empty() || e->frame.front() != '{' || !protocol::is_valid_json_value(e->frame, protocol::kMaxNestingDepth + 2)) return std::nullopt;
+  // The frame goes to clients as it is: it must be one JSON value (an object
+  // for every frame the engine encodes; hosts may send any value raw).
+  if (!protocol::is_valid_json_value(e->frame, protocol::kMaxNestingDepth + 2)) return std::nullopt;
   return e;
 }
 

@@ -53,7 +53,7 @@ Channel classify_channel(std::string_view channel, std::string_view prefix);
 // A publication on a room or user channel: a well-formed envelope whose kind
 // and target match the channel it arrived on (so bytes published on one
 // room's channel can never reach another room), from a valid node id, with a
-// target that is a valid room / user id and a frame that is one JSON object.
+// target that is a valid room / user id and a frame that is one JSON value.
 std::optional<Envelope> decode_publication(const Channel& channel, std::string_view payload);
 
 }  // namespace rtcore::wire
