@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/guard.hpp"
+#include "transport/upgrade_rules.hpp"
 
 namespace rtcore {
 
@@ -297,6 +298,12 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
     return -1;
   }
   std::string path = copy_header(wsi, WSI_TOKEN_GET_URI);
+  // Checked here, before the engine reads the user id: lws already turned
+  // a '+' into a space and kept no raw path (upgrade_rules.hpp).
+  if (std::string_view why = transport::ambiguous_path_user(path); !why.empty()) {
+    refuse(wsi, 400, why);
+    return -1;
+  }
   std::string query = copy_query(wsi);
   std::vector<std::string> values;
   values.reserve(std::size(kForwardedHeaders));
