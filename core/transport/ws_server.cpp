@@ -304,6 +304,14 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
     refuse(wsi, 400, why);
     return -1;
   }
+  // lws checks the subprotocol list only after this callback, and answers a
+  // list it cannot take by closing the socket without a word: refuse it
+  // here with a status and the way out instead.
+  std::string subprotocols = copy_header(wsi, WSI_TOKEN_PROTOCOL);
+  if (std::string_view why = transport::subprotocol_problem(subprotocols); !why.empty()) {
+    refuse(wsi, 400, why);
+    return -1;
+  }
   std::string query = copy_query(wsi);
   std::vector<std::string> values;
   values.reserve(std::size(kForwardedHeaders));

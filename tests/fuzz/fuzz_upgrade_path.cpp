@@ -11,6 +11,10 @@
 //  - is_valid_utf8 / has_control_chars / is_valid_room / is_valid_user_id
 //    agree with those references on the raw bytes and on the part after
 //    the prefix;
+//  - subprotocol_problem (the Sec-WebSocket-Protocol values lws 4.1.6 would
+//    drop without an answer) returns one of its reasons or nothing, and
+//    what it lets through is at most 126 bytes with rtcore.v1 read at the
+//    start of an entry;
 //  - parse_redis_url never crashes, fails with a message, and what it
 //    accepts is in range and round-trips through a URL rebuilt from it.
 #include <cstddef>
@@ -65,6 +69,28 @@ void check_ws_path(std::string_view path) {
     FUZZ_CHECK(r.http_status == 404);
     FUZZ_CHECK(!prefixed && path != "/ws");
   }
+}
+
+void check_subprotocols(std::string_view list) {
+  namespace t = rtcore::transport;
+  std::string_view why = t::subprotocol_problem(list);
+  if (!why.empty()) {
+    FUZZ_CHECK(why == t::kSubprotocolListTooLong || why == t::kSubprotocolNameTooLong ||
+               why == t::kSubprotocolMalformed || why == t::kSubprotocolMissing);
+    FUZZ_CHECK(why != t::kSubprotocolListTooLong || list.size() > t::kMaxSubprotocolList);
+    return;
+  }
+  if (list.empty()) return;
+  FUZZ_CHECK(list.size() <= t::kMaxSubprotocolList);
+  // rtcore.v1 starts the list or follows a comma and optional blanks.
+  bool found = false;
+  for (size_t at = list.find(t::kSubprotocol); at != std::string_view::npos && !found;
+       at = list.find(t::kSubprotocol, at + 1)) {
+    size_t b = at;
+    while (b > 0 && (list[b - 1] == ' ' || list[b - 1] == '\t')) --b;
+    found = b == 0 || list[b - 1] == ',';
+  }
+  FUZZ_CHECK(found);
 }
 
 bool is_hex(char c) {
@@ -144,6 +170,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_id_rules(in);
   if (in.size() >= 4) check_id_rules(in.substr(4));
   check_ws_path(in);
+  check_subprotocols(in);
   check_redis_url(in);
   return 0;
 }
