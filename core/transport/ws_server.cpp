@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cstring>
+
+#include "common/guard.hpp"
+#include "transport/upgrade_rules.hpp"
 
 namespace rtcore {
 
@@ -34,6 +38,7 @@ const char* status_text(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Error";
   }
@@ -98,6 +103,12 @@ constexpr HeaderToken kForwardedHeaders[] = {
     {"sec-websocket-protocol", WSI_TOKEN_PROTOCOL},
     {"x-forwarded-for", WSI_TOKEN_X_FORWARDED_FOR},
 };
+
+// Exceptions caught at callbacks of a server whose options name no counter,
+// or of a wsi that has no server.
+Counter g_unowned_internal_errors;
+// guarded()'s result when the callback threw; no callback returns it.
+constexpr int kThrew = INT_MIN;
 
 int lws_trampoline(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   return WsServer::callback(wsi, reason, user, in, len);
@@ -226,9 +237,12 @@ void WsServer::pause_reading(lws* wsi, bool paused) { lws_rx_flow_control(wsi, p
 
 void WsServer::on_kill_timer(uv_timer_t* timer) {
   auto* self = static_cast<WsServer*>(timer->data);
-  std::vector<lws*> batch;
-  batch.swap(self->to_kill_);
-  for (lws* wsi : batch) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+  // A libuv callback: nothing may unwind into libuv either.
+  guarded(self->internal_errors(), "kill timer", [&] {
+    std::vector<lws*> batch;
+    batch.swap(self->to_kill_);
+    for (lws* wsi : batch) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+  });
 }
 
 void WsServer::begin_destroy() {
@@ -240,15 +254,23 @@ void WsServer::begin_destroy() {
   if (context_) lws_context_destroy(context_);
 }
 
-void WsServer::refuse(lws* wsi, int status) {
-  unsigned char buf[LWS_PRE + 512];
+void WsServer::refuse(lws* wsi, int status, std::string_view reason) noexcept {
+  // Fixed buffers only: this also answers for a callback that threw, where
+  // the cause may have been a failed allocation.
+  unsigned char buf[LWS_PRE + 1024];
   unsigned char* start = buf + LWS_PRE;
   unsigned char* p = start;
   unsigned char* end = buf + sizeof buf - 1;
   char status_line[64];
   int n = snprintf(status_line, sizeof status_line, "HTTP/1.1 %d %s", status, status_text(status));
-  char body[64];
-  int body_len = snprintf(body, sizeof body, "%d %s\n", status, status_text(status));
+  // The body says why, so a client library that only shows the response
+  // (or a developer with curl) sees what to change.
+  char body[640];
+  int body_len = reason.empty()
+                     ? snprintf(body, sizeof body, "%d %s\n", status, status_text(status))
+                     : snprintf(body, sizeof body, "%d %s: %.*s\n", status, status_text(status),
+                                static_cast<int>(std::min(reason.size(), size_t{512})), reason.data());
+  body_len = std::clamp(body_len, 0, static_cast<int>(sizeof body) - 1);
   char length[16];
   int length_len = snprintf(length, sizeof length, "%d", body_len);
   // lws_add_http_header_status would write HTTP/1.0 here: write our own
@@ -260,7 +282,7 @@ void WsServer::refuse(lws* wsi, int status) {
                                   reinterpret_cast<unsigned char*>(length), length_len, &p, end) ||
       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("connection:"),
                                   reinterpret_cast<const unsigned char*>("close"), 5, &p, end) ||
-      lws_finalize_http_header(wsi, &p, end))
+      lws_finalize_http_header(wsi, &p, end) || end - p < body_len)
     return;
   std::memcpy(p, body, static_cast<size_t>(body_len));
   p += body_len;
@@ -272,10 +294,24 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
   // request line, so "/ws/a%0Db" would arrive as "/ws/a". Such a request
   // line has no HTTP version token left: refuse it as a bad user id.
   if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0) {
-    refuse(wsi, 400);
+    refuse(wsi, 400, "a percent-encoded CR or LF in the path");
     return -1;
   }
   std::string path = copy_header(wsi, WSI_TOKEN_GET_URI);
+  // Checked here, before the engine reads the user id: lws already turned
+  // a '+' into a space and kept no raw path (upgrade_rules.hpp).
+  if (std::string_view why = transport::ambiguous_path_user(path); !why.empty()) {
+    refuse(wsi, 400, why);
+    return -1;
+  }
+  // lws checks the subprotocol list only after this callback, and answers a
+  // list it cannot take by closing the socket without a word: refuse it
+  // here with a status and the way out instead.
+  std::string subprotocols = copy_header(wsi, WSI_TOKEN_PROTOCOL);
+  if (std::string_view why = transport::subprotocol_problem(subprotocols); !why.empty()) {
+    refuse(wsi, 400, why);
+    return -1;
+  }
   std::string query = copy_query(wsi);
   std::vector<std::string> values;
   values.reserve(std::size(kForwardedHeaders));
@@ -317,9 +353,44 @@ int WsServer::respond(lws* wsi, const char* content_type, std::string_view body)
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+Counter& WsServer::internal_errors() noexcept {
+  return options_.internal_errors ? *options_.internal_errors : g_unowned_internal_errors;
+}
+
 int WsServer::callback(lws* wsi, int reason, void* user, void* in, size_t len) {
   lws_context* ctx = lws_get_context(wsi);
   auto* self = ctx ? static_cast<WsServer*>(lws_context_user(ctx)) : nullptr;
+  Counter& errors = self ? self->internal_errors() : g_unowned_internal_errors;
+  // No exception may unwind into lws (common/guard.hpp).
+  int result = guarded(errors, "libwebsockets callback", kThrew,
+                       [&] { return dispatch(self, wsi, reason, user, in, len); });
+  return result != kThrew ? result : (self ? self->after_exception(wsi, reason) : -1);
+}
+
+int WsServer::after_exception(lws* wsi, int reason) noexcept {
+  switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      // Nothing was written yet (each refusal returns right after its
+      // response) and nothing was kept for this wsi: answer, then close.
+      refuse(wsi, 500, "internal error");
+      return -1;
+    case LWS_CALLBACK_HTTP:
+      // on_http writes only once its body is complete, so nothing went out.
+      lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, nullptr);
+      return -1;
+    case LWS_CALLBACK_ESTABLISHED:
+      // on_open threw, so it returned no object and lws will have none to
+      // pass to on_closed: the events may still hold state for wsi.
+      guarded(internal_errors(), "TransportEvents::on_open_failed", [&] { events_.on_open_failed(wsi); });
+      return -1;
+    default:
+      // A connection's callback: -1 makes lws close only that connection,
+      // and LWS_CALLBACK_CLOSED then hands its object to on_closed.
+      return -1;
+  }
+}
+
+int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* in, size_t len) {
   auto* slot = static_cast<SessionSlot*>(user);
   switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -367,13 +438,15 @@ int WsServer::callback(lws* wsi, int reason, void* user, void* in, size_t len) {
 
     case LWS_CALLBACK_WSI_DESTROY:
       if (self) {
+        // First, so that a throwing event below cannot leave a dangling
+        // wsi for the kill timer.
+        auto& k = self->to_kill_;
+        k.erase(std::remove(k.begin(), k.end(), wsi), k.end());
         if (auto it = self->accepted_.find(wsi); it != self->accepted_.end()) {
           UpgradeDecision abandoned = std::move(it->second);
           self->accepted_.erase(it);
           self->events_.on_upgrade_abandoned(abandoned);
         }
-        auto& k = self->to_kill_;
-        k.erase(std::remove(k.begin(), k.end(), wsi), k.end());
       }
       return 0;
 

@@ -37,6 +37,11 @@ struct UpgradeDecision {
 
 // Receives transport events on the loop thread. `conn` is whatever on_open
 // returned for that connection.
+//
+// An event may throw: WsServer catches it at the lws callback, counts it
+// (WsServerOptions::internal_errors) and closes only the connection it was
+// about; on_closed still runs for a connection that on_open returned. An
+// upgrade whose on_upgrade threw is answered with HTTP 500.
 class TransportEvents {
  public:
   virtual ~TransportEvents() = default;
@@ -44,6 +49,11 @@ class TransportEvents {
   // A WebSocket is established; returns the per-connection object, or
   // nullptr to drop the connection.
   virtual void* on_open(lws* wsi, UpgradeDecision accepted) = 0;
+  // on_open threw: the transport never got an object for wsi, so on_closed
+  // will not run for it. Whatever on_open had already set up for wsi must
+  // be undone here (or on_open must undo it before it throws). The
+  // connection is closed afterwards.
+  virtual void on_open_failed(lws* /*wsi*/) {}
   // An accepted upgrade died before it was established.
   virtual void on_upgrade_abandoned(const UpgradeDecision& accepted) = 0;
   // A chunk of a client message. remaining is what lws says is left of the
@@ -116,8 +126,15 @@ class WsServer {
   int on_confirm_upgrade(lws* wsi);
   int on_http(lws* wsi, const char* uri);
   int respond(lws* wsi, const char* content_type, std::string_view body);
-  void refuse(lws* wsi, int status);
+  // Answers an upgrade with an HTTP error; a reason becomes part of the
+  // body ("400 Bad Request: <reason>").
+  void refuse(lws* wsi, int status, std::string_view reason = {}) noexcept;
   static void on_kill_timer(uv_timer_t* timer);
+  // The callback's body; callback() runs it through guarded().
+  static int dispatch(WsServer* self, lws* wsi, int reason, void* user, void* in, size_t len);
+  // What callback() returns (and does) after dispatch threw.
+  int after_exception(lws* wsi, int reason) noexcept;
+  Counter& internal_errors() noexcept;
 
   uv_loop_t* loop_;
   WsServerOptions options_;

@@ -4,12 +4,17 @@
 // Every input is tried as an upgrade path and as a Redis URL:
 //  - ws_path() (see ws_path.hpp) accepts exactly "/ws/<user id>" and the
 //    bare "/ws" (user id from the token), and the user id it returns obeys
-//    the rules, checked against an independent reference
+//    the rules and holds no space (an ambiguous '+'), checked against an
+//    independent reference
 //    (UTF-8 by the Unicode table of well-formed sequences, controls by code
 //    point);
 //  - is_valid_utf8 / has_control_chars / is_valid_room / is_valid_user_id
 //    agree with those references on the raw bytes and on the part after
 //    the prefix;
+//  - subprotocol_problem (the Sec-WebSocket-Protocol values lws 4.1.6 would
+//    drop without an answer) returns one of its reasons or nothing, and
+//    what it lets through is at most 126 bytes with rtcore.v1 read at the
+//    start of an entry;
 //  - parse_redis_url never crashes, fails with a message, and what it
 //    accepts is in range and round-trips through a URL rebuilt from it.
 #include <cstddef>
@@ -34,6 +39,12 @@ bool reference_user_id(std::string_view u) {
          u.find('/') == std::string_view::npos;
 }
 
+// What may follow the transport into the engine: no space (lws turned a '+'
+// into one, or it was %20; either way ambiguous).
+bool reference_path_user(std::string_view u) {
+  return reference_user_id(u) && u.find(' ') == std::string_view::npos;
+}
+
 void check_id_rules(std::string_view s) {
   const bool utf8 = is_valid_utf8(s);
   FUZZ_CHECK(utf8 == reference_utf8(s));
@@ -51,13 +62,35 @@ void check_ws_path(std::string_view path) {
   } else if (r.http_status == 0) {
     FUZZ_CHECK(prefixed);
     FUZZ_CHECK(r.user.data() == path.data() + 4 && r.user.size() == path.size() - 4);
-    FUZZ_CHECK(reference_user_id(r.user));
+    FUZZ_CHECK(reference_path_user(r.user));
   } else if (r.http_status == 400) {
-    FUZZ_CHECK(prefixed && !reference_user_id(path.substr(4)));
+    FUZZ_CHECK(prefixed && !reference_path_user(path.substr(4)));
   } else {
     FUZZ_CHECK(r.http_status == 404);
     FUZZ_CHECK(!prefixed && path != "/ws");
   }
+}
+
+void check_subprotocols(std::string_view list) {
+  namespace t = rtcore::transport;
+  std::string_view why = t::subprotocol_problem(list);
+  if (!why.empty()) {
+    FUZZ_CHECK(why == t::kSubprotocolListTooLong || why == t::kSubprotocolNameTooLong ||
+               why == t::kSubprotocolMalformed || why == t::kSubprotocolMissing);
+    FUZZ_CHECK(why != t::kSubprotocolListTooLong || list.size() > t::kMaxSubprotocolList);
+    return;
+  }
+  if (list.empty()) return;
+  FUZZ_CHECK(list.size() <= t::kMaxSubprotocolList);
+  // rtcore.v1 starts the list or follows a comma and optional blanks.
+  bool found = false;
+  for (size_t at = list.find(t::kSubprotocol); at != std::string_view::npos && !found;
+       at = list.find(t::kSubprotocol, at + 1)) {
+    size_t b = at;
+    while (b > 0 && (list[b - 1] == ' ' || list[b - 1] == '\t')) --b;
+    found = b == 0 || list[b - 1] == ',';
+  }
+  FUZZ_CHECK(found);
 }
 
 bool is_hex(char c) {
@@ -137,6 +170,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_id_rules(in);
   if (in.size() >= 4) check_id_rules(in.substr(4));
   check_ws_path(in);
+  check_subprotocols(in);
   check_redis_url(in);
   return 0;
 }

@@ -1,7 +1,10 @@
 // The upgrade path rule, as the fuzz targets see it.
 //
 // Today the rule lives inside EngineCore::check_upgrade (core/engine/
-// engine_core.cpp), which needs an event loop: a path starting with "/ws/"
+// engine_core.cpp), which needs an event loop, after the transport's own
+// check (transport/upgrade_rules.hpp: a decoded space in the id is an
+// ambiguous '+' and refused with 400 before the engine sees it): a path
+// starting with "/ws/"
 // must continue with a valid user id (else 400); the bare path "/ws" carries
 // no user id (the JWT's sub supplies it; without JWT auth it is a 400);
 // anything else is a 404. This header mirrors that logic so it can be fuzzed
@@ -13,6 +16,7 @@
 #include <string_view>
 
 #include "protocol/validate.hpp"
+#include "transport/upgrade_rules.hpp"
 
 #ifdef RTCORE_FUZZ_CORE_WS_PATH
 #include "protocol/ws_path.hpp"  // expected home of the extracted function
@@ -31,6 +35,7 @@ inline WsPathResult ws_path(std::string_view path) {
   auto r = rtcore::protocol::parse_ws_path(path);  // adapt to its final signature
   return {r.http_status, r.user};
 #else
+  if (!rtcore::transport::ambiguous_path_user(path).empty()) return {400, {}};
   // Copy of the path checks in EngineCore::check_upgrade.
   static constexpr std::string_view kPrefix = "/ws/";
   if (path.substr(0, kPrefix.size()) == kPrefix) {

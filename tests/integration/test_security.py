@@ -57,6 +57,72 @@ def jwt_server(start_server, secret_file):
 
 # ------------------------------------------------------------ authentication
 
+
+def raw_upgrade_response(port, raw_path, extra_headers):
+    """(status line, body) of an upgrade request sent by hand; (b"", b"")
+    when the server closed without answering."""
+    import base64
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (
+                f"GET {raw_path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra_headers}\r\n"
+            ).encode()
+        )
+        buf = b""
+        while not buf.startswith(b"HTTP/1.1 101 "):
+            try:
+                chunk = sock.recv(4096)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        sock.close()
+    head, _, body = buf.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], body
+
+
+def test_full_jwt_as_subprotocol_gets_400_naming_the_other_token_forms(jwt_server):
+    # A JWT does not fit lws's subprotocol limits (126 bytes in all, 62 per
+    # entry read): lws would close the socket without a response.
+    async def main():
+        tok = make_token({"sub": "alice"})
+        assert len(tok) > 108
+        from websockets.asyncio.client import connect as ws_connect
+        from support import handshake_status
+
+        for protocols in ([f"bearer.{tok}"], ["rtcore.v1", f"bearer.{tok}"]):
+            header = f"Sec-WebSocket-Protocol: {', '.join(protocols)}\r\n"
+            line, body = await asyncio.to_thread(raw_upgrade_response, jwt_server.port, "/ws/alice", header)
+            assert line == b"HTTP/1.1 400 Bad Request", (protocols, line, body)
+            assert b"?token=" in body and b"Authorization: Bearer" in body, body
+            try:
+                ws = await ws_connect(
+                    f"ws://127.0.0.1:{jwt_server.port}/ws/alice", subprotocols=protocols, open_timeout=5
+                )
+            except Exception as exc:  # noqa: BLE001 - checked below
+                assert handshake_status(exc) == 400, exc
+                assert b"?token=" in exc.response.body, exc.response.body
+            else:
+                await close_quietly(ws)
+                raise AssertionError("a list lws cannot take was accepted")
+        # The same token in a form that fits is accepted.
+        ws = await ws_connect(
+            f"ws://127.0.0.1:{jwt_server.port}/ws/alice",
+            additional_headers={"Authorization": f"Bearer {tok}"},
+            open_timeout=5,
+        )
+        await join(ws, "r")
+        await close_quietly(ws)
+        assert stats(jwt_server)["auth_failures"] == 0
+
+    run(main())
+
 def test_valid_token_in_each_place_is_accepted(jwt_server):
     async def main():
         tok = make_token({"sub": "alice"})
@@ -65,10 +131,10 @@ def test_valid_token_in_each_place_is_accepted(jwt_server):
         from websockets.asyncio.client import connect as ws_connect
         by_query = await ws_connect(f"{url}/ws/alice?token={tok}", **opts)
         by_header = await ws_connect(f"{url}/ws/alice", additional_headers={"Authorization": f"Bearer {tok}"}, **opts)
-        # lws 4.1 refuses a Sec-WebSocket-Protocol list over 127 bytes, so the
-        # subprotocol form only carries compact tokens (SECURITY.md).
+        # lws 4.1 takes a Sec-WebSocket-Protocol list of at most 126 bytes, so
+        # the subprotocol form only carries compact tokens (SECURITY.md).
         short = make_token({"sub": "alice"}, header={"alg": "HS256"})
-        assert len(f"rtcore.v1, bearer.{short}") <= 127
+        assert len(f"rtcore.v1, bearer.{short}") <= 126
         by_protocol = await ws_connect(f"{url}/ws/alice", subprotocols=["rtcore.v1", f"bearer.{short}"], **opts)
         assert by_protocol.subprotocol == "rtcore.v1"
         # No user id in the path: the token's sub is the user.
