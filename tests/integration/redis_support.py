@@ -52,8 +52,16 @@ class RedisServer:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(5)
 
+    def pause(self):
+        """SIGSTOP: Redis keeps its sockets open and answers nothing."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a paused server must see SIGTERM
             self.proc.terminate()
             try:
                 self.proc.wait(5)
@@ -62,8 +70,10 @@ class RedisServer:
                 self.proc.wait(5)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def client(self):
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, decode_responses=True)
+    def client(self, decode_responses=True):
+        """decode_responses=False for a client that publishes raw bytes."""
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2,
+                           decode_responses=decode_responses)
 
 
 class PresenceWatcher:

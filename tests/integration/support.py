@@ -44,8 +44,9 @@ TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 class Server:
     """One rtcore-server process listening on 127.0.0.1 with a free port."""
 
-    def __init__(self, *args):
-        self.args = [SERVER_PATH, "--host", "127.0.0.1", "--port", "0", *map(str, args)]
+    def __init__(self, *args, binary=None):
+        """binary: another host program taking --host/--port (default: SERVER_PATH)."""
+        self.args = [binary or SERVER_PATH, "--host", "127.0.0.1", "--port", "0", *map(str, args)]
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr
@@ -108,6 +109,7 @@ class Server:
         """SIGTERM, then SIGKILL after 3 s. Safe to call more than once."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signal.SIGCONT)  # a paused (SIGSTOP) process must see it
             try:
                 self.proc.wait(3)
             except subprocess.TimeoutExpired:
@@ -117,6 +119,14 @@ class Server:
             self.proc.stdout.close()
         except OSError:
             pass
+
+
+def stats(server, timeout=2.0):
+    """GET /stats of a server started with --expose-stats, as a dict."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/stats", timeout=timeout) as resp:
+        return json.loads(resp.read())
 
 
 def server_available():
@@ -389,5 +399,6 @@ __all__ = [
     "same_json",
     "send_json",
     "server_available",
+    "stats",
     "upgrade_status",
 ]

@@ -1,0 +1,289 @@
+"""Fault injection on real processes (issue 10): garbage on every Redis
+channel and key rtcore uses, a node paused past its TTL, Redis paused and
+killed, a Redis link that goes silent without closing, a node killed with
+SIGKILL under load, and a per-user connection limit under a storm of
+deferred upgrades.
+
+Everything is real: redis-server on free loopback ports, rtcore-server
+nodes, WebSocket clients, signals, and a TCP proxy (tcp_proxy.py). Each
+test prints what it measured as "FIGURE: <name>: <value>" (run with -s)."""
+
+import asyncio
+import json
+import os
+import random
+import resource
+import signal
+import struct
+import time
+
+import pytest
+
+from redis_support import PresenceWatcher
+from support import (
+    SERVER_PATH,
+    Clients,
+    ConnectionClosed,
+    Server,
+    assert_direct_message,
+    assert_room_message,
+    connect,
+    handshake_status,
+    join,
+    recv_json,
+    run,
+    send_json,
+    stats,
+)
+from tcp_proxy import TcpProxy
+
+SANITIZED = bool(os.environ.get("RTCORE_SANITIZED"))
+# Generous bounds under ASan (the server is several times slower there).
+SLACK = 2.0 if SANITIZED else 1.0
+PREFIX = "rtcore:"
+
+
+def figure(name, value):
+    if isinstance(value, float):
+        value = f"{value:.2f}"
+    print(f"FIGURE: {name}: {value}")
+
+
+def dead_nodes(*nodes):
+    return [f"{n.args[n.args.index('--node-id') + 1] if '--node-id' in n.args else n.args[0]} "
+            f"(rc={n.proc.returncode})\n{n.stderr_text(1500)}"
+            for n in nodes if n.proc.poll() is not None]
+
+
+def assert_alive(*nodes, after=""):
+    dead = dead_nodes(*nodes)
+    assert not dead, f"node process(es) died {after}: " + "\n".join(dead)
+
+
+async def drain(ws, duration):
+    """Discard what arrives on ws within duration seconds."""
+    end = time.monotonic() + duration
+    frames = []
+    while (left := end - time.monotonic()) > 0:
+        try:
+            frames.append(await asyncio.wait_for(ws.recv(), left))
+        except asyncio.TimeoutError:
+            break
+    return frames
+
+
+async def recv_until(ws, pred, timeout):
+    """The first frame (as JSON) for which pred holds, skipping others."""
+    end = time.monotonic() + timeout
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            raise asyncio.TimeoutError
+        frame = await recv_json(ws, left)
+        if pred(frame):
+            return frame
+
+
+async def probe_until_delivered(sender, receiver, room, tag, timeout, every=0.1):
+    """sender posts "tag-N" to room every `every` s until receiver gets one
+    of them. Returns the seconds it took. Pub/sub keeps nothing for a node
+    that has not resubscribed yet, so probing is how resumption shows."""
+    start = time.monotonic()
+    n = 0
+    while time.monotonic() - start < timeout:
+        await send_json(sender, {"type": "room_message", "room": room, "content": f"{tag}-{n}"})
+        n += 1
+        step_end = time.monotonic() + every
+        while (left := step_end - time.monotonic()) > 0:
+            try:
+                frame = await recv_json(receiver, left)
+            except asyncio.TimeoutError:
+                break
+            if isinstance(frame.get("content"), str) and frame["content"].startswith(tag + "-"):
+                return time.monotonic() - start
+    raise AssertionError(f"no {tag} probe reached the receiver within {timeout}s")
+
+
+async def exchange(room, a_ws, a_user, b_ws, b_user, tag, timeout=5.0):
+    """A room message each way and a direct message each way, all delivered."""
+    for src, src_user, dst, dst_user in ((a_ws, a_user, b_ws, b_user), (b_ws, b_user, a_ws, a_user)):
+        content = f"{tag}-room-{src_user}"
+        await send_json(src, {"type": "room_message", "room": room, "content": content})
+        frame = await recv_until(dst, lambda f: f.get("content") == content, timeout)
+        assert_room_message(frame, room, src_user, content)
+        content = f"{tag}-dm-{src_user}"
+        await send_json(src, {"type": "direct_message", "to": dst_user, "content": content})
+        frame = await recv_until(dst, lambda f: f.get("content") == content, timeout)
+        assert_direct_message(frame, src_user, content)
+
+
+def presence_set(r, user):
+    return r.smembers(f"{PREFIX}presence:user:{user}")
+
+
+def wait_until(pred, timeout, every=0.05):
+    """Seconds until pred() was true, or None after timeout."""
+    start = time.monotonic()
+    while True:
+        try:
+            if pred():
+                return time.monotonic() - start
+        except Exception:  # noqa: BLE001 - e.g. Redis still coming back
+            pass
+        if time.monotonic() - start > timeout:
+            return None
+        time.sleep(every)
+
+
+# --------------------------------------------------------------------------
+# 1. Garbage on every channel and in every key
+# --------------------------------------------------------------------------
+
+
+def _mp(obj):
+    """A tiny MessagePack encoder (no dependency): dict, list, str, bytes,
+    int, None, bool."""
+    if obj is None:
+        return b"\xc0"
+    if obj is True or obj is False:
+        return b"\xc3" if obj else b"\xc2"
+    if isinstance(obj, int):
+        if 0 <= obj < 128:
+            return bytes([obj])
+        if -32 <= obj < 0:
+            return struct.pack("b", obj)
+        return b"\xd3" + struct.pack(">q", obj)
+    if isinstance(obj, str):
+        obj = obj.encode()
+        return (bytes([0xA0 | len(obj)]) if len(obj) < 32 else b"\xdb" + struct.pack(">I", len(obj))) + obj
+    if isinstance(obj, bytes):
+        return b"\xc6" + struct.pack(">I", len(obj)) + obj
+    if isinstance(obj, list):
+        return b"\xdd" + struct.pack(">I", len(obj)) + b"".join(_mp(x) for x in obj)
+    if isinstance(obj, dict):
+        return b"\xdf" + struct.pack(">I", len(obj)) + b"".join(_mp(k) + _mp(v) for k, v in obj.items())
+    raise TypeError(obj)
+
+
+def _garbage_payloads(target):
+    frame = json.dumps({"type": "message", "room": target, "from": "x", "content": 1,
+                        "timestamp": "2024-01-01T00:00:00.000Z"})
+    valid = _mp({"v": 1, "o": "intruder", "k": "room", "t": target, "f": frame})
+    rnd = random.Random(10)
+    return [
+        ("empty", b""),
+        ("1 byte", b"\x00"),
+        ("abc", b"abc"),
+        ("ready", b"ready"),
+        ("ready+space", b"ready "),
+        ("gone", b"gone"),
+        ("gone+space", b"gone "),
+        ("truncated msgpack", valid[: len(valid) // 2]),
+        ("msgpack header only", b"\xdf\xff\xff\xff\xff"),
+        ("msgpack wrong types", _mp({"v": "1", "o": 5, "k": ["room"], "t": {"a": 1}, "f": 7})),
+        ("msgpack right types wrong version", _mp({"v": 99, "o": "x", "k": "room", "t": target, "f": frame})),
+        ("msgpack unknown kind", _mp({"v": 1, "o": "x", "k": "bogus", "t": target, "f": frame})),
+        ("msgpack missing frame", _mp({"v": 1, "o": "x", "k": "room", "t": target})),
+        ("msgpack negative version", _mp({"v": -1, "o": "x", "k": "user", "t": target, "f": frame})),
+        ("msgpack not a map", _mp(["v", 1, "o", "x"])),
+        ("msgpack nested too deep", _mp({"v": {"v": {"v": {"v": 1}}}})),
+        ("msgpack map of 17", _mp({f"k{i}": i for i in range(17)})),
+        ("msgpack nil", b"\xc0"),
+        ("json user_id int", b'{"user_id":5}'),
+        ("json status without user", b'{"status":"online"}'),
+        ("json status int", b'{"user_id":"alice","status":5}'),
+        ("json user_id null", b'{"user_id":null,"status":"offline"}'),
+        ("json array", b"[1,2,3]"),
+        ("json unterminated", b'{"user_id":"alice","status":"onl'),
+        ("json not utf-8", b'{"user_id":"\xff\xfe","status":"maybe"}'),
+        ("1 MiB random", rnd.randbytes(1 << 20)),
+    ]
+
+
+def test_garbage_on_every_channel_and_key_is_counted_and_survived(start_node, redis_server):
+    a = start_node("ga", "--expose-stats", "--node-ttl", "3")
+    b = start_node("gb", "--expose-stats", "--node-ttl", "3")
+    r = redis_server.client(decode_responses=False)
+
+    async def barrier(alice, bob, what, seq):
+        """Both nodes read their subscriptions in order on one link: once a
+        message from the other node got through, every earlier publish was
+        handled."""
+        try:
+            for src, dst, user in ((alice, bob, "alice"), (bob, alice, "bob")):
+                content = f"barrier-{seq}-{user}"
+                await send_json(src, {"type": "room_message", "room": "r", "content": content})
+                await recv_until(dst, lambda f: f.get("content") == content, 5 * SLACK)
+        except (ConnectionClosed, asyncio.TimeoutError, OSError) as exc:
+            await asyncio.sleep(0.5)
+            assert_alive(a, b, after=f"after {what}")
+            raise AssertionError(f"delivery stopped after {what}: {exc!r}") from exc
+        assert_alive(a, b, after=f"after {what}")
+
+    async def main():
+        async with Clients(a) as ca, Clients(b) as cb:
+            alice, bob = await ca.open("alice"), await cb.open("bob")
+            await join(alice, "r")
+            await join(bob, "r")
+            await exchange("r", alice, "alice", bob, "bob", "before")
+            seq = 0
+            channels = [f"{PREFIX}room:r", f"{PREFIX}user:alice", f"{PREFIX}user:bob", f"{PREFIX}presence"]
+            published = 0
+            for channel in channels:
+                for name, payload in _garbage_payloads("r" if "room" in channel else channel.rsplit(":", 1)[1]):
+                    await asyncio.to_thread(r.publish, channel, payload)
+                    published += 1
+                    seq += 1
+                    await barrier(alice, bob, f"PUBLISH {channel} <{name}>", seq)
+
+            # Wrong types in every key the presence scripts, the heartbeat and
+            # the reaper touch; a fake dead node whose user list is a string.
+            r.sadd(f"{PREFIX}nodes", "ghost", "")
+            r.set(f"{PREFIX}node_users:ghost", "garbage")
+            r.lpush(f"{PREFIX}node_users:", "x")
+            await asyncio.sleep(1.5 * SLACK)  # the reapers run each second
+            seq += 1
+            await barrier(alice, bob, "a fake dead node with a string for its users", seq)
+            for key, kind in ((f"{PREFIX}nodes", "set"), (f"{PREFIX}node_users:ga", "lpush"),
+                              (f"{PREFIX}node_users:gb", "set"), (f"{PREFIX}presence:user:alice", "lpush"),
+                              (f"{PREFIX}presence:user:bob", "set"), (f"{PREFIX}presence:user:carol", "hset"),
+                              (f"{PREFIX}node:gb", "lpush"), (f"{PREFIX}node:ga", "hset"),
+                              (f"{PREFIX}ready:gb", "lpush")):
+                r.delete(key)
+                if kind == "set":
+                    r.set(key, b"\xff garbage")
+                elif kind == "lpush":
+                    r.lpush(key, b"x", b"\x00")
+                else:
+                    r.hset(key, "f", "v")
+            # Presence scripts run on connect and disconnect: make them hit
+            # the wrong types.
+            carol = await ca.open("carol")
+            dave = await cb.open("dave")
+            await join(carol, "r")
+            await join(dave, "r")
+            await carol.close()
+            await asyncio.sleep(2 * SLACK)  # heartbeats, peer refreshes, reapers
+            seq += 1
+            await barrier(alice, bob, "wrong types in rtcore's keys", seq)
+
+            # Last, the control channel (announcements "ready NODE" / "gone NODE").
+            for name, payload in _garbage_payloads("r"):
+                await asyncio.to_thread(r.publish, f"{PREFIX}control", payload)
+                published += 1
+                seq += 1
+                await barrier(alice, bob, f"PUBLISH {PREFIX}control <{name}>", seq)
+
+            await asyncio.sleep(1.5 * SLACK)
+            assert_alive(a, b, after="the garbage")
+            await exchange("r", alice, "alice", bob, "bob", "after")
+            return published
+
+    published = run(main(), timeout=90 * SLACK)
+    sa, sb = stats(a), stats(b)
+    figure("garbage_publishes", published)
+    figure("garbage_backplane_invalid_a", sa["backplane_invalid"])
+    figure("garbage_backplane_invalid_b", sb["backplane_invalid"])
+    figure("garbage_internal_errors_a", sa.get("internal_errors"))
+    figure("garbage_internal_errors_b", sb.get("internal_errors"))
+    assert sa["backplane_invalid"] > 0 and sb["backplane_invalid"] > 0, (sa, sb)
