@@ -287,3 +287,70 @@ def test_garbage_on_every_channel_and_key_is_counted_and_survived(start_node, re
     figure("garbage_internal_errors_a", sa.get("internal_errors"))
     figure("garbage_internal_errors_b", sb.get("internal_errors"))
     assert sa["backplane_invalid"] > 0 and sb["backplane_invalid"] > 0, (sa, sb)
+
+
+# --------------------------------------------------------------------------
+# 2. A node paused (SIGSTOP) past its TTL, then resumed
+# --------------------------------------------------------------------------
+
+
+def test_node_paused_past_its_ttl_comes_back_online(start_node, redis_server):
+    ttl = 2  # --node-ttl is in seconds
+    a = start_node("pa", "--node-ttl", ttl, "--expose-stats")
+    b = start_node("pb", "--node-ttl", ttl, "--expose-stats")
+    r = redis_server.client()
+    watcher = PresenceWatcher(redis_server)
+
+    async def main():
+        async with Clients(a) as ca, Clients(b) as cb:
+            alice, bob = await ca.open("alice"), await cb.open("bob")
+            await join(alice, "r")
+            await join(bob, "r")
+            await asyncio.to_thread(watcher.wait_for, "alice", "online")
+            await asyncio.to_thread(watcher.wait_for, "bob", "online")
+            await exchange("r", alice, "alice", bob, "bob", "before")
+
+            a.signal(signal.SIGSTOP)
+            stopped = time.monotonic()
+            try:
+                took = await asyncio.to_thread(watcher.wait_for, "alice", "offline", ttl + 3 * SLACK)
+                figure("node_pause_offline_after_s", took)
+                await asyncio.sleep(max(0.0, 3 * ttl - (time.monotonic() - stopped)))
+            finally:
+                a.signal(signal.SIGCONT)
+            resumed = time.monotonic()
+            offline_at = max(i for i, e in enumerate(watcher.events)
+                             if e["user_id"] == "alice" and e["status"] == "offline")
+
+            def back_online():
+                watcher.collect(0.02)
+                online = [e for e in watcher.events[offline_at + 1:]
+                          if e["user_id"] == "alice" and e["status"] == "online"]
+                return bool(online) and bool(presence_set(r, "alice"))
+
+            bound = 2.0 * SLACK
+            took = await asyncio.to_thread(wait_until, back_online, bound + 3, 0.0)
+            figure("node_pause_presence_recovery_s", took if took is not None else f"none within {bound + 3}s")
+            after = [e["status"] for e in watcher.events[offline_at + 1:] if e["user_id"] == "alice"]
+            assert took is not None, (
+                f"alice stayed offline after node pa was resumed: presence events since the offline "
+                f"{after}, {PREFIX}presence:user:alice = {presence_set(r, 'alice')}")
+            assert took <= bound, f"alice back online only {took:.2f}s after SIGCONT (bound {bound}s)"
+            assert_alive(a, b, after="SIGCONT")
+
+            # Delivery both ways (node pa's links may have been reset).
+            t_ba = await probe_until_delivered(bob, alice, "r", "probe-ba", 10 * SLACK)
+            t_ab = await probe_until_delivered(alice, bob, "r", "probe-ab", 10 * SLACK)
+            figure("node_pause_delivery_probe_s", max(t_ab, t_ba))
+            figure("node_pause_delivery_ok_after_resume_s", time.monotonic() - resumed)
+            await exchange("r", alice, "alice", bob, "bob", "after")
+            await asyncio.to_thread(watcher.collect, 0.5)
+            after = [e["status"] for e in watcher.events[offline_at + 1:] if e["user_id"] == "alice"]
+            assert after == ["online"], f"alice's presence after the resume: {after} (want one online)"
+            assert presence_set(r, "alice") == {"pa"}, presence_set(r, "alice")
+            assert presence_set(r, "bob") == {"pb"}, presence_set(r, "bob")
+
+    try:
+        run(main(), timeout=45 * SLACK)
+    finally:
+        watcher.close()
