@@ -354,3 +354,107 @@ def test_node_paused_past_its_ttl_comes_back_online(start_node, redis_server):
         run(main(), timeout=45 * SLACK)
     finally:
         watcher.close()
+
+
+# --------------------------------------------------------------------------
+# 3. Redis paused past the node TTL; Redis killed and restarted empty
+# --------------------------------------------------------------------------
+
+
+async def _recovered(r, alice, bob, tag, timeout):
+    """After a Redis fault: seconds until a message got through each way,
+    and until both users' presence sets were non-empty again."""
+    start = time.monotonic()
+    t_ba = await probe_until_delivered(bob, alice, "r", f"{tag}-ba", timeout)
+    t_ab = await probe_until_delivered(alice, bob, "r", f"{tag}-ab", timeout)
+    delivery = time.monotonic() - start
+    left = max(0.5, timeout - delivery)
+    both = await asyncio.to_thread(
+        wait_until, lambda: presence_set(r, "alice") and presence_set(r, "bob"), left)
+    assert both is not None, (
+        f"presence not rebuilt {timeout}s after the fault: alice {presence_set(r, 'alice')}, "
+        f"bob {presence_set(r, 'bob')}")
+    return t_ba, t_ab, delivery, time.monotonic() - start
+
+
+async def _still_together(a, b, r, alice, bob, ttl, tag):
+    """Nobody reaps a live peer for good: for two TTLs after recovery the
+    cluster keeps both nodes' users and delivers both ways."""
+    end = time.monotonic() + 2 * ttl
+    gaps = 0
+    while time.monotonic() < end:
+        if not (presence_set(r, "alice") and presence_set(r, "bob")):
+            gaps += 1
+        await asyncio.sleep(0.1)
+    assert presence_set(r, "alice") == {a}, f"alice's presence set {presence_set(r, 'alice')}"
+    assert presence_set(r, "bob") == {b}, f"bob's presence set {presence_set(r, 'bob')}"
+    assert {a, b} <= set(r.smembers(f"{PREFIX}nodes")), r.smembers(f"{PREFIX}nodes")
+    await exchange("r", alice, "alice", bob, "bob", tag)
+    return gaps
+
+
+def test_redis_paused_past_the_ttl_then_resumed(start_node, redis_server):
+    ttl = 2
+    a = start_node("sa", "--node-ttl", ttl, "--expose-stats")
+    b = start_node("sb", "--node-ttl", ttl, "--expose-stats")
+    r = redis_server.client()
+
+    async def main():
+        async with Clients(a) as ca, Clients(b) as cb:
+            alice, bob = await ca.open("alice"), await cb.open("bob")
+            await join(alice, "r")
+            await join(bob, "r")
+            await exchange("r", alice, "alice", bob, "bob", "before")
+            assert presence_set(r, "alice") and presence_set(r, "bob")
+
+            redis_server.pause()
+            try:
+                await asyncio.sleep(3 * ttl)
+            finally:
+                redis_server.resume()
+            t_ba, t_ab, delivery, presence = await _recovered(r, alice, bob, "resumed", 15 * SLACK)
+            figure("redis_pause_delivery_b_to_a_s", t_ba)
+            figure("redis_pause_delivery_resumed_s", delivery)
+            figure("redis_pause_presence_rebuilt_s", presence)
+            assert delivery <= 10 * SLACK, f"delivery resumed only {delivery:.2f}s after Redis did"
+            gaps = await _still_together("sa", "sb", r, alice, bob, ttl, "after")
+            figure("redis_pause_presence_gaps_after_recovery", gaps)
+            assert_alive(a, b, after="the Redis pause")
+
+    run(main(), timeout=60 * SLACK)
+    for name, node in (("a", a), ("b", b)):
+        s = stats(node)
+        figure(f"redis_pause_reconnects_{name}", s["backplane_reconnects"])
+        figure(f"redis_pause_dropped_{name}", s["backplane_dropped"])
+
+
+def test_redis_killed_and_restarted_empty(start_node, redis_server):
+    ttl = 2
+    a = start_node("ka", "--node-ttl", ttl, "--expose-stats")
+    b = start_node("kb", "--node-ttl", ttl, "--expose-stats")
+    r = redis_server.client()
+
+    async def main():
+        async with Clients(a) as ca, Clients(b) as cb:
+            alice, bob = await ca.open("alice"), await cb.open("bob")
+            await join(alice, "r")
+            await join(bob, "r")
+            await exchange("r", alice, "alice", bob, "bob", "before")
+
+            redis_server.kill()
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(redis_server.start)  # same port, --save "" --appendonly no
+            figure("redis_restart_keys_at_start", r.dbsize())
+            t_ba, t_ab, delivery, presence = await _recovered(r, alice, bob, "restarted", 15 * SLACK)
+            figure("redis_restart_delivery_b_to_a_s", t_ba)
+            figure("redis_restart_delivery_resumed_s", delivery)
+            figure("redis_restart_presence_rebuilt_s", presence)
+            assert delivery <= 10 * SLACK, f"delivery resumed only {delivery:.2f}s after Redis restarted"
+            gaps = await _still_together("ka", "kb", r, alice, bob, ttl, "after")
+            figure("redis_restart_presence_gaps_after_recovery", gaps)
+            assert_alive(a, b, after="the Redis restart")
+
+    run(main(), timeout=60 * SLACK)
+    for name, node in (("a", a), ("b", b)):
+        s = stats(node)
+        figure(f"redis_restart_reconnects_{name}", s["backplane_reconnects"])
