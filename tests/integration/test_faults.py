@@ -458,3 +458,46 @@ def test_redis_killed_and_restarted_empty(start_node, redis_server):
     for name, node in (("a", a), ("b", b)):
         s = stats(node)
         figure(f"redis_restart_reconnects_{name}", s["backplane_reconnects"])
+
+
+# --------------------------------------------------------------------------
+# 4. A Redis link that goes silent without closing (blackhole)
+# --------------------------------------------------------------------------
+
+
+def test_silent_redis_link_is_noticed_and_replaced(start_server, redis_server):
+    ttl = 3  # heartbeat every second; a heartbeat unanswered for ttl/3 resets the links
+    proxy = TcpProxy(redis_server.port)
+    a = None
+    try:
+        a = start_server("--redis", proxy.url, "--node-id", "ba", "--node-ttl", ttl, "--expose-stats")
+        b = start_server("--redis", redis_server.url, "--node-id", "bb", "--node-ttl", ttl, "--expose-stats")
+
+        async def main():
+            async with Clients(a) as ca, Clients(b) as cb:
+                alice, bob = await ca.open("alice"), await cb.open("bob")
+                await join(alice, "r")
+                await join(bob, "r")
+                await exchange("r", alice, "alice", bob, "bob", "before")
+                before = proxy.accepted
+                silenced = proxy.blackhole_existing()
+                assert silenced >= 2, f"node ba had {silenced} links through the proxy"
+                took = await probe_until_delivered(bob, alice, "r", "probe", 15 * SLACK)
+                figure("blackhole_silenced_links", silenced)
+                figure("blackhole_b_to_a_resumed_s", took)
+                # Noticing: a heartbeat period (1 s) plus ttl/3; then the
+                # reconnect (backoff 50..100 ms) and the resubscribe.
+                bound = (1 + ttl / 3 + 2) * SLACK
+                assert took <= bound, f"a message from bb reached ba's client only after {took:.2f}s (bound {bound}s)"
+                assert proxy.accepted >= before + 2, "node ba did not open new links"
+                await exchange("r", alice, "alice", bob, "bob", "after")
+                assert_alive(a, b, after="the blackhole")
+
+        run(main(), timeout=40 * SLACK)
+        s = stats(a)
+        figure("blackhole_reconnects_a", s["backplane_reconnects"])
+        assert s["backplane_reconnects"] >= 1, s
+    finally:
+        if a is not None:
+            a.stop()  # before its links close under it
+        proxy.stop()
