@@ -501,3 +501,116 @@ def test_silent_redis_link_is_noticed_and_replaced(start_server, redis_server):
         if a is not None:
             a.stop()  # before its links close under it
         proxy.stop()
+
+
+# --------------------------------------------------------------------------
+# 5. A node killed (SIGKILL) while 1000 clients exchange messages
+# --------------------------------------------------------------------------
+
+
+def _raise_nofile(want):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def test_node_killed_under_load_survivors_lose_and_duplicate_nothing(start_node):
+    n_clients = 500 if SANITIZED else 1000
+    n_rooms, senders_per_room, per_sender, interval = 10, 2, 50, 0.04
+    # One socket per client here; the nodes inherit the limit too.
+    soft = _raise_nofile(2 * n_clients + 512)
+    n_clients = min(n_clients, soft - 200)
+    nodes = [start_node(f"l{x}", "--node-ttl", 2) for x in "abc"]
+    victim = nodes[2]
+
+    async def main():
+        clients = []  # (index, node index, room, user, ws)
+
+        async def open_one(i):
+            node = i % 3
+            user, room = f"u{i}", f"load-{i % n_rooms}"
+            ws = await connect(nodes[node], user, open_timeout=10 * SLACK)
+            await join(ws, room)
+            clients.append((i, node, room, user, ws))
+
+        started = time.monotonic()
+        try:
+            for batch in range(0, n_clients, 100):
+                await asyncio.gather(*(open_one(i) for i in range(batch, min(batch + 100, n_clients))))
+            figure("kill_under_load_clients", len(clients))
+            figure("kill_under_load_connect_s", time.monotonic() - started)
+            senders = []
+            for k in range(n_rooms):
+                room = f"load-{k}"
+                senders += [c for c in sorted(clients) if c[2] == room and c[1] != 2][:senders_per_room]
+            survivors = [c for c in clients if c[1] != 2]
+            expected_per_room = senders_per_room * per_sender
+            got = {c[3]: [] for c in clients}
+            closed = {c[3]: False for c in clients}
+            complete = {c[3]: asyncio.Event() for c in survivors}
+
+            async def receive(c):
+                _, node, _, user, ws = c
+                try:
+                    while True:
+                        frame = json.loads(await ws.recv())
+                        if frame.get("type") == "message":
+                            got[user].append((frame["from"], frame["content"]))
+                            if node != 2 and len(got[user]) >= expected_per_room:
+                                complete[user].set()
+                except ConnectionClosed:
+                    closed[user] = True
+
+            async def send(c):
+                _, _, room, user, ws = c
+                for seq in range(per_sender):
+                    await send_json(ws, {"type": "room_message", "room": room, "content": f"{user}:{seq}"})
+                    await asyncio.sleep(interval)
+
+            readers = [asyncio.create_task(receive(c)) for c in clients]
+            stream = time.monotonic()
+            writers = [asyncio.create_task(send(c)) for c in senders]
+            await asyncio.sleep(per_sender * interval / 3)
+            victim.signal(signal.SIGKILL)
+            killed_at = time.monotonic() - stream
+            await asyncio.gather(*writers)
+            sent_for = time.monotonic() - stream
+            try:
+                await asyncio.wait_for(asyncio.gather(*(e.wait() for e in complete.values())), 20 * SLACK)
+            except asyncio.TimeoutError:
+                pass
+            await asyncio.sleep(0.5)  # room for duplicates to show up
+            for t in readers:
+                t.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+
+            delivered = lost = duplicated = reordered = 0
+            bad = []
+            for _, node, room, user, _ in survivors:
+                for sender in (s[3] for s in senders if s[2] == room):
+                    seqs = [int(content.split(":")[1]) for frm, content in got[user]
+                            if frm == sender and content.startswith(sender + ":")]
+                    delivered += len(seqs)
+                    lost += len(set(range(per_sender)) - set(seqs))
+                    duplicated += len(seqs) - len(set(seqs))
+                    if seqs != sorted(seqs):
+                        reordered += 1
+                    if seqs != list(range(per_sender)) and len(bad) < 5:
+                        bad.append(f"{user}@l{'abc'[node]} from {sender}: {seqs}")
+            figure("kill_under_load_killed_after_s", killed_at)
+            figure("kill_under_load_stream_s", sent_for)
+            figure("kill_under_load_expected", len(survivors) * expected_per_room)
+            figure("kill_under_load_delivered", delivered)
+            figure("kill_under_load_lost", lost)
+            figure("kill_under_load_duplicated", duplicated)
+            figure("kill_under_load_reordered_streams", reordered)
+            figure("kill_under_load_victim_clients_closed",
+                   f"{sum(closed[c[3]] for c in clients if c[1] == 2)}/{sum(1 for c in clients if c[1] == 2)}")
+            assert (lost, duplicated, reordered) == (0, 0, 0), "\n".join(bad)
+            assert_alive(nodes[0], nodes[1], after="node lc was killed")
+        finally:
+            await asyncio.gather(*(c[4].close() for c in clients), return_exceptions=True)
+
+    run(main(), timeout=90 * SLACK)
