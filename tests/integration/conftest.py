@@ -14,15 +14,16 @@ from support import SERVER_PATH, Server, server_available  # noqa: E402
 
 @pytest.fixture
 def start_server():
-    """start_server(*flags) -> Server; every server is stopped at teardown
+    """start_server(*flags, binary=None) -> Server (binary: another host
+    program taking --host/--port); every server is stopped at teardown
     (SIGTERM, SIGKILL after 3 s) and its stderr tail printed, so that it
     shows up in the report of a failing test."""
     if not server_available():
         pytest.skip(f"rtcore-server not built: {SERVER_PATH} (set RTCORE_SERVER)")
     servers = []
 
-    def start(*flags):
-        server = Server(*flags)
+    def start(*flags, binary=None):
+        server = Server(*flags, binary=binary)
         servers.append(server)
         return server
 

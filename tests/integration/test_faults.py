@@ -614,3 +614,71 @@ def test_node_killed_under_load_survivors_lose_and_duplicate_nothing(start_node)
             await asyncio.gather(*(c[4].close() for c in clients), return_exceptions=True)
 
     run(main(), timeout=90 * SLACK)
+
+
+# --------------------------------------------------------------------------
+# 6. 1000 parallel upgrades of one user against a host that defers
+# --------------------------------------------------------------------------
+
+# Built by tests/CMakeLists.txt next to rtcore-server's build tree.
+DEFERRING_HOST = os.environ.get(
+    "RTCORE_DEFERRING_HOST", os.path.join(os.path.dirname(SERVER_PATH), "tests", "deferring_host"))
+
+
+def test_parallel_deferred_upgrades_of_one_user_respect_the_per_user_limit(start_server):
+    if not (os.path.isfile(DEFERRING_HOST) and os.access(DEFERRING_HOST, os.X_OK)):
+        pytest.skip(f"deferring_host not built: {DEFERRING_HOST} (set RTCORE_DEFERRING_HOST)")
+    limit, n, delay_ms = 10, 1000, 300
+    _raise_nofile(2 * n + 512)
+    host = start_server("--max-connections-per-user", limit, "--delay-ms", delay_ms, "--expose-stats",
+                        binary=DEFERRING_HOST)
+
+    async def main():
+        async def attempt():
+            try:
+                return await connect(host, "mallory", open_timeout=20 * SLACK)
+            except Exception as exc:  # noqa: BLE001 - classified below
+                return f"http {handshake_status(exc)}" if handshake_status(exc) else type(exc).__name__
+
+        started = time.monotonic()
+        results = await asyncio.gather(*(attempt() for _ in range(n)))
+        upgraded = [ws for ws in results if not isinstance(ws, str)]
+        figure("deferred_upgrades_attempted", n)
+        figure("deferred_upgrades_101", len(upgraded))
+        figure("deferred_upgrades_s", time.monotonic() - started)
+        try:
+            # Every decision arrives delay_ms after its request; then the
+            # refused ones are closed.
+            await asyncio.sleep(delay_ms / 1000 + 1.5 * SLACK)
+            gauges = stats(host)
+
+            async def works(ws):
+                try:
+                    await join(ws, "r")
+                    return True
+                except (ConnectionClosed, asyncio.TimeoutError, AssertionError):
+                    return False
+
+            working = sum(await asyncio.gather(*(works(ws) for ws in upgraded if ws.close_code is None)))
+            await asyncio.sleep(0.2)
+            outcomes = {}
+            for ws in results:
+                key = ws if isinstance(ws, str) else (f"close {ws.close_code}" if ws.close_code else "open")
+                outcomes[key] = outcomes.get(key, 0) + 1
+            return gauges, working, outcomes
+        finally:
+            await asyncio.gather(*(ws.close() for ws in upgraded), return_exceptions=True)
+
+    gauges, working, outcomes = run(main(), timeout=60 * SLACK)
+    peaks = [int(line.split()[1]) for line in host.stderr_text(1 << 20).splitlines() if line.startswith("peak_open ")]
+    peak = max(peaks, default=0)
+    figure("deferred_upgrades_outcomes", json.dumps(outcomes, sort_keys=True))
+    figure("deferred_upgrades_peak_registered", peak)
+    figure("deferred_upgrades_connections_gauge", gauges["connections"])
+    figure("deferred_upgrades_user_limit_refusals", gauges["user_limit_refusals"])
+    figure("deferred_upgrades_working", working)
+    assert peak <= limit, f"{peak} connections of one user were registered at once (limit {limit}); {outcomes}"
+    assert gauges["connections"] <= limit, gauges
+    assert 1 <= working <= limit, f"{working} connections of mallory work (limit {limit}); {outcomes}"
+    refused = {k: v for k, v in outcomes.items() if k not in ("open", "http 429", "close 4429")}
+    assert not refused, f"refusals other than HTTP 429 or close 4429: {outcomes}"
