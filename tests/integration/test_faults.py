@@ -24,7 +24,6 @@ from support import (
     SERVER_PATH,
     Clients,
     ConnectionClosed,
-    Server,
     assert_direct_message,
     assert_room_message,
     connect,
