@@ -1,0 +1,44 @@
+// Shared by the C API's source files (not installed): the engine handle,
+// the catch-all every extern "C" body runs through, and small helpers.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <new>
+#include <string_view>
+
+#include "engine/engine.hpp"
+#include "engine/engine_config.hpp"
+#include "rtcore.h"
+
+struct rtc_engine {
+  std::unique_ptr<rtcore::Engine> engine;
+};
+
+namespace rtcore_capi {
+
+// Reads a field of a caller's versioned struct only if the caller's struct
+// is large enough to have it.
+#define RTC_HAS_FIELD(ptr, type, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof((ptr)->field))
+
+inline std::string_view view(const char* p, size_t n) { return p ? std::string_view(p, n) : std::string_view(); }
+
+// No exception crosses the ABI: every extern "C" body runs through this.
+template <typename F>
+int guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return RTC_ENOMEM;
+  } catch (...) {
+    return RTC_EINTERNAL;
+  }
+}
+
+// Translates a caller's rtc_config (any published size) into the engine's.
+int config_from_c(const rtc_config* c, rtcore::EngineConfig& out);
+// Wraps the C handlers (a full-size copy) as engine hooks.
+rtcore::EngineHooks hooks_from_c(const rtc_handlers& h);
+
+}  // namespace rtcore_capi
