@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include "common/guard.hpp"
 #include "engine/engine_core.hpp"
 
 namespace rtcore {
@@ -51,13 +52,19 @@ void Engine::run(std::function<void(int)> started) {
 
   uv_loop_t loop;
   if (uv_loop_init(&loop) != 0) return started(-2);
-  core_ = std::make_unique<EngineCore>(&loop, config_, hooks_, stats_);
-  int port = commands_.bind(&loop) == 0 ? core_->start() : -2;
+  // Nothing may escape this thread's function (std::terminate): a failure
+  // while starting is a failed start, one later is counted and the loop
+  // goes on to its teardown.
+  int port = -2;
+  guarded(stats_.internal_errors, "engine start", [&] {
+    core_ = std::make_unique<EngineCore>(&loop, config_, hooks_, stats_);
+    port = commands_.bind(&loop, stats_.internal_errors) == 0 ? core_->start() : -2;
+  });
   if (port < 0) commands_.close();
   started(port);  // `started` refers to start()'s stack: not used after this
 
   uv_run(&loop, UV_RUN_DEFAULT);
-  core_.reset();  // the transport's second teardown pass (STACK-NOTES)
+  guarded(stats_.internal_errors, "engine teardown", [&] { core_.reset(); });  // the transport's second pass (STACK-NOTES)
   uv_run(&loop, UV_RUN_NOWAIT);
   uv_loop_close(&loop);
 }

@@ -7,6 +7,7 @@
 #include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
+#include "common/guard.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
@@ -105,12 +106,16 @@ void EngineCore::begin_stop(uint32_t timeout_ms, std::function<void()> on_quiet)
   if (stopping_) return;
   stopping_ = true;
   on_quiet_ = std::move(on_quiet);
-  // No per-connection deadline here: lws keeps timeouts in a sorted list,
-  // so setting one on each of N connections costs O(N^2) (seconds at 15k).
-  // The stop timer below is the one deadline for all of them.
-  conns_.for_each([&](Connection& c) { begin_close(c, 1001, "server shutting down", 0); });
+  // The stop timer first: whatever fails below, the deadline still ends
+  // the loop (a stop that never finishes would hang the joining thread).
   stop_deadline_ms_ = uv_now(loop_) + timeout_ms;
   uv_timer_start(&stop_timer_, &EngineCore::on_stop_timer, 0, 10);
+  // No per-connection deadline here: lws keeps timeouts in a sorted list,
+  // so setting one on each of N connections costs O(N^2) (seconds at 15k).
+  // The stop timer is the one deadline for all of them.
+  conns_.for_each([&](Connection& c) {
+    guarded(stats_.internal_errors, "stop", [&] { begin_close(c, 1001, "server shutting down", 0); });
+  });
 }
 
 void EngineCore::on_stop_timer(uv_timer_t* timer) {
@@ -122,10 +127,15 @@ void EngineCore::on_stop_timer(uv_timer_t* timer) {
   uv_close(reinterpret_cast<uv_handle_t*>(&self->flush_check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->flush_idle_), nullptr);
   self->dirty_.clear();
+  // Each step on its own: one that throws must not keep the others (and
+  // so the end of the loop) from happening.
+  Counter& errors = self->stats_.internal_errors;
   // Whatever is still open is dropped here; lws reports each as closed.
-  self->server_->begin_destroy();
-  self->backplane_->shutdown();
-  if (self->on_quiet_) self->on_quiet_();
+  guarded(errors, "stop: transport", [&] { self->server_->begin_destroy(); });
+  guarded(errors, "stop: backplane", [&] { self->backplane_->shutdown(); });
+  guarded(errors, "stop: on_quiet", [&] {
+    if (self->on_quiet_) self->on_quiet_();
+  });
 }
 
 // ------------------------------------------------------------- transport
@@ -262,7 +272,8 @@ void EngineCore::resolve_connect(uint64_t request_id, bool accept, int http_stat
   if (auto it = pending_.find(request_id); it != pending_.end()) {
     ConnId id = it->second;
     pending_.erase(it);
-    if (Connection* c = conns_.find(id)) apply_resolution(*c, accept, http_status, std::move(user_id));
+    if (Connection* c = conns_.find(id))
+      for_connection(*c, "connect decision", [&] { apply_resolution(*c, accept, http_status, std::move(user_id)); });
     return;
   }
   // Not established yet: keep the decision for on_open. Unknown ids (the
@@ -295,6 +306,11 @@ void EngineCore::apply_resolution(Connection& c, bool accept, int http_status, s
 
 void EngineCore::on_housekeeping(uv_timer_t* timer) {
   auto* self = static_cast<EngineCore*>(timer->data);
+  guarded(self->stats_.internal_errors, "housekeeping", [self] { self->housekeeping(); });
+}
+
+void EngineCore::housekeeping() {
+  EngineCore* self = this;
   uint64_t now = uv_now(self->loop_);
   // Deferred decisions that never came: close with 4408.
   std::vector<ConnId> expired;
@@ -304,9 +320,11 @@ void EngineCore::on_housekeeping(uv_timer_t* timer) {
   for (ConnId id : expired) {
     Connection* c = self->conns_.find(id);
     self->pending_.erase(c->request_id);
-    c->pending = false;
-    self->server_->pause_reading(c->wsi, false);
-    self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
+    for_connection(*c, "connect decision timeout", [&] {
+      c->pending = false;
+      self->server_->pause_reading(c->wsi, false);
+      self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
+    });
   }
   // Closing connections past their deadline are dropped.
   while (!self->close_deadlines_.empty() && self->close_deadlines_.front().first <= now) {
@@ -330,7 +348,7 @@ void EngineCore::on_housekeeping(uv_timer_t* timer) {
     });
     for (Connection* c : idle) {
       self->stats_.idle_closes.add();
-      self->begin_close(*c, 1000, "idle timeout");
+      for_connection(*c, "idle close", [&] { self->begin_close(*c, 1000, "idle timeout"); });
     }
   }
   for (auto it = self->awaiting_open_.begin(); it != self->awaiting_open_.end();) {
@@ -422,7 +440,10 @@ void EngineCore::mark_dirty(Connection& c) {
   c.dirty = true;
   if (dirty_.empty()) {
     dirty_since_ns_ = uv_hrtime();
-    uv_check_start(&flush_check_, [](uv_check_t* h) { static_cast<EngineCore*>(h->data)->flush_dirty(); });
+    uv_check_start(&flush_check_, [](uv_check_t* h) {
+      auto* self = static_cast<EngineCore*>(h->data);
+      guarded(self->stats_.internal_errors, "flush", [self] { self->flush_dirty(); });
+    });
     uv_idle_start(&flush_idle_, [](uv_idle_t*) {});
   }
   dirty_.push_back(c.id);
@@ -449,15 +470,14 @@ void EngineCore::flush_dirty() {
     if (c->killed) continue;
     // lws will call on_writeable anyway, or holds unsent bytes: leave it
     // the queue rather than write around it.
-    if (c->write_requested || server_->partially_sent(c->wsi)) {
-      request_writeable(*c);
-      continue;
-    }
-    write_queued(*c);
-    if (!c->queue.empty())
-      request_writeable(*c);
-    else
-      finish_close(*c);
+    for_connection(*c, "flush", [&] {
+      if (c->write_requested || server_->partially_sent(c->wsi)) return request_writeable(*c);
+      write_queued(*c);
+      if (!c->queue.empty())
+        request_writeable(*c);
+      else
+        finish_close(*c);
+    });
   }
   // Reuse the batch's storage next turn.
   if (dirty_.empty()) {
@@ -596,15 +616,17 @@ void EngineCore::resolve_authorization(uint64_t request_id, bool allow) {
   if (!c || c->authz_request != request_id) return;
   c->authz_request = 0;
   std::string message = std::move(c->authz_message);
-  if (!c->close_code) {
-    if (allow) {
-      handle_message(*c, message, false, /*preauthorized=*/true);
-    } else {
-      stats_.forbidden.add();
-      send_error(*c, ErrorCode::kForbidden, "not allowed", protocol::parse_client_message(message).message.id_json);
+  for_connection(*c, "authorization decision", [&] {
+    if (!c->close_code) {
+      if (allow) {
+        handle_message(*c, message, false, /*preauthorized=*/true);
+      } else {
+        stats_.forbidden.add();
+        send_error(*c, ErrorCode::kForbidden, "not allowed", protocol::parse_client_message(message).message.id_json);
+      }
     }
-  }
-  release_held_messages(*c);
+    release_held_messages(*c);
+  });
 }
 
 void EngineCore::release_held_messages(Connection& c) {
@@ -671,13 +693,15 @@ void EngineCore::leave_room(Connection& c, std::string_view room) {
 }
 
 void EngineCore::deliver_local_room(std::string_view room, const FramePtr& frame) {
+  // Per recipient: a failure to queue for one (bad_alloc) closes that one,
+  // the others still get the frame. No cost unless something throws.
   for (ConnId id : hub_.room_members(room))
-    if (Connection* c = conns_.find(id)) enqueue(*c, frame);
+    if (Connection* c = conns_.find(id)) for_connection(*c, "room delivery", [&] { enqueue(*c, frame); });
 }
 
 void EngineCore::deliver_local_user(std::string_view user, const FramePtr& frame) {
   for (ConnId id : hub_.user_connections(user))
-    if (Connection* c = conns_.find(id)) enqueue(*c, frame);
+    if (Connection* c = conns_.find(id)) for_connection(*c, "user delivery", [&] { enqueue(*c, frame); });
 }
 
 // ------------------------------------------------------------- sending
@@ -735,6 +759,17 @@ void EngineCore::begin_close(Connection& c, uint16_t code, const char* reason, i
   // dropped all the same. Our own queue, not lws's timeouts: all deadlines
   // are equally long, so the queue stays in time order at O(1) a close.
   if (deadline_s > 0) close_deadlines_.emplace_back(uv_now(loop_) + static_cast<uint64_t>(deadline_s) * 1000, c.id);
+}
+
+void EngineCore::fail_connection(Connection& c) noexcept {
+  // Close code 1011: the server hit an unexpected condition. If even that
+  // cannot be queued, the socket is dropped.
+  if (!guarded(stats_.internal_errors, "closing after an internal error",
+               [&] { begin_close(c, 1011, "internal error"); }) &&
+      !c.killed) {
+    c.killed = true;
+    server_->kill(c.wsi);
+  }
 }
 
 std::string EngineCore::stats_json() {

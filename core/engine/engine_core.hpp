@@ -15,6 +15,7 @@
 
 #include "auth/jwt.hpp"
 #include "backplane/backplane.hpp"
+#include "common/guard.hpp"
 #include "engine/connection.hpp"
 #include "engine/engine_config.hpp"
 #include "engine/stats.hpp"
@@ -111,6 +112,14 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void apply_resolution(Connection& c, bool accept, int http_status, std::string user_id);
   static void on_stop_timer(uv_timer_t* timer);
   static void on_housekeeping(uv_timer_t* timer);
+  void housekeeping();
+  // Runs f, which concerns only c: if it throws, the exception is counted
+  // (internal_errors) and only c is closed (1011), never the engine.
+  template <class F>
+  void for_connection(Connection& c, const char* where, F&& f) {
+    if (!guarded(stats_.internal_errors, where, std::forward<F>(f))) fail_connection(c);
+  }
+  void fail_connection(Connection& c) noexcept;
 
   uv_loop_t* loop_;
   EngineConfig config_;

@@ -1,8 +1,11 @@
 #include "loop/command_queue.hpp"
 
+#include "common/guard.hpp"
+
 namespace rtcore {
 
-int CommandQueue::bind(uv_loop_t* loop) {
+int CommandQueue::bind(uv_loop_t* loop, Counter& errors) {
+  errors_ = &errors;
   async_.data = this;
   int rc = uv_async_init(loop, &async_, &CommandQueue::on_async);
   if (rc == 0) {
@@ -13,11 +16,14 @@ int CommandQueue::bind(uv_loop_t* loop) {
 }
 
 void CommandQueue::close() {
+  std::vector<Command> dropped;
   {
     std::lock_guard lock(mutex_);
     if (!open_) return;
     open_ = false;
-    pending_.clear();
+    // Destroyed outside the lock: a closure's captures may run arbitrary
+    // destructors.
+    dropped.swap(pending_);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
 }
@@ -40,10 +46,16 @@ void CommandQueue::drain() {
     if (pending_.empty()) return;
     running_.swap(pending_);
   }
-  for (auto& cmd : running_) cmd();
+  // Each command on its own: one that throws (bad_alloc in a big send, a
+  // bug in a handler) must not take the rest of the batch with it, and
+  // nothing may unwind into libuv.
+  for (auto& cmd : running_) guarded(*errors_, "engine command", [&] { cmd(); });
   running_.clear();
 }
 
-void CommandQueue::on_async(uv_async_t* handle) { static_cast<CommandQueue*>(handle->data)->drain(); }
+void CommandQueue::on_async(uv_async_t* handle) {
+  auto* self = static_cast<CommandQueue*>(handle->data);
+  guarded(*self->errors_, "command queue", [&] { self->drain(); });
+}
 
 }  // namespace rtcore

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "common/counter.hpp"
+
 namespace rtcore {
 
 class CommandQueue {
@@ -16,7 +18,9 @@ class CommandQueue {
   using Command = std::function<void()>;
 
   // Binds the wake-up to loop; call on the loop thread before any push.
-  int bind(uv_loop_t* loop);
+  // A command that throws is counted in errors (see common/guard.hpp) and
+  // the rest of its batch still runs.
+  int bind(uv_loop_t* loop, Counter& errors);
   // Closes the wake-up handle (loop thread). Pending commands are dropped.
   void close();
 
@@ -24,6 +28,7 @@ class CommandQueue {
   bool push(Command cmd);
 
   // Runs every queued command, in order (loop thread). Cheap when empty.
+  // A throwing command is counted, not propagated.
   void drain();
 
  private:
@@ -34,6 +39,7 @@ class CommandQueue {
   std::vector<Command> running_;  // reused between drains
   uv_async_t async_{};
   bool open_ = false;
+  Counter* errors_ = nullptr;
 };
 
 }  // namespace rtcore
