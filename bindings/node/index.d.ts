@@ -199,7 +199,7 @@ export declare class Connection {
 }
 
 export declare class RtcoreError extends Error {
-  /** "RTC_EINVAL", "RTC_ESTATE", "RTC_ELISTEN", "RTC_ETLS", "RTC_ENOTSUP", ... */
+  /** "RTC_EINVAL", "RTC_ESTATE", "RTC_ELISTEN", "RTC_ETLS", "RTC_ENOTSUP", "RTC_ETOOBIG", ... */
   readonly code: string;
   constructor(code: string, message: string);
 }

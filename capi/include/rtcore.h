@@ -60,7 +60,8 @@ extern "C" {
   X(EINTERNAL, -7, "internal error")                                       \
   X(ENOTFOUND, -8, "no such connection or user")                           \
   X(EQUEUE, -9, "the engine's command queue is full")                      \
-  X(ETLS, -10, "the TLS certificate or key could not be loaded")
+  X(ETLS, -10, "the TLS certificate or key could not be loaded")          \
+  X(ETOOBIG, -11, "the message is larger than the send queue limit")
 
 typedef enum rtc_result {
 #define RTC_X_ENUM(name, value, msg) RTC_##name = value,
@@ -387,7 +388,12 @@ RTC_API void rtc_engine_destroy(rtc_engine *engine);
 /* These return RTC_OK once the command is queued, RTC_EINVAL for a bad
  * argument (checked at the call), RTC_ESTATE when the engine is not
  * running. A stale connection id or an unknown user is not an error: the
- * command has nothing to act on. */
+ * command has nothing to act on.
+ * The functions that send a frame (rtc_send_to_user, rtc_send_to_connection,
+ * rtc_broadcast, rtc_send_error) return RTC_ETOOBIG when the frame, as
+ * encoded with its WebSocket header, is larger than the engine's
+ * max_send_queue_bytes: it could never be queued for any recipient, so
+ * nothing is queued or sent and no connection is affected. */
 
 /* Kinds of payload for the send functions. */
 #define RTC_PAYLOAD_CONTENT 0 /* JSON value: wrapped in the envelope */

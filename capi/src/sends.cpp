@@ -32,6 +32,14 @@ bool valid_kind(int32_t kind) { return kind == RTC_PAYLOAD_CONTENT || kind == RT
 
 bool valid_close_code(uint32_t code) { return code == 1000 || (code >= 3000 && code <= 4999); }
 
+// A frame above the per-connection send queue limit could never be queued
+// for anyone: the engine would close every recipient as a slow consumer.
+// Refused at the call instead (RTC_ETOOBIG), before anything is queued.
+bool too_big(const rtc_engine* e, size_t payload_size) {
+  size_t header = payload_size < 126 ? 2 : payload_size <= 0xFFFF ? 4 : 10;
+  return payload_size + header > e->engine->config().max_send_queue_bytes;
+}
+
 int post(rtc_engine* e, std::function<void(EngineCore&)> fn) {
   if (!e) return RTC_EINVAL;
   return e->engine->post(std::move(fn)) ? RTC_OK : RTC_ESTATE;
@@ -48,6 +56,8 @@ int rtc_send_to_user(rtc_engine* engine, const char* user_id, size_t user_id_len
     if (!rtcore::protocol::is_valid_user_id(user) || !valid_kind(kind)) return RTC_EINVAL;
     std::string text = encode_payload(kind, view(payload, payload_len), false, {}, view(from, from_len));
     if (text.empty()) return RTC_EINVAL;
+    if (!engine) return RTC_EINVAL;
+    if (too_big(engine, text.size())) return RTC_ETOOBIG;
     return post(engine, [user = std::move(user), text = std::move(text)](EngineCore& core) {
       core.send_to_user(user, rtcore::make_text_frame(text));
     });
@@ -60,6 +70,8 @@ int rtc_send_to_connection(rtc_engine* engine, rtc_conn_id conn, const char* fro
     if (conn == 0 || !valid_kind(kind)) return RTC_EINVAL;
     std::string text = encode_payload(kind, view(payload, payload_len), false, {}, view(from, from_len));
     if (text.empty()) return RTC_EINVAL;
+    if (!engine) return RTC_EINVAL;
+    if (too_big(engine, text.size())) return RTC_ETOOBIG;
     return post(engine, [conn, text = std::move(text)](EngineCore& core) {
       core.send_to_connection(conn, rtcore::make_text_frame(text));
     });
@@ -73,6 +85,8 @@ int rtc_broadcast(rtc_engine* engine, const char* room, size_t room_len, const c
     if (!rtcore::protocol::is_valid_room(r) || !valid_kind(kind)) return RTC_EINVAL;
     std::string text = encode_payload(kind, view(payload, payload_len), true, r, view(from, from_len));
     if (text.empty()) return RTC_EINVAL;
+    if (!engine) return RTC_EINVAL;
+    if (too_big(engine, text.size())) return RTC_ETOOBIG;
     return post(engine, [r = std::move(r), text = std::move(text)](EngineCore& core) {
       core.broadcast(r, rtcore::make_text_frame(text));
     });
@@ -105,6 +119,8 @@ int rtc_send_error(rtc_engine* engine, rtc_conn_id conn, const char* code, size_
         (!id.empty() && !rtcore::protocol::is_valid_json_id(id)))
       return RTC_EINVAL;
     std::string text = rtcore::protocol::encode_error(c, m, id);
+    if (!engine) return RTC_EINVAL;
+    if (too_big(engine, text.size())) return RTC_ETOOBIG;
     return post(engine, [conn, text = std::move(text)](EngineCore& core) {
       core.send_error_frame(conn, rtcore::make_text_frame(text));
     });

@@ -711,6 +711,14 @@ void EngineCore::enqueue(Connection& c, const FramePtr& frame) {
     stats_.drops.add();
     return;
   }
+  if (frame->size() > config_.max_send_queue_bytes) {
+    // No queue could ever take it: the frame is dropped for this
+    // recipient, which is not at fault and stays connected. (The C API
+    // refuses such host sends with RTC_ETOOBIG; this catches the rest, e.g.
+    // a client message under max_message_size but over this limit.)
+    stats_.drops.add();
+    return;
+  }
   if (c.queue.bytes() + frame->size() > config_.max_send_queue_bytes) {
     // A slow consumer: drop what it has not taken and close it, so one
     // client never grows the server's memory or stalls the room.

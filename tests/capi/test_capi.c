@@ -1151,6 +1151,109 @@ out:
   rtc_engine_destroy(e);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Hardening (issue 10)                                                */
+/* ------------------------------------------------------------------ */
+
+/* Opens a raw peer as user and joins room (acked); non-zero on success. */
+static int open_member(peer *p, uint32_t port, const char *user,
+                       const char *room) {
+  char path[160], head[4096], join[256];
+  frame f;
+  snprintf(path, sizeof path, "/ws/%s", user);
+  if (!ws_open(p, port, path, head, sizeof head)) return 0;
+  if (!CHECK(starts_with(head, "HTTP/1.1 101"))) {
+    peer_close(p);
+    return 0;
+  }
+  snprintf(join, sizeof join,
+           "{\"type\":\"join_room\",\"room\":\"%s\",\"id\":\"j\"}", room);
+  if (!CHECK(ws_send_text(p, join)) ||
+      !CHECK(ws_expect_text(p, "{\"type\":\"ack\",\"id\":\"j\"}", &f))) {
+    peer_close(p);
+    return 0;
+  }
+  return 1;
+}
+
+/* A host send larger than max_send_queue_bytes could never be queued for
+ * anyone: it is refused at the call with RTC_ETOOBIG, and nobody is closed
+ * as a slow consumer (before, every recipient of the room was). */
+static void test_send_bigger_than_the_send_queue_is_etoobig(void) {
+  events ev;
+  rtc_config cfg;
+  rtc_handlers h;
+  rtc_engine *e = NULL;
+  peer a, b;
+  frame f;
+  rtc_stats st;
+  static char big[6000];
+  rtc_conn_id conn;
+  int opened = 0;
+  events_init(&ev);
+  rtc_config_init(&cfg);
+  cfg.max_send_queue_bytes = 4096;
+  rtc_handlers_init(&h);
+  h.user_data = &ev;
+  h.on_open = on_open;
+  h.on_disconnect = on_disconnect;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &e), RTC_OK)) return;
+  if (!CHECK_INT(rtc_engine_start(e), RTC_OK)) goto out;
+  /* a JSON string of 5000 bytes in all */
+  memset(big, 'x', sizeof big);
+  big[0] = '"';
+  big[4999] = '"';
+  big[5000] = '\0';
+  if (!open_member(&a, rtc_engine_port(e), "alice", "r")) goto out;
+  if (!open_member(&b, rtc_engine_port(e), "bob", "r")) goto out_a;
+  opened = 1;
+  pthread_mutex_lock(&ev.mu);
+  conn = ev.open_conn; /* bob's */
+  pthread_mutex_unlock(&ev.mu);
+
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, big, 5000),
+            RTC_ETOOBIG);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_RAW, big, 5000),
+            RTC_ETOOBIG);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, big,
+                             5000),
+            RTC_ETOOBIG);
+  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_CONTENT, big,
+                                   5000),
+            RTC_ETOOBIG);
+  CHECK_INT(rtc_send_error(e, conn, "too_big", 7, big + 1, 4998, NULL, 0),
+            RTC_ETOOBIG);
+  /* The limit is on the whole frame, header included: a raw 4092-byte
+   * payload (4-byte header) fits exactly, one byte more does not. */
+  big[4091] = '"';
+  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW, big,
+                                   4092),
+            RTC_OK);
+  CHECK(ws_expect_text(&b, "xxxxxxxx", &f) && CHECK_INT(f.len, 4092));
+  big[4091] = 'x';
+  big[4092] = '"';
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_RAW, big, 4093),
+            RTC_ETOOBIG);
+  CHECK_STR(rtc_err_name(RTC_ETOOBIG), "RTC_ETOOBIG");
+
+  /* nobody was closed: both still get the next broadcast */
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, "1", 1),
+            RTC_OK);
+  CHECK(ws_expect_text(&a, "\"content\":1", &f));
+  CHECK(ws_expect_text(&b, "\"content\":1", &f));
+  rtc_stats_init(&st);
+  CHECK_INT(rtc_engine_stats(e, &st), RTC_OK);
+  CHECK_INT(st.slow_consumer_closes, 0);
+  CHECK_INT(read_counter(&ev, &ev.n_disconnect), 0);
+  peer_close(&b);
+out_a:
+  peer_close(&a);
+out:
+  (void)opened;
+  rtc_engine_destroy(e);
+}
+
 /* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
@@ -1187,6 +1290,7 @@ static const test_case tests[] = {
     TEST(test_on_connect_can_choose_the_user_id),
     TEST(test_stop_from_a_handler_is_estate),
     TEST(test_raw_websocket_client_join_ack_and_close),
+    TEST(test_send_bigger_than_the_send_queue_is_etoobig),
 };
 
 /* A stuck test (a deadlock in the engine) fails instead of hanging. */

@@ -11,6 +11,7 @@ from ._errors import (
     NotSupportedError,
     Reject,
     StateError,
+    TooBigError,
 )
 from ._types import Connection, ConnectRequest, PresenceEvent, Stats
 
@@ -29,5 +30,6 @@ __all__ = [
     "Reject",
     "StateError",
     "Stats",
+    "TooBigError",
     "__version__",
 ]

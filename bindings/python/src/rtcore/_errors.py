@@ -36,12 +36,19 @@ class NotSupportedError(Error):
     """RTC_ENOTSUP: this build lacks the feature (e.g. the Redis backplane)."""
 
 
+class TooBigError(Error, ValueError):
+    """RTC_ETOOBIG: the message, as encoded, is larger than
+    ``max_send_queue_bytes`` (no connection could ever queue it). Nothing
+    was sent and no connection was affected."""
+
+
 _BY_CODE = {
     _native.RTC_EINVAL: InvalidArgument,
     _native.RTC_ESTATE: StateError,
     _native.RTC_ELISTEN: ListenError,
     _native.RTC_ETLS: ListenError,
     _native.RTC_ENOTSUP: NotSupportedError,
+    _native.RTC_ETOOBIG: TooBigError,
 }
 
 
