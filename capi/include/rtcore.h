@@ -177,7 +177,11 @@ typedef struct rtc_config {
   uint32_t rate_limit_per_s;
   uint32_t rate_limit_burst;
   /* Connections on this node (HTTP 503 beyond) and per user on this node
-   * (HTTP 429 beyond); 0 = unlimited. Defaults 100000 and 100. */
+   * (HTTP 429 beyond); 0 = unlimited. Defaults 100000 and 100. The per-user
+   * count includes upgrades still waiting for a deferred on_connect
+   * decision (under the path's user id), and is checked again when the
+   * decision comes, for the user id it names: a connection refused then is
+   * closed with 4429 (counted in user_limit_refusals). */
   uint32_t max_connections;
   uint32_t max_connections_per_user;
   /* The HTTP request and upgrade must complete within this. Default 10000. */

@@ -56,6 +56,10 @@ struct Connection {
   // Waiting for a deferred on_connect decision: not registered yet, not
   // reading, invisible to the hub and the host.
   bool pending = false;
+  // While pending, this connection counts toward user_id's connection
+  // limit (EngineCore::reserved_), so a flood of deferred upgrades cannot
+  // pass the limit before any of them is registered.
+  bool reserved = false;
   uint64_t request_id = 0;
   uint64_t pending_since_ms = 0;
   // Messages that arrived while pending (lws may hold some already read).

@@ -157,7 +157,10 @@ UpgradeDecision EngineCore::on_upgrade(const UpgradeRequest& request) {
     stats_.rejected_upgrades.add();
     return out;
   }
-  if (!hooks_.on_connect) return out;
+  if (!hooks_.on_connect) {
+    reserve_user_slot(out.user_id);  // until on_open registers it
+    return out;
+  }
   ConnectRequest req{request.path, request.query, out.user_id, &request.headers, ++next_request_id_};
   ConnectDecision decision;
   decision.user_id = out.user_id;
@@ -170,11 +173,43 @@ UpgradeDecision EngineCore::on_upgrade(const UpgradeRequest& request) {
     out.http_status = decision.http_status >= 400 && decision.http_status <= 599 ? decision.http_status : 403;
   } else if (!protocol::is_valid_user_id(decision.user_id)) {
     out.http_status = 500;
+  } else if (decision.user_id != out.user_id && user_limit_reached(decision.user_id)) {
+    // The hook named another user: the limit is that user's.
+    stats_.user_limit_refusals.add();
+    out.http_status = 429;
   } else {
     out.user_id = std::move(decision.user_id);
   }
-  if (out.http_status != 0) stats_.rejected_upgrades.add();
+  if (out.http_status != 0) {
+    stats_.rejected_upgrades.add();
+    return out;
+  }
+  reserve_user_slot(out.user_id);  // until on_open registers it, or its decision
   return out;
+}
+
+size_t EngineCore::user_load(const std::string& user) const {
+  auto it = reserved_.find(user);
+  return hub_.user_connections(user).size() + (it == reserved_.end() ? 0 : it->second);
+}
+
+bool EngineCore::user_limit_reached(const std::string& user) const {
+  return config_.max_connections_per_user != 0 && user_load(user) >= config_.max_connections_per_user;
+}
+
+void EngineCore::reserve_user_slot(const std::string& user) { ++reserved_[user]; }
+
+void EngineCore::release_user_slot(const std::string& user) {
+  auto it = reserved_.find(user);
+  if (it != reserved_.end() && --it->second == 0) reserved_.erase(it);
+}
+
+void EngineCore::end_pending(Connection& c) {
+  c.pending = false;
+  if (c.reserved) {
+    c.reserved = false;
+    release_user_slot(c.user_id);
+  }
 }
 
 int EngineCore::check_upgrade(const UpgradeRequest& request, std::string& user) {
@@ -217,8 +252,7 @@ int EngineCore::check_upgrade(const UpgradeRequest& request, std::string& user) 
     stats_.connection_limit_refusals.add();
     return 503;
   }
-  if (config_.max_connections_per_user != 0 &&
-      hub_.user_connections(user).size() >= config_.max_connections_per_user) {
+  if (user_limit_reached(user)) {
     stats_.user_limit_refusals.add();
     return 429;
   }
@@ -232,11 +266,13 @@ void* EngineCore::on_open(lws* wsi, UpgradeDecision accepted) {
   c->user_id = std::move(accepted.user_id);
   c->id = conns_.insert(std::move(owned));
   if (!accepted.deferred) {
+    release_user_slot(c->user_id);  // the hub counts it from here on
     register_connection(*c);
     return c;
   }
   awaiting_open_.erase(accepted.request_id);
   c->pending = true;
+  c->reserved = true;
   c->request_id = accepted.request_id;
   c->pending_since_ms = uv_now(loop_);
   if (auto it = early_resolutions_.find(accepted.request_id); it != early_resolutions_.end()) {
@@ -251,6 +287,7 @@ void* EngineCore::on_open(lws* wsi, UpgradeDecision accepted) {
 }
 
 void EngineCore::on_upgrade_abandoned(const UpgradeDecision& accepted) {
+  release_user_slot(accepted.user_id);
   if (!accepted.deferred) return;
   awaiting_open_.erase(accepted.request_id);
   early_resolutions_.erase(accepted.request_id);
@@ -284,7 +321,18 @@ void EngineCore::resolve_connect(uint64_t request_id, bool accept, int http_stat
 
 void EngineCore::apply_resolution(Connection& c, bool accept, int http_status, std::string user_id) {
   if (!c.pending || c.close_code) return;
-  c.pending = false;
+  end_pending(c);
+  // Checked again now, for the user the decision names: while it was
+  // pending, other connections (renamed to this user, or not deferred)
+  // may have been registered. Only registered ones count here: they are
+  // what the limit bounds, and pending ones are checked at their turn.
+  const std::string& user = user_id.empty() ? c.user_id : user_id;
+  if (accept && config_.max_connections_per_user != 0 &&
+      hub_.user_connections(user).size() >= config_.max_connections_per_user) {
+    stats_.user_limit_refusals.add();
+    accept = false;
+    http_status = 429;
+  }
   if (!accept) {
     stats_.rejected_upgrades.add();
     int status = http_status >= 400 && http_status <= 599 ? http_status : 403;
@@ -321,7 +369,7 @@ void EngineCore::housekeeping() {
     Connection* c = self->conns_.find(id);
     self->pending_.erase(c->request_id);
     for_connection(*c, "connect decision timeout", [&] {
-      c->pending = false;
+      self->end_pending(*c);
       self->server_->pause_reading(c->wsi, false);
       self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
     });
@@ -495,6 +543,7 @@ void EngineCore::on_closed(void* conn) {
     // Never registered (still pending, or refused): nothing to undo, and
     // the host never saw it open.
     pending_.erase(c.request_id);
+    end_pending(c);
     conns_.erase(c.id);
     return;
   }

@@ -109,6 +109,16 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void update_gauges();
   // Makes an accepted connection visible: user index, hooks, presence.
   void register_connection(Connection& c);
+  // The per-user limit counts registered connections plus upgrades
+  // accepted for that user and not registered yet (reserved_): a deferred
+  // decision takes time, and parallel upgrades must not all pass the check
+  // meanwhile.
+  size_t user_load(const std::string& user) const;
+  bool user_limit_reached(const std::string& user) const;
+  void reserve_user_slot(const std::string& user);
+  void release_user_slot(const std::string& user);
+  // The connection stops waiting for its decision (and its reservation).
+  void end_pending(Connection& c);
   void apply_resolution(Connection& c, bool accept, int http_status, std::string user_id);
   static void on_stop_timer(uv_timer_t* timer);
   static void on_housekeeping(uv_timer_t* timer);
@@ -144,6 +154,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   std::unordered_map<uint64_t, ConnId> authz_pending_;  // request id -> connection
   std::unordered_map<uint64_t, Resolution> early_resolutions_;
   std::unordered_map<uint64_t, uint64_t> awaiting_open_;  // request id -> deadline (ms)
+  std::unordered_map<std::string, uint32_t> reserved_;    // user -> accepted upgrades not registered yet
   uv_timer_t housekeeping_timer_{};
   std::vector<ConnId> dirty_;
   uint64_t dirty_since_ns_ = 0;

@@ -1254,6 +1254,177 @@ out:
   rtc_engine_destroy(e);
 }
 
+
+/* Deferred on_connect for the per-user limit test: records every request
+ * id; the test resolves them all at once from its own thread. */
+#define FLOOD 200
+typedef struct flood {
+  pthread_mutex_t mu;
+  uint64_t ids[2 * FLOOD];
+  int n_ids;
+  int open_now, open_max, n_open;
+} flood;
+
+static void flood_on_connect(void *ud, const rtc_connect_request *req,
+                             rtc_connect_decision *d) {
+  flood *fl = (flood *)ud;
+  pthread_mutex_lock(&fl->mu);
+  if (fl->n_ids < 2 * FLOOD) fl->ids[fl->n_ids++] = req->request_id;
+  pthread_mutex_unlock(&fl->mu);
+  d->defer = 1;
+}
+
+static void flood_on_open(void *ud, rtc_conn_id conn, const char *user,
+                          size_t user_len) {
+  flood *fl = (flood *)ud;
+  (void)conn;
+  (void)user;
+  (void)user_len;
+  pthread_mutex_lock(&fl->mu);
+  fl->n_open++;
+  if (++fl->open_now > fl->open_max) fl->open_max = fl->open_now;
+  pthread_mutex_unlock(&fl->mu);
+}
+
+static void flood_on_disconnect(void *ud, rtc_conn_id conn, const char *user,
+                                size_t user_len, uint32_t code) {
+  flood *fl = (flood *)ud;
+  (void)conn;
+  (void)user;
+  (void)user_len;
+  (void)code;
+  pthread_mutex_lock(&fl->mu);
+  fl->open_now--;
+  pthread_mutex_unlock(&fl->mu);
+}
+
+static int flood_read(flood *fl, const int *field) {
+  int v;
+  pthread_mutex_lock(&fl->mu);
+  v = *field;
+  pthread_mutex_unlock(&fl->mu);
+  return v;
+}
+
+/* Sends FLOOD upgrade requests at once (path_fmt with %d), then reads every
+ * response head; returns how many were upgraded (101). */
+static int flood_upgrade(peer *peers, uint32_t port, const char *path_fmt,
+                         int *upgraded) {
+  char path[64], req[512], head[1024];
+  int i, n101 = 0;
+  for (i = 0; i < FLOOD; i++) {
+    snprintf(path, sizeof path, path_fmt, i);
+    upgrade_request(req, sizeof req, path);
+    if (!CHECK(peer_connect(&peers[i], port)) ||
+        !CHECK(send_all(&peers[i], req, strlen(req))))
+      return -1;
+  }
+  for (i = 0; i < FLOOD; i++) {
+    read_http_head(&peers[i], head, sizeof head);
+    upgraded[i] = starts_with(head, "HTTP/1.1 101");
+    if (upgraded[i])
+      n101++;
+    else
+      CHECK(starts_with(head, "HTTP/1.1 429"));
+  }
+  return n101;
+}
+
+/* The per-user limit holds against a flood of parallel upgrades whose
+ * decision is deferred: pending connections count toward it, and the
+ * decision is checked again for the user it finally names. */
+static void test_user_limit_holds_with_deferred_decisions(void) {
+  enum { LIMIT = 5 };
+  flood fl;
+  rtc_config cfg;
+  rtc_handlers h;
+  rtc_engine *e = NULL;
+  peer *peers = calloc(FLOOD, sizeof *peers);
+  int *upgraded = calloc(FLOOD, sizeof *upgraded);
+  int i, n101, n_ids, closed_4429 = 0;
+  long long deadline;
+  rtc_stats st;
+  memset(&fl, 0, sizeof fl);
+  pthread_mutex_init(&fl.mu, NULL);
+  if (!CHECK(peers && upgraded)) goto out;
+  rtc_config_init(&cfg);
+  cfg.max_connections_per_user = LIMIT;
+  rtc_handlers_init(&h);
+  h.user_data = &fl;
+  h.on_connect = flood_on_connect;
+  h.on_open = flood_on_open;
+  h.on_disconnect = flood_on_disconnect;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &e), RTC_OK)) goto out;
+  if (!CHECK_INT(rtc_engine_start(e), RTC_OK)) goto out;
+
+  /* 1. FLOOD parallel upgrades of alice, all deferred: only LIMIT are
+   * upgraded, the rest refused with HTTP 429 while the first wait. */
+  n101 = flood_upgrade(peers, rtc_engine_port(e), "/ws/alice", upgraded);
+  CHECK(n101 >= 1);
+  CHECK(n101 <= LIMIT);
+  pthread_mutex_lock(&fl.mu);
+  n_ids = fl.n_ids;
+  pthread_mutex_unlock(&fl.mu);
+  for (i = 0; i < n_ids; i++)
+    CHECK_INT(rtc_connect_resolve(e, fl.ids[i], 1, 0, NULL, 0), RTC_OK);
+  deadline = now_ms() + WAIT_MS;
+  while (flood_read(&fl, &fl.n_open) < n101 && now_ms() < deadline)
+    sleep_ms(5);
+  sleep_ms(300); /* time for registrations beyond the limit to show up */
+  CHECK(flood_read(&fl, &fl.open_max) <= LIMIT);
+  CHECK_INT(flood_read(&fl, &fl.n_open), n101 <= LIMIT ? n101 : LIMIT);
+  for (i = 0; i < FLOOD; i++) peer_close(&peers[i]);
+  deadline = now_ms() + WAIT_MS;
+  while (flood_read(&fl, &fl.open_now) > 0 && now_ms() < deadline) sleep_ms(5);
+  CHECK_INT(flood_read(&fl, &fl.open_now), 0);
+
+  /* 2. FLOOD upgrades as distinct users (each within the limit), renamed
+   * to carol by the deferred decision: at most LIMIT become carol, the
+   * others are closed with 4000 + 429. */
+  pthread_mutex_lock(&fl.mu);
+  fl.n_ids = 0;
+  fl.open_max = 0;
+  fl.n_open = 0;
+  pthread_mutex_unlock(&fl.mu);
+  n101 = flood_upgrade(peers, rtc_engine_port(e), "/ws/u%d", upgraded);
+  CHECK_INT(n101, FLOOD);
+  pthread_mutex_lock(&fl.mu);
+  n_ids = fl.n_ids;
+  pthread_mutex_unlock(&fl.mu);
+  CHECK_INT(n_ids, FLOOD);
+  for (i = 0; i < n_ids; i++)
+    CHECK_INT(rtc_connect_resolve(e, fl.ids[i], 1, 0, "carol", 5), RTC_OK);
+  deadline = now_ms() + WAIT_MS;
+  do {
+    sleep_ms(20);
+    rtc_stats_init(&st);
+    rtc_engine_stats(e, &st);
+  } while (st.user_limit_refusals < (uint64_t)(FLOOD - LIMIT) &&
+           now_ms() < deadline);
+  for (i = 0; i < FLOOD; i++) {
+    struct timeval tv = {0, 100000};
+    frame f;
+    setsockopt(peers[i].fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (ws_read(&peers[i], &f, now_ms() + 300) &&
+        f.opcode == 0x8 && f.len >= 2 &&
+        (((unsigned)(unsigned char)f.data[0] << 8) | (unsigned char)f.data[1]) == 4429)
+      closed_4429++;
+  }
+  CHECK(flood_read(&fl, &fl.open_max) <= LIMIT);
+  CHECK_INT(flood_read(&fl, &fl.n_open), LIMIT);
+  CHECK_INT(closed_4429, FLOOD - LIMIT);
+  rtc_stats_init(&st);
+  CHECK_INT(rtc_engine_stats(e, &st), RTC_OK);
+  CHECK(st.user_limit_refusals >= (uint64_t)(FLOOD - LIMIT));
+  printf("  (%s: limit %d, registered at most %d at once, %d closed with 4429)\n",
+         g_test, LIMIT, flood_read(&fl, &fl.open_max), closed_4429);
+  for (i = 0; i < FLOOD; i++) peer_close(&peers[i]);
+out:
+  rtc_engine_destroy(e);
+  free(peers);
+  free(upgraded);
+}
+
 /* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
@@ -1291,6 +1462,7 @@ static const test_case tests[] = {
     TEST(test_stop_from_a_handler_is_estate),
     TEST(test_raw_websocket_client_join_ack_and_close),
     TEST(test_send_bigger_than_the_send_queue_is_etoobig),
+    TEST(test_user_limit_holds_with_deferred_decisions),
 };
 
 /* A stuck test (a deadlock in the engine) fails instead of hanging. */
