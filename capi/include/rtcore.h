@@ -382,8 +382,20 @@ RTC_API const char *rtc_engine_node_id(const rtc_engine *engine);
  * the engine's own (from a handler it returns RTC_ESTATE). */
 RTC_API int rtc_engine_stop(rtc_engine *engine, uint32_t timeout_ms);
 
-/* Stops the engine if running, then frees it. NULL is a no-op. Same
- * thread rules as rtc_engine_stop. */
+/* Stops the engine if running (as rtc_engine_stop with 1000 ms), then
+ * frees it. NULL is a no-op. The engine pointer is invalid once the call
+ * returns. Any thread, but not while another thread is still inside a call
+ * on the same engine (as with any destroy).
+ *
+ * From a handler (the engine thread) the call does not wait, since that
+ * thread cannot wait for itself: it returns at once, no handler of this
+ * engine runs after it returns (the calling handler excepted, which must
+ * not use the engine again), and once the handler has returned the engine
+ * stops by itself (1001 to every client, at most 1000 ms) and frees
+ * everything on its own thread, which then ends. Nothing leaks, and
+ * nothing is left to join. A process that exits right after such a call
+ * may end before that teardown has finished; the operating system then
+ * closes the sockets. */
 RTC_API void rtc_engine_destroy(rtc_engine *engine);
 
 /* ------------------------------------------------------------------ */

@@ -60,8 +60,9 @@ int rtc_engine_stop(rtc_engine* engine, uint32_t timeout_ms) {
 
 void rtc_engine_destroy(rtc_engine* engine) {
   if (!engine) return;
+  // ~Engine stops and joins from any other thread; from the engine thread
+  // (a handler) it mutes the handlers and leaves the stop to that thread.
   guarded([&]() -> int {
-    engine->engine->stop(1000);
     delete engine;
     return RTC_OK;
   });

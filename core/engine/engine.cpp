@@ -19,30 +19,85 @@ std::string random_node_id() {
   return buf;
 }
 
-Engine::Engine(EngineConfig config, EngineHooks hooks) : config_(std::move(config)), hooks_(std::move(hooks)) {
-  if (config_.node_id.empty()) config_.node_id = random_node_id();
+namespace {
+
+// The hooks the core calls: the host's, skipped once muted (after a
+// destroy from a hook, nothing may call into a host that believes the
+// engine gone). Empty hooks stay empty (the core treats that as "none").
+EngineHooks muteable(const EngineHooks& h, const bool& muted) {
+  EngineHooks out;
+  if (h.on_connect)
+    out.on_connect = [&h, &muted](const ConnectRequest& req, ConnectDecision& d) {
+      if (!muted) return h.on_connect(req, d);
+      d.accept = false;
+      d.http_status = 503;
+    };
+  if (h.on_open)
+    out.on_open = [&h, &muted](ConnId id, std::string_view user) {
+      if (!muted) h.on_open(id, user);
+    };
+  if (h.on_disconnect)
+    out.on_disconnect = [&h, &muted](ConnId id, std::string_view user, uint16_t code) {
+      if (!muted) h.on_disconnect(id, user, code);
+    };
+  if (h.on_message)
+    out.on_message = [&h, &muted](ConnId id, std::string_view user, std::string_view type, std::string_view json) {
+      if (!muted) h.on_message(id, user, type, json);
+    };
+  if (h.on_presence)
+    out.on_presence = [&h, &muted](std::string_view user, bool online, std::string_view ts) {
+      if (!muted) h.on_presence(user, online, ts);
+    };
+  if (h.on_authorize)
+    out.on_authorize = [&h, &muted](ConnId id, std::string_view user, Action action, std::string_view target,
+                                    uint64_t request_id) {
+      return muted ? Verdict::kDeny : h.on_authorize(id, user, action, target, request_id);
+    };
+  return out;
 }
 
-Engine::~Engine() { stop(1000); }
+}  // namespace
+
+Engine::Engine(EngineConfig config, EngineHooks hooks) : s_(std::make_shared<State>()) {
+  s_->config = std::move(config);
+  s_->hooks = std::move(hooks);
+  s_->core_hooks = muteable(s_->hooks, s_->muted);
+  if (s_->config.node_id.empty()) s_->config.node_id = random_node_id();
+}
+
+Engine::~Engine() {
+  if (!on_engine_thread()) {
+    stop(1000);
+    return;
+  }
+  // Destroyed from a hook: this thread cannot join itself, and destroying
+  // a joinable std::thread is std::terminate. The thread holds its own
+  // reference to the state and ends the stop by itself.
+  s_->muted = true;
+  s_->running.store(false, std::memory_order_release);
+  queue_stop(*s_, 1000);
+  thread_.detach();
+}
 
 StartResult Engine::start() {
   std::lock_guard lock(lifecycle_);
   if (thread_.joinable()) return StartResult::kAlreadyStarted;
   std::promise<int> ready;
   auto result = ready.get_future();
-  thread_ = std::thread([this, &ready] { run([&ready](int port) { ready.set_value(port); }); });
+  // The thread keeps the state alive until its loop has ended (see ~Engine).
+  thread_ = std::thread([s = s_, &ready] { run(*s, [&ready](int port) { ready.set_value(port); }); });
   int port = result.get();
   if (port < 0) {
     thread_.join();
     thread_ = std::thread();
     return port == -1 ? StartResult::kListenFailed : port == -3 ? StartResult::kTlsFailed : StartResult::kInternal;
   }
-  port_.store(static_cast<uint16_t>(port), std::memory_order_release);
-  running_.store(true, std::memory_order_release);
+  s_->port.store(static_cast<uint16_t>(port), std::memory_order_release);
+  s_->running.store(true, std::memory_order_release);
   return StartResult::kOk;
 }
 
-void Engine::run(std::function<void(int)> started) {
+void Engine::run(State& s, std::function<void(int)> started) {
   // hiredis and plain write(2) may raise SIGPIPE on a dead peer; block it on
   // this thread only, never touching the host's own handlers.
   sigset_t pipe;
@@ -56,36 +111,41 @@ void Engine::run(std::function<void(int)> started) {
   // while starting is a failed start, one later is counted and the loop
   // goes on to its teardown.
   int port = -2;
-  guarded(stats_.internal_errors, "engine start", [&] {
-    core_ = std::make_unique<EngineCore>(&loop, config_, hooks_, stats_);
-    port = commands_.bind(&loop, stats_.internal_errors) == 0 ? core_->start() : -2;
+  guarded(s.stats.internal_errors, "engine start", [&] {
+    s.core = std::make_unique<EngineCore>(&loop, s.config, s.core_hooks, s.stats);
+    port = s.commands.bind(&loop, s.stats.internal_errors) == 0 ? s.core->start() : -2;
   });
-  if (port < 0) commands_.close();
+  if (port < 0) s.commands.close();
   started(port);  // `started` refers to start()'s stack: not used after this
 
   uv_run(&loop, UV_RUN_DEFAULT);
-  guarded(stats_.internal_errors, "engine teardown", [&] { core_.reset(); });  // the transport's second pass (STACK-NOTES)
+  // The transport's second teardown pass (STACK-NOTES).
+  guarded(s.stats.internal_errors, "engine teardown", [&] { s.core.reset(); });
   uv_run(&loop, UV_RUN_NOWAIT);
   uv_loop_close(&loop);
+}
+
+bool Engine::queue_stop(State& s, uint32_t timeout_ms) {
+  State* p = &s;  // commands run only while the loop (and so the state) lives
+  return s.commands.push([p, timeout_ms] { p->core->begin_stop(timeout_ms, [p] { p->commands.close(); }); });
 }
 
 bool Engine::stop(uint32_t timeout_ms) {
   if (on_engine_thread()) return false;
   std::lock_guard lock(lifecycle_);
   if (!thread_.joinable()) return true;
-  running_.store(false, std::memory_order_release);
-  commands_.push([this, timeout_ms] {
-    core_->begin_stop(timeout_ms, [this] { commands_.close(); });
-  });
+  s_->running.store(false, std::memory_order_release);
+  queue_stop(*s_, timeout_ms);
   thread_.join();
   thread_ = std::thread();
-  port_.store(0, std::memory_order_release);
+  s_->port.store(0, std::memory_order_release);
   return true;
 }
 
 bool Engine::post(std::function<void(EngineCore&)> fn) {
   if (!running()) return false;
-  return commands_.push([this, fn = std::move(fn)] { fn(*core_); });
+  State* s = s_.get();
+  return s->commands.push([s, fn = std::move(fn)] { fn(*s->core); });
 }
 
 }  // namespace rtcore

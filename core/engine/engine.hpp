@@ -2,9 +2,11 @@
 // part other threads touch. Every mutating call is queued to the loop.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -21,7 +23,12 @@ enum class StartResult { kOk, kAlreadyStarted, kListenFailed, kTlsFailed, kInter
 class Engine {
  public:
   Engine(EngineConfig config, EngineHooks hooks);
-  ~Engine();  // stops (1000 ms grace) if still running
+  // Stops (1000 ms grace) if still running. On the engine thread itself
+  // (from a hook) it cannot wait for that thread: it mutes every hook (none
+  // runs after this returns, the calling one excepted), queues the stop,
+  // and detaches the thread, which finishes the stop and frees the shared
+  // state on its own once the hook has returned.
+  ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -35,24 +42,34 @@ class Engine {
   // engine is not running (fn is dropped).
   bool post(std::function<void(EngineCore&)> fn);
 
-  bool running() const { return running_.load(std::memory_order_acquire); }
+  bool running() const { return s_->running.load(std::memory_order_acquire); }
   bool on_engine_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
-  uint16_t port() const { return port_.load(std::memory_order_acquire); }
-  const std::string& node_id() const { return config_.node_id; }
-  const EngineStats& stats() const { return stats_; }
-  const EngineConfig& config() const { return config_; }
+  uint16_t port() const { return s_->port.load(std::memory_order_acquire); }
+  const std::string& node_id() const { return s_->config.node_id; }
+  const EngineStats& stats() const { return s_->stats; }
+  const EngineConfig& config() const { return s_->config; }
 
  private:
-  void run(std::function<void(int)> started);
+  // Everything the engine thread uses. Shared with that thread, so that a
+  // destroy from the thread itself can leave it running to its end.
+  struct State {
+    EngineConfig config;
+    EngineHooks hooks;       // the host's
+    EngineHooks core_hooks;  // what the core calls: the host's unless muted
+    bool muted = false;      // engine thread only
+    EngineStats stats;
+    CommandQueue commands;
+    std::unique_ptr<EngineCore> core;  // engine thread only
+    std::atomic<bool> running{false};
+    std::atomic<uint16_t> port{0};
+  };
 
-  EngineConfig config_;
-  EngineHooks hooks_;
-  EngineStats stats_;
-  CommandQueue commands_;
-  std::unique_ptr<EngineCore> core_;  // engine thread only
+  static void run(State& s, std::function<void(int)> started);
+  // Queues the graceful stop; the loop ends after it.
+  static bool queue_stop(State& s, uint32_t timeout_ms);
+
+  std::shared_ptr<State> s_;
   std::thread thread_;
-  std::atomic<bool> running_{false};
-  std::atomic<uint16_t> port_{0};
   std::mutex lifecycle_;  // serialises start/stop
 };
 

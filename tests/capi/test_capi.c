@@ -22,6 +22,7 @@
 #include "rtcore.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -1425,6 +1426,155 @@ out:
   free(upgraded);
 }
 
+
+/* Threads of this process (Linux: /proc/self/task); -1 if unknown. */
+static int thread_count(void) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *de;
+  int n = 0;
+  if (!d) return -1;
+  while ((de = readdir(d)) != NULL)
+    if (de->d_name[0] != '.') n++;
+  closedir(d);
+  return n;
+}
+
+/* Handlers that destroy their engine from the engine thread. */
+typedef struct destroyer {
+  pthread_mutex_t mu;
+  rtc_engine *engine;
+  int in_open, in_message; /* where to call rtc_engine_destroy */
+  int destroyed;           /* rtc_engine_destroy returned */
+  int calls_after;         /* handler calls after that */
+} destroyer;
+
+static void destroyer_call(destroyer *d, int here) {
+  int destroy;
+  pthread_mutex_lock(&d->mu);
+  if (d->destroyed) d->calls_after++;
+  destroy = here && !d->destroyed;
+  pthread_mutex_unlock(&d->mu);
+  if (!destroy) return;
+  rtc_engine_destroy(d->engine); /* on the engine thread */
+  pthread_mutex_lock(&d->mu);
+  d->destroyed = 1;
+  pthread_mutex_unlock(&d->mu);
+}
+
+static void destroyer_on_open(void *ud, rtc_conn_id conn, const char *user,
+                              size_t user_len) {
+  destroyer *d = (destroyer *)ud;
+  (void)conn;
+  (void)user;
+  (void)user_len;
+  destroyer_call(d, d->in_open);
+}
+
+static void destroyer_on_message(void *ud, rtc_conn_id conn, const char *user,
+                                 size_t user_len, const char *type,
+                                 size_t type_len, const char *json,
+                                 size_t json_len) {
+  destroyer *d = (destroyer *)ud;
+  (void)conn;
+  (void)user;
+  (void)user_len;
+  (void)type;
+  (void)type_len;
+  (void)json;
+  (void)json_len;
+  destroyer_call(d, d->in_message);
+}
+
+static void destroyer_on_disconnect(void *ud, rtc_conn_id conn,
+                                    const char *user, size_t user_len,
+                                    uint32_t code) {
+  (void)conn;
+  (void)user;
+  (void)user_len;
+  (void)code;
+  destroyer_call((destroyer *)ud, 0);
+}
+
+static void destroyer_on_presence(void *ud, const char *user, size_t user_len,
+                                  int32_t status, const char *ts,
+                                  size_t ts_len) {
+  (void)user;
+  (void)user_len;
+  (void)status;
+  (void)ts;
+  (void)ts_len;
+  destroyer_call((destroyer *)ud, 0);
+}
+
+/* rtc_engine_destroy from a handler: no abort; the engine stops and frees
+ * itself after the handler returns (its thread ends), no handler runs
+ * after the call, and the client sees the engine go. */
+static void destroy_from_handler(int in_open) {
+  destroyer d;
+  rtc_config cfg;
+  rtc_handlers h;
+  char head[4096];
+  peer p;
+  frame f;
+  long long deadline;
+  int threads_before = thread_count(), threads = -1, ended = 0;
+  memset(&d, 0, sizeof d);
+  pthread_mutex_init(&d.mu, NULL);
+  d.in_open = in_open;
+  d.in_message = !in_open;
+  rtc_config_init(&cfg);
+  rtc_handlers_init(&h);
+  h.user_data = &d;
+  h.on_open = destroyer_on_open;
+  h.on_message = destroyer_on_message;
+  h.on_disconnect = destroyer_on_disconnect;
+  h.on_presence = destroyer_on_presence;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &d.engine), RTC_OK)) return;
+  if (!CHECK_INT(rtc_engine_start(d.engine), RTC_OK)) {
+    rtc_engine_destroy(d.engine);
+    return;
+  }
+  if (!ws_open(&p, rtc_engine_port(d.engine), "/ws/alice", head, sizeof head))
+    return;
+  CHECK(starts_with(head, "HTTP/1.1 101"));
+  if (!in_open) CHECK(ws_send_text(&p, "{\"type\":\"bye\"}"));
+  /* the engine goes: a close frame (1001) or EOF */
+  deadline = now_ms() + WAIT_MS;
+  while (!ended) {
+    if (!ws_read(&p, &f, deadline)) {
+      ended = 1;
+    } else if (f.opcode == 0x8) {
+      ended = 1;
+      if (CHECK(f.len >= 2))
+        CHECK_INT(((unsigned)(unsigned char)f.data[0] << 8) |
+                      (unsigned char)f.data[1],
+                  1001);
+      ws_send(&p, 0x8, f.data, 2);
+    }
+    if (now_ms() >= deadline) break;
+  }
+  CHECK(ended);
+  peer_close(&p);
+  pthread_mutex_lock(&d.mu);
+  CHECK_INT(d.destroyed, 1); /* rtc_engine_destroy returned in the handler */
+  pthread_mutex_unlock(&d.mu);
+  /* the engine thread ends by itself (it was detached, nothing joins it) */
+  deadline = now_ms() + WAIT_MS;
+  while (threads_before > 0 && now_ms() < deadline) {
+    threads = thread_count();
+    if (threads <= threads_before) break;
+    sleep_ms(10);
+  }
+  if (threads_before > 0) CHECK(threads <= threads_before);
+  sleep_ms(100);
+  pthread_mutex_lock(&d.mu);
+  CHECK_INT(d.calls_after, 0);
+  pthread_mutex_unlock(&d.mu);
+}
+
+static void test_destroy_from_on_open_is_deferred(void) { destroy_from_handler(1); }
+static void test_destroy_from_on_message_is_deferred(void) { destroy_from_handler(0); }
+
 /* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
@@ -1463,6 +1613,8 @@ static const test_case tests[] = {
     TEST(test_raw_websocket_client_join_ack_and_close),
     TEST(test_send_bigger_than_the_send_queue_is_etoobig),
     TEST(test_user_limit_holds_with_deferred_decisions),
+    TEST(test_destroy_from_on_open_is_deferred),
+    TEST(test_destroy_from_on_message_is_deferred),
 };
 
 /* A stuck test (a deadlock in the engine) fails instead of hanging. */
