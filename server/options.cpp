@@ -28,6 +28,8 @@ it; a flag on the command line wins over the environment.
   --node-ttl SECONDS          RTCORE_NODE_TTL           a node silent this long is dead and its users
                                                         go offline (default 15)
   --redis-buffer-bytes BYTES  RTCORE_REDIS_BUFFER_BYTES publishes kept during a Redis outage (default 8M)
+  --join-timeout MS           RTCORE_JOIN_TIMEOUT       a join_room id unconfirmed by Redis this long is
+                                                        answered `unavailable`; the join stays (default 3000)
   --node-id ID                RTCORE_NODE_ID            this node's id (default: random)
   --auth none|jwt-hs256       RTCORE_AUTH               none (default): the path's user id is trusted;
                                                         jwt-hs256: an HS256 JWT (?token=, Authorization:
@@ -134,6 +136,7 @@ constexpr Flag kFlags[] = {
     {"--tls-key", "RTCORE_TLS_KEY", true},
     {"--node-ttl", "RTCORE_NODE_TTL", true},
     {"--redis-buffer-bytes", "RTCORE_REDIS_BUFFER_BYTES", true},
+    {"--join-timeout", "RTCORE_JOIN_TIMEOUT", true},
     {"--max-message-size", "RTCORE_MAX_MESSAGE_SIZE", true},
     {"--max-queue-bytes", "RTCORE_MAX_QUEUE_BYTES", true},
     {"--ping-interval", "RTCORE_PING_INTERVAL", true},
@@ -213,6 +216,9 @@ bool apply(std::string_view name, std::string_view value, Options& o) {
   } else if (name == "--redis-buffer-bytes") {
     ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
     o.redis_buffer_bytes = n;
+  } else if (name == "--join-timeout") {
+    ok = parse_uint(value, 86400000, n, false) && n > 0;  // milliseconds, up to a day
+    o.join_timeout_ms = static_cast<uint32_t>(n);
   } else if (name == "--max-message-size") {
     ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
     o.max_message_size = n;
@@ -314,6 +320,7 @@ void to_config(const Options& o, rtc_config& c) {
   if (!o.redis_prefix.empty()) c.redis_prefix = o.redis_prefix.c_str();
   if (o.node_ttl_s > 0) c.node_ttl_ms = static_cast<uint32_t>(std::lround(o.node_ttl_s * 1000));
   if (o.redis_buffer_bytes) c.redis_buffer_bytes = o.redis_buffer_bytes;
+  if (o.join_timeout_ms) c.join_timeout_ms = o.join_timeout_ms;
   c.auth_mode = o.auth == "jwt-hs256" ? RTC_AUTH_JWT_HS256 : RTC_AUTH_NONE;
   c.jwt_secret = o.jwt_secret.data();
   c.jwt_secret_len = o.jwt_secret.size();

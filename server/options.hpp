@@ -23,6 +23,7 @@ struct Options {
   std::string redis_prefix;
   double node_ttl_s = 0;
   uint64_t redis_buffer_bytes = 0;
+  uint32_t join_timeout_ms = 0;  // 0: library default
   // Protections; negative / empty means "library default".
   std::string auth = "none";
   std::string jwt_secret;  // never printed

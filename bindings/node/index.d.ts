@@ -12,6 +12,8 @@ export interface EngineOptions {
   redisPrefix?: string;
   redisConnectTimeout?: number;
   redisBufferBytes?: number;
+  /** ms: a join_room id that Redis has not confirmed by then is answered `unavailable` (the join stays). Default 3000. */
+  joinTimeoutMs?: number;
   nodeTtl?: number;
   nodeId?: string;
   pingInterval?: number;
@@ -89,6 +91,7 @@ export interface Defaults {
   readonly nodeTtl: number;
   readonly redisConnectTimeout: number;
   readonly redisBufferBytes: number;
+  readonly joinTimeoutMs: number;
   readonly authMode: AuthMode;
   readonly jwtLeewaySeconds: number;
   readonly rateLimitPerSecond: number;

@@ -195,6 +195,14 @@ typedef struct rtc_config {
    * Both NULL (default) for plain ws://. */
   const char *tls_cert_file;
   const char *tls_key_file;
+
+  /* --- Appended (issue 10) --- */
+  /* A join_room carrying an id is acked once the backplane confirms the
+   * room's subscription (PROTOCOL.md section 2); if that takes longer than
+   * this, the answer is error unavailable with the id instead. The
+   * membership stays and takes effect once the subscription is confirmed
+   * (nothing more is sent for that id). 0 means the default, 3000. */
+  uint32_t join_timeout_ms;
 } rtc_config;
 
 #define RTC_AUTH_NONE 0

@@ -90,6 +90,9 @@ int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   if (RTC_HAS_FIELD(c, rtc_config, tls_key_file)) {
     if (int rc = protections_from_c(c, out); rc != RTC_OK) return rc;
   }
+  // An older caller's struct ends before it: the default stays.
+  if (RTC_HAS_FIELD(c, rtc_config, join_timeout_ms) && c->join_timeout_ms != 0)
+    out.join_timeout_ms = c->join_timeout_ms;
   return RTC_OK;
 }
 
@@ -119,6 +122,7 @@ void rtc_config_init(rtc_config* config) {
   config->max_connections_per_user = d.max_connections_per_user;
   config->handshake_timeout_ms = d.handshake_timeout_ms;
   config->idle_timeout_ms = d.idle_timeout_ms;
+  config->join_timeout_ms = d.join_timeout_ms;
 }
 
 }  // extern "C"

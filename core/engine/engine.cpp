@@ -41,7 +41,8 @@ EngineHooks muteable(const EngineHooks& h, const bool& muted) {
       if (!muted) h.on_disconnect(id, user, code);
     };
   if (h.on_message)
-    out.on_message = [&h, &muted](ConnId id, std::string_view user, std::string_view type, std::string_view json) {
+    out.on_message = [&h, &muted](ConnId id, std::string_view user, std::string_view type,
+                                  std::string_view json) {
       if (!muted) h.on_message(id, user, type, json);
     };
   if (h.on_presence)

@@ -29,6 +29,10 @@ struct EngineConfig {
   uint32_t node_ttl_ms = 15000;
   size_t redis_buffer_bytes = 8 << 20;
   uint32_t redis_connect_timeout_ms = 2000;
+  // A join_room with an id whose room subscription the backplane has not
+  // confirmed within this time is answered with error `unavailable`; the
+  // membership stays and takes effect once it is confirmed. 0: no bound.
+  uint32_t join_timeout_ms = 3000;
 
   // --- protections (SECURITY.md lists each with its default) ---
   enum class AuthMode { kNone, kJwtHs256 };

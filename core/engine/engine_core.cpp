@@ -84,6 +84,8 @@ int EngineCore::start() {
   uv_timer_init(loop_, &stop_timer_);
   housekeeping_timer_.data = this;
   uv_timer_init(loop_, &housekeeping_timer_);
+  join_timer_.data = this;
+  uv_timer_init(loop_, &join_timer_);
   flush_check_.data = this;
   uv_check_init(loop_, &flush_check_);
   uv_idle_init(loop_, &flush_idle_);
@@ -94,6 +96,7 @@ int EngineCore::start() {
     server_->begin_destroy();
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&housekeeping_timer_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&join_timer_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);
   }
@@ -124,6 +127,7 @@ void EngineCore::on_stop_timer(uv_timer_t* timer) {
   uv_timer_stop(timer);
   uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->housekeeping_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&self->join_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->flush_check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&self->flush_idle_), nullptr);
   self->dirty_.clear();
@@ -310,7 +314,8 @@ void EngineCore::resolve_connect(uint64_t request_id, bool accept, int http_stat
     ConnId id = it->second;
     pending_.erase(it);
     if (Connection* c = conns_.find(id))
-      for_connection(*c, "connect decision", [&] { apply_resolution(*c, accept, http_status, std::move(user_id)); });
+      for_connection(*c, "connect decision",
+                     [&] { apply_resolution(*c, accept, http_status, std::move(user_id)); });
     return;
   }
   // Not established yet: keep the decision for on_open. Unknown ids (the
@@ -692,8 +697,60 @@ void EngineCore::handle_join(Connection& c, const protocol::ClientMessage& m) {
       c.rooms.size() >= config_.max_rooms_per_connection)
     return send_error(c, ErrorCode::kTooManyRooms, "room limit reached for this connection", m.id_json);
   join_room(c, m.room);
-  // The ack waits until other nodes' messages to the room reach us too.
-  if (auto ack = ack_later(c.id, m.id_json)) backplane_->when_room_ready(m.room, std::move(ack));
+  // The ack waits until other nodes' messages to the room reach us too,
+  // but not without bound: a Redis that stops answering must not leave the
+  // client waiting forever. Past join_timeout_ms the answer is
+  // `unavailable`; the membership stays (the subscription is still wanted
+  // and takes effect when Redis confirms it), and that late confirmation
+  // sends nothing more: exactly one answer per id.
+  if (m.id_json.empty()) return;
+  if (config_.join_timeout_ms == 0) return backplane_->when_room_ready(m.room, ack_later(c.id, m.id_json));
+  uint64_t token = ++next_join_token_;
+  pending_joins_.emplace(token, PendingJoin{c.id, std::string(m.id_json)});
+  backplane_->when_room_ready(m.room, [this, token](bool ok) { finish_join(token, ok, false); });
+  if (!pending_joins_.count(token)) return;  // answered at once (already subscribed)
+  join_deadlines_.emplace_back(uv_now(loop_) + config_.join_timeout_ms, token);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&join_timer_))) arm_join_timer();
+}
+
+void EngineCore::finish_join(uint64_t token, bool ok, bool timed_out) {
+  auto it = pending_joins_.find(token);
+  if (it == pending_joins_.end()) return;  // answered already
+  PendingJoin p = std::move(it->second);
+  pending_joins_.erase(it);
+  Connection* c = conns_.find(p.conn);
+  if (!c) return;
+  for_connection(*c, "join answer", [&] {
+    if (ok)
+      enqueue(*c, make_text_frame(protocol::encode_ack(p.id_json)));
+    else if (timed_out)
+      send_error(*c, ErrorCode::kUnavailable,
+                 "the backplane did not confirm the room in time; the join takes effect when it does",
+                 p.id_json);
+    else
+      send_error(*c, ErrorCode::kUnavailable, "the backplane could not subscribe to the room", p.id_json);
+  });
+}
+
+void EngineCore::arm_join_timer() {
+  if (join_deadlines_.empty() || stopping_) return;
+  uint64_t now = uv_now(loop_), when = join_deadlines_.front().first;
+  uv_timer_start(&join_timer_, &EngineCore::on_join_timer, when > now ? when - now : 0, 0);
+}
+
+void EngineCore::on_join_timer(uv_timer_t* timer) {
+  auto* self = static_cast<EngineCore*>(timer->data);
+  guarded(self->stats_.internal_errors, "join timeout", [self] {
+    uint64_t now = uv_now(self->loop_);
+    // Every deadline is join_timeout_ms after its join, so the deque is in
+    // time order; tokens answered meanwhile are simply skipped.
+    while (!self->join_deadlines_.empty() && self->join_deadlines_.front().first <= now) {
+      uint64_t token = self->join_deadlines_.front().second;
+      self->join_deadlines_.pop_front();
+      self->finish_join(token, false, true);
+    }
+    self->arm_join_timer();
+  });
 }
 
 void EngineCore::handle_leave(Connection& c, const protocol::ClientMessage& m) {

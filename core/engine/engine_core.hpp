@@ -83,6 +83,11 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void release_held_messages(Connection& c);
   void handle_join(Connection& c, const protocol::ClientMessage& m);
   void handle_leave(Connection& c, const protocol::ClientMessage& m);
+  // The one answer to a join_room id: the ack once the backplane confirms
+  // the room (ok), else `unavailable`; later calls for token do nothing.
+  void finish_join(uint64_t token, bool ok, bool timed_out);
+  void arm_join_timer();
+  static void on_join_timer(uv_timer_t* timer);
   void handle_room_message(Connection& c, const protocol::ClientMessage& m);
   void handle_direct_message(Connection& c, const protocol::ClientMessage& m);
 
@@ -138,6 +143,16 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   EngineStats& stats_;
   Registry<Connection> conns_;
   Hub hub_;
+  // join_room acks waiting for the backplane (see handle_join). Declared
+  // before backplane_ so they outlive it: its teardown may still answer.
+  struct PendingJoin {
+    ConnId conn;
+    std::string id_json;
+  };
+  std::unordered_map<uint64_t, PendingJoin> pending_joins_;  // token -> waiting ack
+  std::deque<std::pair<uint64_t, uint64_t>> join_deadlines_;  // (when, token), in time order
+  uint64_t next_join_token_ = 0;
+  uv_timer_t join_timer_{};
   std::unique_ptr<Backplane> backplane_;
   // Coalescing buffer for writes, with lws's headroom in front.
   std::vector<unsigned char> write_buf_;

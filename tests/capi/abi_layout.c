@@ -42,6 +42,7 @@ int main(void) {
   FIELD(rtc_config, expose_stats);
   FIELD(rtc_config, tls_cert_file);
   FIELD(rtc_config, tls_key_file);
+  FIELD(rtc_config, join_timeout_ms);
   FIELD(rtc_header, name);
   FIELD(rtc_header, name_len);
   FIELD(rtc_header, value);

@@ -568,6 +568,7 @@ static void test_config_init_sets_defaults(void) {
   CHECK_INT(cfg.max_rooms_per_connection, 1024);
   CHECK_INT(cfg.allow_post_without_join, 0);
   CHECK_INT(cfg.log_level, 1);
+  CHECK_INT(cfg.join_timeout_ms, 3000);
   CHECK(cfg.redis_url == NULL || cfg.redis_url[0] == '\0');
 }
 

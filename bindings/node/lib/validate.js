@@ -49,6 +49,7 @@ const OPTIONS = {
   nodeTtl: ['int', 1, U32],
   redisConnectTimeout: ['int', 1, U32],
   redisBufferBytes: ['int', 1, Number.MAX_SAFE_INTEGER],
+  joinTimeoutMs: ['int', 1, 86400000],
   authMode: ['enum', ['none', 'jwt-hs256']],
   auth: ['enum', ['none', 'jwt-hs256']], // alias of authMode
   jwtSecret: ['secret'],

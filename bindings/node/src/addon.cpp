@@ -218,6 +218,7 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   num("nodeTtl", cfg.node_ttl_ms);
   num("redisConnectTimeout", cfg.redis_connect_timeout_ms);
   num("redisBufferBytes", cfg.redis_buffer_bytes);
+  num("joinTimeoutMs", cfg.join_timeout_ms);
   num("authMode", cfg.auth_mode);
   num("jwtLeeway", cfg.jwt_leeway_s);
   num("rateLimitPerSecond", cfg.rate_limit_per_s);
@@ -466,6 +467,7 @@ Napi::Value config_defaults(const Napi::CallbackInfo& info) {
   set("nodeTtl", c.node_ttl_ms);
   set("redisConnectTimeout", c.redis_connect_timeout_ms);
   set("redisBufferBytes", static_cast<double>(c.redis_buffer_bytes));
+  set("joinTimeoutMs", c.join_timeout_ms);
   o.Set("authMode", Napi::String::New(env, c.auth_mode == RTC_AUTH_JWT_HS256 ? "jwt-hs256" : "none"));
   set("jwtLeewaySeconds", c.jwt_leeway_s);
   set("rateLimitPerSecond", c.rate_limit_per_s);

@@ -54,6 +54,7 @@ test('defaults are the C library\'s', () => {
   assert.equal(d.exposeStats, false);
   assert.equal(d.nodeTtl, 15000);
   assert.equal(d.redisBufferBytes, 8 << 20);
+  assert.equal(d.joinTimeoutMs, 3000);
   assert.ok(Object.isFrozen(d));
 });
 

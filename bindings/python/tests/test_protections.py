@@ -78,6 +78,7 @@ def test_defaults_are_the_c_librarys() -> None:
     assert cfg.node_ttl * 1000 == c["node_ttl_ms"]
     assert cfg.redis_connect_timeout * 1000 == c["redis_connect_timeout_ms"]
     assert cfg.redis_buffer_bytes == c["redis_buffer_bytes"]
+    assert cfg.join_timeout_ms == c["join_timeout_ms"] == 3000
     assert cfg.ping_interval * 1000 == c["ping_interval_ms"] and cfg.max_message_size == c["max_message_size"]
     assert cfg.auth == "none" and c["auth_mode"] == _native.AUTH_NONE
     assert cfg.tls_cert is None and cfg.allowed_origins == ()
@@ -111,6 +112,8 @@ def test_defaults_are_the_c_librarys() -> None:
         ({"node_ttl": 0}, "node_ttl"),
         ({"redis_connect_timeout": "2"}, "redis_connect_timeout"),
         ({"redis_buffer_bytes": 0}, "redis_buffer_bytes"),
+        ({"join_timeout_ms": 0}, "join_timeout_ms"),
+        ({"join_timeout_ms": 1.5}, "join_timeout_ms"),
     ],
 )
 def test_bad_options_raise_value_errors_naming_them(kwargs: Dict[str, Any], names: str) -> None:

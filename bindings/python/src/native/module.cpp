@@ -136,6 +136,7 @@ py::dict config_defaults() {
   d["max_connections_per_user"] = c.max_connections_per_user;
   d["handshake_timeout_ms"] = c.handshake_timeout_ms;
   d["idle_timeout_ms"] = c.idle_timeout_ms;
+  d["join_timeout_ms"] = c.join_timeout_ms;
   d["expose_stats"] = c.expose_stats != 0;
   d["tls_cert_file"] = str(c.tls_cert_file);
   d["tls_key_file"] = str(c.tls_key_file);
@@ -219,6 +220,7 @@ PYBIND11_MODULE(_native, m) {
             get("max_connections_per_user", s.max_connections_per_user);
             get("handshake_timeout_ms", s.handshake_timeout_ms);
             get("idle_timeout_ms", s.idle_timeout_ms);
+            get("join_timeout_ms", s.join_timeout_ms);
             get("expose_stats", s.expose_stats);
             get("tls_cert_file", s.tls_cert_file);
             get("tls_key_file", s.tls_key_file);

@@ -64,6 +64,7 @@ int NativeEngine::create(const Settings& s) {
   config.max_connections_per_user = s.max_connections_per_user;
   config.handshake_timeout_ms = s.handshake_timeout_ms;
   config.idle_timeout_ms = s.idle_timeout_ms;
+  config.join_timeout_ms = s.join_timeout_ms;
   config.expose_stats = s.expose_stats ? 1 : 0;
   config.tls_cert_file = s.tls_cert_file.empty() ? nullptr : s.tls_cert_file.c_str();
   config.tls_key_file = s.tls_key_file.empty() ? nullptr : s.tls_key_file.c_str();

@@ -54,6 +54,7 @@ struct Settings {
   uint32_t max_connections_per_user = 0;
   uint32_t handshake_timeout_ms = 0;
   uint32_t idle_timeout_ms = 0;
+  uint32_t join_timeout_ms = 0;  // 0: the C default
   bool expose_stats = false;
   std::string tls_cert_file;  // both empty: ws://
   std::string tls_key_file;

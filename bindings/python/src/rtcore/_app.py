@@ -73,6 +73,7 @@ class App:
         node_ttl: float = Defaults.node_ttl,
         redis_connect_timeout: float = Defaults.redis_connect_timeout,
         redis_buffer_bytes: int = Defaults.redis_buffer_bytes,
+        join_timeout_ms: int = Defaults.join_timeout_ms,
         auth: str = "none",
         jwt_secret: Union[None, str, bytes] = None,
         jwt_leeway: int = Defaults.jwt_leeway,
@@ -106,6 +107,7 @@ class App:
             node_ttl=node_ttl,
             redis_connect_timeout=redis_connect_timeout,
             redis_buffer_bytes=redis_buffer_bytes,
+            join_timeout_ms=join_timeout_ms,
             auth=auth,
             jwt_secret=jwt_secret,  # type: ignore[arg-type]  # normalised to bytes
             jwt_leeway=jwt_leeway,

@@ -49,6 +49,7 @@ class Defaults:
     max_connections_per_user: int = C_DEFAULTS["max_connections_per_user"]
     handshake_timeout: float = _seconds("handshake_timeout_ms")
     idle_timeout: float = _seconds("idle_timeout_ms")
+    join_timeout_ms: int = C_DEFAULTS["join_timeout_ms"]
     expose_stats: bool = C_DEFAULTS["expose_stats"]
 
 
@@ -152,6 +153,9 @@ class Config:
     node_ttl: float = Defaults.node_ttl
     redis_connect_timeout: float = Defaults.redis_connect_timeout
     redis_buffer_bytes: int = Defaults.redis_buffer_bytes
+    # A join_room id not confirmed by the backplane this long is answered
+    # `unavailable` (the join stays). Milliseconds, like the C setting.
+    join_timeout_ms: int = Defaults.join_timeout_ms
     # Protections (SECURITY.md).
     auth: str = "none"
     jwt_secret: Optional[bytes] = field(default=None, compare=False)
@@ -193,6 +197,7 @@ class Config:
         _ms("node_ttl", self.node_ttl)
         _ms("redis_connect_timeout", self.redis_connect_timeout)
         _positive_int("redis_buffer_bytes", self.redis_buffer_bytes)
+        _positive_int("join_timeout_ms", self.join_timeout_ms, 86_400_000)
         if self.auth not in _AUTH_MODES:
             raise ValueError(f"auth must be one of {sorted(_AUTH_MODES)}, got {self.auth!r}")
         if self.auth == "jwt-hs256" and self.jwt_secret is None:
@@ -274,6 +279,7 @@ class Config:
             max_connections_per_user=self.max_connections_per_user,
             handshake_timeout_ms=_ms("handshake_timeout", self.handshake_timeout),
             idle_timeout_ms=_ms_or_off("idle_timeout", self.idle_timeout),
+            join_timeout_ms=self.join_timeout_ms,
             expose_stats=self.expose_stats,
             tls_cert_file=self.tls_cert or "",
             tls_key_file=self.tls_key or "",

@@ -83,6 +83,7 @@ class Engine:
         max_connections_per_user: int,
         handshake_timeout_ms: int,
         idle_timeout_ms: int,
+        join_timeout_ms: int,
         expose_stats: bool,
         tls_cert_file: str,
         tls_key_file: str,
