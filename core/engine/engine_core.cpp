@@ -264,30 +264,51 @@ int EngineCore::check_upgrade(const UpgradeRequest& request, std::string& user) 
 }
 
 void* EngineCore::on_open(lws* wsi, UpgradeDecision accepted) {
-  auto owned = std::make_unique<Connection>();
-  Connection* c = owned.get();
-  c->wsi = wsi;
-  c->user_id = std::move(accepted.user_id);
-  c->id = conns_.insert(std::move(owned));
-  if (!accepted.deferred) {
-    release_user_slot(c->user_id);  // the hub counts it from here on
-    register_connection(*c);
+  // If anything here throws (a host's on_open hook, bad_alloc), the
+  // transport closes the socket but never calls on_closed for it, since it
+  // got no object: what was set up is undone here before the rethrow (the
+  // transport counts the exception).
+  Connection* c = nullptr;
+  try {
+    auto owned = std::make_unique<Connection>();
+    owned->wsi = wsi;
+    owned->user_id = accepted.user_id;
+    owned->pending = accepted.deferred;
+    owned->reserved = accepted.deferred;  // the upgrade's reservation moves to it
+    c = owned.get();
+    c->id = conns_.insert(std::move(owned));
+  } catch (...) {
+    release_user_slot(accepted.user_id);
+    if (accepted.deferred) {
+      awaiting_open_.erase(accepted.request_id);
+      early_resolutions_.erase(accepted.request_id);
+    }
+    throw;
+  }
+  try {
+    if (!accepted.deferred) {
+      release_user_slot(c->user_id);  // the hub counts it from here on
+      register_connection(*c);
+      return c;
+    }
+    awaiting_open_.erase(accepted.request_id);
+    c->request_id = accepted.request_id;
+    c->pending_since_ms = uv_now(loop_);
+    if (auto it = early_resolutions_.find(accepted.request_id); it != early_resolutions_.end()) {
+      Resolution r = std::move(it->second);
+      early_resolutions_.erase(it);
+      apply_resolution(*c, r.accept, r.http_status, std::move(r.user_id));
+    } else {
+      pending_[accepted.request_id] = c->id;
+      server_->pause_reading(wsi, true);
+    }
     return c;
+  } catch (...) {
+    // As if it had closed: out of the hub, its rooms and pending maps, the
+    // host told if it saw on_open, the reservation released.
+    guarded(stats_.internal_errors, "undoing a failed open", [&] { on_closed(c); });
+    throw;
   }
-  awaiting_open_.erase(accepted.request_id);
-  c->pending = true;
-  c->reserved = true;
-  c->request_id = accepted.request_id;
-  c->pending_since_ms = uv_now(loop_);
-  if (auto it = early_resolutions_.find(accepted.request_id); it != early_resolutions_.end()) {
-    Resolution r = std::move(it->second);
-    early_resolutions_.erase(it);
-    apply_resolution(*c, r.accept, r.http_status, std::move(r.user_id));
-  } else {
-    pending_[accepted.request_id] = c->id;
-    server_->pause_reading(wsi, true);
-  }
-  return c;
 }
 
 void EngineCore::on_upgrade_abandoned(const UpgradeDecision& accepted) {

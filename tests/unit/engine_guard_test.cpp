@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -71,6 +73,59 @@ TEST(EngineGuards, ThrowingCommandIsCountedAndTheEngineKeepsServing) {
   ASSERT_TRUE(engine.post([&](EngineCore&) { after_int.set_value(); }));
   ASSERT_EQ(after_int.get_future().wait_for(5s), std::future_status::ready);
   EXPECT_EQ(engine.stats().internal_errors.get(), 2u);
+  EXPECT_TRUE(engine.stop(1000));
+}
+
+// Upgrades to /ws/{user}; the response's status line (empty on failure).
+std::string upgrade_status_line(uint16_t port, const char* user) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    std::string req = std::string("GET /ws/") + user +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    if (send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size())) {
+      char buf[512];
+      ssize_t n;
+      while (out.find("\r\n\r\n") == std::string::npos && (n = recv(fd, buf, sizeof buf, 0)) > 0)
+        out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return out.substr(0, out.find("\r\n"));
+}
+
+// A host hook that throws (here on_open) costs only that connection: it is
+// undone as if closed, counted, and the engine serves the next one.
+TEST(EngineGuards, ThrowingOnOpenHookUndoesOnlyThatConnection) {
+  EngineHooks hooks;
+  std::atomic<int> opens{0}, disconnects{0};
+  hooks.on_open = [&](ConnId, std::string_view) {
+    if (opens.fetch_add(1) == 0) throw std::runtime_error("test: a failing on_open hook");
+  };
+  hooks.on_disconnect = [&](ConnId, std::string_view, uint16_t) { disconnects.fetch_add(1); };
+  EngineConfig cfg = quiet_config();
+  cfg.max_connections_per_user = 1;
+  Engine engine(cfg, hooks);
+  ASSERT_EQ(engine.start(), StartResult::kOk);
+  EXPECT_EQ(upgrade_status_line(engine.port(), "alice"), "HTTP/1.1 101 Switching Protocols");
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (engine.stats().users.get() != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(engine.stats().users.get(), 0u);
+  EXPECT_EQ(engine.stats().internal_errors.get(), 1u);
+  EXPECT_EQ(disconnects.load(), 1);  // the host saw on_open (it threw there): it hears of the end
+  // Nothing of alice's first connection is left: with a limit of one, her
+  // next upgrade is accepted.
+  EXPECT_EQ(upgrade_status_line(engine.port(), "alice").substr(0, 12), "HTTP/1.1 101");
+  EXPECT_EQ(opens.load(), 2);
   EXPECT_TRUE(engine.stop(1000));
 }
 
