@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -30,7 +31,8 @@ it; a flag on the command line wins over the environment.
   --redis-buffer-bytes BYTES  RTCORE_REDIS_BUFFER_BYTES publishes kept during a Redis outage (default 8M)
   --join-timeout MS           RTCORE_JOIN_TIMEOUT       a join_room id unconfirmed by Redis this long is
                                                         answered `unavailable`; the join stays (default 3000)
-  --node-id ID                RTCORE_NODE_ID            this node's id (default: random)
+  --node-id ID                RTCORE_NODE_ID            this node's id: 1-128 printable ASCII bytes, no
+                                                        spaces (default: random)
   --auth none|jwt-hs256       RTCORE_AUTH               none (default): the path's user id is trusted;
                                                         jwt-hs256: an HS256 JWT (?token=, Authorization:
                                                         Bearer, or subprotocol bearer.JWT) proves it
@@ -160,7 +162,10 @@ bool apply(std::string_view name, std::string_view value, Options& o) {
   } else if (name == "--redis") {
     o.redis_url = value;
   } else if (name == "--node-id") {
+    // 1..128 printable ASCII bytes, no space (what other nodes accept).
     o.node_id = value;
+    ok = !value.empty() && value.size() <= 128 &&
+         std::all_of(value.begin(), value.end(), [](char c) { return c > 0x20 && c < 0x7F; });
   } else if (name == "--auth") {
     o.auth = value;
     ok = value == "none" || value == "jwt-hs256";

@@ -126,6 +126,7 @@ typedef struct rtc_config {
   uint32_t allow_post_without_join;
 
   /* This node's id, NUL-terminated; NULL or "" picks a random one.
+   * 1..128 bytes of printable ASCII without spaces (RTC_EINVAL otherwise).
    * Borrowed until rtc_engine_create() returns. */
   const char *node_id;
   /* Backplane: NULL or "" for the in-process backplane (a single node);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backplane/redis_url.hpp"
+#include "backplane/wire.hpp"
 #include "internal.hpp"
 
 namespace rtcore_capi {
@@ -73,7 +74,12 @@ int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   out.ping_timeout_ms = c->ping_timeout_ms;
   out.max_rooms_per_connection = c->max_rooms_per_connection;
   out.allow_post_without_join = c->allow_post_without_join != 0;
-  if (c->node_id) out.node_id = c->node_id;
+  if (c->node_id && *c->node_id) {
+    // Other nodes drop what names an invalid origin (backplane/wire.hpp):
+    // such a node would be deaf to the cluster, so refuse it here.
+    if (!rtcore::wire::is_valid_node_id(c->node_id)) return RTC_EINVAL;
+    out.node_id = c->node_id;
+  }
   if (c->redis_url && *c->redis_url) {
     if (!rtcore::parse_redis_url(c->redis_url, nullptr)) return RTC_EINVAL;
     out.redis_url = c->redis_url;

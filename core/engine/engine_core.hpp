@@ -64,6 +64,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void on_peer_close(void* conn, uint16_t code) override;
   void on_closed(void* conn) override;
   std::string stats_json() override;
+  void on_transport_refusal(int) override { stats_.rejected_upgrades.add(); }
 
   // BackplaneSink
   void deliver_to_room(std::string_view room, FramePtr frame) override;

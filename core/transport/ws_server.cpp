@@ -295,6 +295,7 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
   // line has no HTTP version token left: refuse it as a bad user id.
   if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0) {
     refuse(wsi, 400, "a percent-encoded CR or LF in the path");
+    events_.on_transport_refusal(400);
     return -1;
   }
   std::string path = copy_header(wsi, WSI_TOKEN_GET_URI);
@@ -302,6 +303,7 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
   // a '+' into a space and kept no raw path (upgrade_rules.hpp).
   if (std::string_view why = transport::ambiguous_path_user(path); !why.empty()) {
     refuse(wsi, 400, why);
+    events_.on_transport_refusal(400);
     return -1;
   }
   // lws checks the subprotocol list only after this callback, and answers a
@@ -310,6 +312,7 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
   std::string subprotocols = copy_header(wsi, WSI_TOKEN_PROTOCOL);
   if (std::string_view why = transport::subprotocol_problem(subprotocols); !why.empty()) {
     refuse(wsi, 400, why);
+    events_.on_transport_refusal(400);
     return -1;
   }
   std::string query = copy_query(wsi);

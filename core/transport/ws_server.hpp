@@ -63,6 +63,9 @@ class TransportEvents {
   virtual void on_writeable(void* conn) = 0;
   virtual void on_peer_close(void* conn, uint16_t code) = 0;
   virtual void on_closed(void* conn) = 0;
+  // The transport itself refused an upgrade (before on_upgrade) with this
+  // HTTP status: a request the engine never saw.
+  virtual void on_transport_refusal(int /*http_status*/) {}
   // The body of GET /stats (JSON), when the options expose it.
   virtual std::string stats_json() { return "{}"; }
 };

@@ -656,6 +656,11 @@ static void test_lifecycle_and_state_errors(void) {
   char node[16];
   static const char msg[] = "{\"a\":1}";
   rtc_config_init(&cfg);
+  /* Node ids other nodes would drop are refused up front. */
+  cfg.node_id = "a b";
+  CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_EINVAL);
+  cfg.node_id = "n\x01";
+  CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_EINVAL);
   strcpy(node, "node-a");
   cfg.node_id = node;
   if (!CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK) || !CHECK(e))

@@ -177,6 +177,7 @@ def test_ambiguous_plus_or_space_in_user_id_is_refused_with_a_reason(start_serve
         # Nothing was registered, under either reading of the id.
         s = stats(server)
         assert s["connections_total"] == 0 and s["users"] == 0, s
+        assert s["rejected_upgrades"] == 2, s  # counted like every refusal
         async with Clients(server) as c:
             ws = await c.open("after")
             await join(ws, "r")
