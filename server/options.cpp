@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kUsage = R"(Usage: rtcore-server [options]
 
-Runs an rtcore WebSocket messaging node (PROTOCOL.md): clients connect to
+Runs an rtcore WebSocket messaging node (docs/protocol.md): clients connect to
 ws://HOST:PORT/ws/{user_id}; GET /healthz answers 200. SIGINT or SIGTERM
 closes every connection with 1001 and exits 0.
 

@@ -199,7 +199,7 @@ typedef struct rtc_config {
 
   /* --- Appended (issue 10) --- */
   /* A join_room carrying an id is acked once the backplane confirms the
-   * room's subscription (PROTOCOL.md section 2); if that takes longer than
+   * room's subscription (docs/protocol.md section 2); if that takes longer than
    * this, the answer is error unavailable with the id instead. The
    * membership stays and takes effect once the subscription is confirmed
    * (nothing more is sent for that id). 0 means the default, 3000. */
@@ -269,7 +269,7 @@ typedef struct rtc_connect_decision {
 } rtc_connect_decision;
 
 /* Sets decision->user_id to a copy of (user_id, len). Returns RTC_EINVAL if
- * len is 0 or above 128 or the id breaks the user id rules (PROTOCOL.md
+ * len is 0 or above 128 or the id breaks the user id rules (docs/protocol.md
  * section 1). Any thread (it touches only *decision). */
 RTC_API int rtc_connect_decision_set_user(rtc_connect_decision *decision,
                                           const char *user_id, size_t len);

@@ -1,4 +1,4 @@
-// Where a client's token travels (PROTOCOL.md section 1): `?token=JWT`,
+// Where a client's token travels (docs/protocol.md section 1): `?token=JWT`,
 // `Authorization: Bearer JWT`, or `Sec-WebSocket-Protocol: rtcore.v1,
 // bearer.JWT`. Pure.
 #pragma once

@@ -1,4 +1,4 @@
-// Node-to-node payloads (PROTOCOL.md section 7): MessagePack maps carrying
+// Node-to-node payloads (docs/protocol.md section 7): MessagePack maps carrying
 // the protocol version, the origin node, what the frame is for, and the
 // already-encoded client frame. Pure, and safe on any bytes (fuzzed).
 #pragma once

@@ -1,4 +1,4 @@
-// The Redis backplane: nodes sharing one Redis act as one (PROTOCOL.md
+// The Redis backplane: nodes sharing one Redis act as one (docs/protocol.md
 // sections 6-7). Pub/sub carries frames between nodes; presence lives in
 // Redis (presence/redis_presence.hpp); node liveness keys with a TTL let
 // survivors repair the presence of a node that died, and let a node that

@@ -1,4 +1,4 @@
-// What a node reads from Redis, decoded and validated (PROTOCOL.md section
+// What a node reads from Redis, decoded and validated (docs/protocol.md section
 // 7). Everything that arrives there — on the control, presence, room and
 // user channels, in keys and in script replies — is untrusted input: another
 // program may publish or write anything. These functions are pure, never

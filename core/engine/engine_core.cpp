@@ -645,7 +645,7 @@ bool EngineCore::within_rate_limit(Connection& c) {
   }
   stats_.rate_limited.add();
   // Persistent abuse: too many refused messages within the window closes
-  // the connection (PROTOCOL.md section 4), so a flood cannot keep the
+  // the connection (docs/protocol.md section 4), so a flood cannot keep the
   // engine busy answering errors forever.
   if (now - c.violation_window_ms > kViolationWindowMs) {
     c.violation_window_ms = now;

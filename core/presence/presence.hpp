@@ -1,4 +1,4 @@
-// Presence: which users are online, cluster-wide (PROTOCOL.md section 6).
+// Presence: which users are online, cluster-wide (docs/protocol.md section 6).
 // Implementations: in-process (one node; the default) and Redis, side by
 // side, as for the backplane.
 //

@@ -1,4 +1,4 @@
-// Parsing of client-to-server messages (PROTOCOL.md section 2). Pure: no
+// Parsing of client-to-server messages (docs/protocol.md section 2). Pure: no
 // I/O, no allocation beyond the result, safe on any bytes (fuzzed).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The error codes of PROTOCOL.md section 4.
+// The error codes of docs/protocol.md section 4.
 #pragma once
 
 #include <string_view>

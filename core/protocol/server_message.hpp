@@ -1,4 +1,4 @@
-// Encoding of server-to-client messages (PROTOCOL.md section 3). Pure.
+// Encoding of server-to-client messages (docs/protocol.md section 3). Pure.
 // Each function returns the JSON text of one frame.
 #pragma once
 

@@ -1,4 +1,4 @@
-// RFC 3339 UTC timestamps with milliseconds, as PROTOCOL.md section 3 wants.
+// RFC 3339 UTC timestamps with milliseconds, as docs/protocol.md section 3 wants.
 #pragma once
 
 #include <cstdint>

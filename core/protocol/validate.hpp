@@ -1,4 +1,4 @@
-// Field rules of PROTOCOL.md sections 1-2: user ids and room names.
+// Field rules of docs/protocol.md sections 1-2: user ids and room names.
 #pragma once
 
 #include <cstddef>

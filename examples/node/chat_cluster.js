@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Multi-node chat: run one per node against the same Redis; rooms, direct
-// messages and presence then span every node (PROTOCOL.md section 7).
+// messages and presence then span every node (docs/protocol.md section 7).
 //
 //   REDIS_URL=redis://127.0.0.1:6379 PORT=3001 NODE_ID=a node chat_cluster.js
 //   REDIS_URL=redis://127.0.0.1:6379 PORT=3002 NODE_ID=b node chat_cluster.js

@@ -1,7 +1,7 @@
 """The chat server as one node of a cluster: run several, each on its own
 port, all with the same Redis. A room message or direct message sent to any
 node reaches the members and users on every node, exactly once; presence is
-cluster-wide (PROTOCOL.md sections 6-7).
+cluster-wide (docs/protocol.md sections 6-7).
 
     python examples/python/chat_server_multinode.py --redis redis://127.0.0.1:6379 --port 8001
     python examples/python/chat_server_multinode.py --redis redis://127.0.0.1:6379 --port 8002

@@ -1,4 +1,4 @@
-// libFuzzer target: the MessagePack envelope between nodes (PROTOCOL.md
+// libFuzzer target: the MessagePack envelope between nodes (docs/protocol.md
 // section 7). Envelopes arrive from Redis, so any bytes are possible.
 //
 //  - decode_envelope never crashes, leaks or throws on any bytes;

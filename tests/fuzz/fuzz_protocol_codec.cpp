@@ -1,4 +1,4 @@
-// libFuzzer target: the client-message codec (PROTOCOL.md sections 2-3).
+// libFuzzer target: the client-message codec (docs/protocol.md sections 2-3).
 //
 // Every input is treated as a client text frame and also as a bare JSON
 // value, and checked against these properties:

@@ -1,4 +1,4 @@
-// libFuzzer target: the upgrade path / user id rules (PROTOCOL.md section
+// libFuzzer target: the upgrade path / user id rules (docs/protocol.md section
 // 1) and the Redis URL parser (both read strings from outside the process).
 //
 // Every input is tried as an upgrade path and as a Redis URL:

@@ -1,4 +1,4 @@
-"""Acknowledgements (PROTOCOL.md section 2, extension): exactly one
+"""Acknowledgements (docs/protocol.md section 2, extension): exactly one
 {"type":"ack","id":ID} per request carrying an id, same value and type;
 errors carry the id too."""
 

@@ -1,5 +1,5 @@
 """Several rtcore-server nodes sharing one real Redis act as one
-(PROTOCOL.md sections 2, 3, 6 and 7)."""
+(docs/protocol.md sections 2, 3, 6 and 7)."""
 
 import asyncio
 import os

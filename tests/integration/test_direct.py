@@ -1,4 +1,4 @@
-"""direct_message (PROTOCOL.md sections 2-3)."""
+"""direct_message (docs/protocol.md sections 2-3)."""
 
 import asyncio
 

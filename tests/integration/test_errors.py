@@ -1,4 +1,4 @@
-"""Error codes of PROTOCOL.md section 4 that a server without a host can
+"""Error codes of docs/protocol.md section 4 that a server without a host can
 produce. After every error the connection stays open and works."""
 
 import asyncio

@@ -1,4 +1,4 @@
-"""Connecting (PROTOCOL.md section 1) and /healthz."""
+"""Connecting (docs/protocol.md section 1) and /healthz."""
 
 import asyncio
 import base64

@@ -1,4 +1,4 @@
-"""Abuse handling (PROTOCOL.md sections 4-5): oversize frames (1009), slow
+"""Abuse handling (docs/protocol.md sections 4-5): oversize frames (1009), slow
 consumers (1008), clients that never answer pings."""
 
 import asyncio

@@ -1,4 +1,4 @@
-"""Rooms: join_room, leave_room, room_message (PROTOCOL.md sections 2-3, 5)."""
+"""Rooms: join_room, leave_room, room_message (docs/protocol.md sections 2-3, 5)."""
 
 import asyncio
 

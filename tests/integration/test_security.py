@@ -1,4 +1,4 @@
-"""Attack tests and protections (PROTOCOL.md sections 1 and 4; SECURITY.md):
+"""Attack tests and protections (docs/protocol.md sections 1 and 4; SECURITY.md):
 real clients against rtcore-server with each protection switched on."""
 
 import asyncio

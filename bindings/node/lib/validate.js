@@ -3,7 +3,7 @@
 // mistake fails at the call with a message naming the argument.
 const { invalid } = require('./errors');
 
-// PROTOCOL.md section 1-2: 1..128 bytes of UTF-8, no control characters;
+// docs/protocol.md section 1-2: 1..128 bytes of UTF-8, no control characters;
 // user ids also no '/'.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;

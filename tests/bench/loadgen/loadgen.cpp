@@ -1,7 +1,7 @@
 // rtcore load generator: one thread, epoll, minimal client-side WebSocket
 // framing (masked text frames, unmasked server frames, ping -> pong).
 //
-// It speaks PROTOCOL.md (join_room with id + ack, room_message,
+// It speaks docs/protocol.md (join_room with id + ack, room_message,
 // direct_message) and measures, per run: deliveries/s, loss, duplicates,
 // reordering (sequence numbers inside `content`), end-to-end latency
 // (CLOCK_MONOTONIC send time inside `content`), the server's CPU time

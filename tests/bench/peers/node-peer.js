@@ -2,7 +2,7 @@
 // Reference peer for the benchmarks: the usual hand-written Node chat server
 // (ws + ioredis, a ConnectionManager with connections / users / rooms maps,
 // one JSON.stringify per recipient, Redis pub/sub between nodes), as in the
-// reference design (../../shared/reference), written by us, with the
+// reference design our users start from, written by us, with the
 // reference's functional defects fixed just enough to be comparable:
 //
 //  - no duplicate delivery: publications carry the origin node id and a

@@ -252,7 +252,7 @@ class Dispatcher:
     def _finish_message(self, conn: Connection, type_: str, handler: Handler, rid: str,
                         exc: Optional[BaseException]) -> None:
         """Answers the client exactly once when it sent an id: ack on
-        success, error otherwise (PROTOCOL.md section 2). Errors are answered
+        success, error otherwise (docs/protocol.md section 2). Errors are answered
         even without an id, as the engine does for built-in types."""
         engine = self._app._engine
         if exc is None:
