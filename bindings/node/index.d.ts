@@ -2,6 +2,8 @@
 import { EventEmitter } from 'node:events';
 
 export declare const version: string;
+/** The media type of Engine.metrics() (Prometheus text exposition 0.0.4). */
+export declare const METRICS_CONTENT_TYPE: string;
 
 /** Engine options; durations are milliseconds. */
 export interface EngineOptions {
@@ -183,6 +185,10 @@ export interface Stats {
   forbidden: number;
   /** Exceptions caught at a C library callback (the engine kept running). */
   internalErrors: number;
+  /** Bytes waiting in send queues (sampled every second). */
+  queuedBytes: number;
+  /** Times this node found the cluster had declared it dead and re-registered. */
+  backplaneFenced: number;
 }
 
 export type ConnectionRef = Connection | string;
@@ -251,6 +257,8 @@ export declare class Engine extends EventEmitter {
   disconnect(conn: ConnectionRef, code?: number): void;
   disconnectUser(userId: string, code?: number): void;
   stats(): Stats;
+  /** Every counter, gauge and histogram in the Prometheus text format (GET /metrics). */
+  metrics(): string;
 
   on<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void | Promise<void>): this;
   on(event: `message:${string}`, listener: MessageListener): this;

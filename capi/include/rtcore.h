@@ -512,6 +512,10 @@ typedef struct rtc_stats {
   uint64_t internal_errors; /* exceptions caught at a C library's callback
                                (the affected connection or Redis link is
                                closed, the engine keeps running) */
+  uint64_t queued_bytes;     /* bytes waiting in send queues now (sampled
+                                every second) */
+  uint64_t backplane_fenced; /* times this node found the cluster had
+                                declared it dead and registered again */
 } rtc_stats;
 
 /* Copies a snapshot of the counters into *stats. Set stats->struct_size
@@ -520,6 +524,28 @@ typedef struct rtc_stats {
  * Any thread. */
 RTC_API void rtc_stats_init(rtc_stats *stats);
 RTC_API int rtc_engine_stats(const rtc_engine *engine, rtc_stats *stats);
+
+/* The counters' table: the i-th uint64_t field of rtc_stats (after
+ * struct_size, in order) is named *name (as in this header), is a "gauge"
+ * or a "counter" (*kind), and *help describes it in one line. Lets bindings
+ * and tools list every counter without a copy of this header. Static
+ * strings; any of the out pointers may be NULL. Returns RTC_EINVAL when
+ * index >= rtc_stats_count(). Any thread. */
+RTC_API size_t rtc_stats_count(void);
+RTC_API int rtc_stats_field(size_t index, const char **name, const char **kind,
+                            const char **help);
+
+/* Receives text: borrowed for the duration of the call only (not
+ * NUL-terminated; len bytes). */
+typedef void (*rtc_text_cb)(const char *text, size_t len, void *userdata);
+
+/* Renders every counter, gauge, labelled family and histogram in the
+ * Prometheus text exposition format (version 0.0.4; what GET /metrics
+ * serves) and calls cb once with it, on the calling thread, before
+ * returning. A host can serve it on its own /metrics. Returns RTC_EINVAL
+ * for a NULL engine or cb. Any thread. */
+RTC_API int rtc_engine_metrics(const rtc_engine *engine, rtc_text_cb cb,
+                               void *userdata);
 
 #ifdef __cplusplus
 }

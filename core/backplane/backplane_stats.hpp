@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/counter.hpp"
+#include "metrics/histogram.hpp"
 
 namespace rtcore {
 
@@ -14,6 +15,11 @@ struct BackplaneStats {
   Counter published;          // publishes handed to the backplane
   Counter received;           // publications from other nodes delivered here
   Counter internal_errors;    // exceptions caught in hiredis/libuv callbacks
+  Counter fenced;             // times this node found itself declared dead
+  Histogram round_trip;       // own probe publication back through Redis, seconds
+  // Age of a message from another node when this node delivers it (the
+  // publisher's clock against ours: includes clock skew between machines).
+  Histogram delivery_age;
 };
 
 }  // namespace rtcore

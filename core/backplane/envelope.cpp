@@ -24,14 +24,14 @@ bool read_string(const msgpack::object& o, std::string& out) {
 }  // namespace
 
 std::string encode_envelope(std::string_view origin, EnvelopeKind kind, std::string_view target,
-                            std::string_view frame) {
+                            std::string_view frame, uint64_t sent_ms) {
   msgpack::sbuffer buf(64 + origin.size() + target.size() + frame.size());
   msgpack::packer<msgpack::sbuffer> pk(buf);
   auto str = [&](std::string_view s) {
     pk.pack_str(static_cast<uint32_t>(s.size()));
     pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
   };
-  pk.pack_map(5);
+  pk.pack_map(sent_ms != 0 ? 6 : 5);
   str("v");
   pk.pack(kEnvelopeVersion);
   str("o");
@@ -42,10 +42,16 @@ std::string encode_envelope(std::string_view origin, EnvelopeKind kind, std::str
   str(target);
   str("f");
   str(frame);
+  if (sent_ms != 0) {
+    str("ms");
+    pk.pack_uint64(sent_ms);
+  }
   return std::string(buf.data(), buf.size());
 }
 
-std::string encode_envelope(const Envelope& e) { return encode_envelope(e.origin, e.kind, e.target, e.frame); }
+std::string encode_envelope(const Envelope& e) {
+  return encode_envelope(e.origin, e.kind, e.target, e.frame, e.sent_ms);
+}
 
 std::optional<Envelope> decode_envelope(std::string_view bytes) {
   try {
@@ -74,6 +80,9 @@ std::optional<Envelope> decode_envelope(std::string_view bytes) {
         has_t = read_string(kv.val, e.target);
       } else if (key == "f") {
         has_f = read_string(kv.val, e.frame);
+      } else if (key == "ms") {
+        if (kv.val.type != msgpack::type::POSITIVE_INTEGER) return std::nullopt;
+        e.sent_ms = kv.val.via.u64;
       }
     }
     if (!has_v || !has_o || !has_k || !has_t || !has_f || e.version != kEnvelopeVersion) return std::nullopt;

@@ -8,6 +8,7 @@
 
 #include "backplane/envelope.hpp"
 #include "backplane/wire.hpp"
+#include "protocol/timestamp.hpp"
 
 namespace rtcore {
 namespace {
@@ -34,7 +35,10 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
                      [this] { subscriptions_up(); }, [this](const std::string& why) { subscriptions_down(why); }),
       liveness_(loop, commands_, opts_.prefix, opts_.node_id, opts_.node_ttl_ms,
                 NodeLiveness::Hooks{
-                    [this] { presence_.reconcile(); },
+                    [this] {
+                      stats_.fenced.add();
+                      presence_.reconcile();
+                    },
                     [this] {
                       commands_.reset("redis did not answer the heartbeat");
                       subscriptions_.reset("redis did not answer the heartbeat");
@@ -139,6 +143,10 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
   if (!e) return invalid("a malformed publication");
   if (e->origin == opts_.node_id) return;  // our own: delivered locally already
   stats_.received.add();
+  if (e->sent_ms != 0) {
+    auto now = static_cast<uint64_t>(protocol::now_unix_ms());
+    stats_.delivery_age.observe(now > e->sent_ms ? static_cast<double>(now - e->sent_ms) / 1000.0 : 0.0);
+  }
   // One frame per publication, shared by every local recipient.
   FramePtr frame = make_text_frame(e->frame);
   if (e->kind == EnvelopeKind::kRoom)
@@ -150,12 +158,16 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
 // --------------------------------------------------------------- publish
 
 void RedisBackplane::publish_to_room(std::string_view room, const FramePtr& frame, Done done) {
-  publish(room_channel(room), encode_envelope(opts_.node_id, EnvelopeKind::kRoom, room, frame->payload()),
+  publish(room_channel(room),
+          encode_envelope(opts_.node_id, EnvelopeKind::kRoom, room, frame->payload(),
+                          static_cast<uint64_t>(protocol::now_unix_ms())),
           std::move(done));
 }
 
 void RedisBackplane::publish_to_user(std::string_view user, const FramePtr& frame, Done done) {
-  publish(user_channel(user), encode_envelope(opts_.node_id, EnvelopeKind::kUser, user, frame->payload()),
+  publish(user_channel(user),
+          encode_envelope(opts_.node_id, EnvelopeKind::kUser, user, frame->payload(),
+                          static_cast<uint64_t>(protocol::now_unix_ms())),
           std::move(done));
 }
 

@@ -7,6 +7,7 @@
 #include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
+#include "metrics/render.hpp"
 #include "common/guard.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
@@ -53,6 +54,7 @@ int EngineCore::start() {
   jwt_policy_.issuer = config_.jwt_issuer;
   if (config_.redis_url.empty()) {
     backplane_ = std::make_unique<InProcessBackplane>(*this);
+    stats_.backplane.connected.set(1);  // nothing to be disconnected from
   } else {
     RedisBackplaneOptions ro;
     std::string error;
@@ -386,6 +388,11 @@ void EngineCore::on_housekeeping(uv_timer_t* timer) {
 void EngineCore::housekeeping() {
   EngineCore* self = this;
   uint64_t now = uv_now(self->loop_);
+  // The queued-bytes gauge, sampled: keeping it exact would cost the send
+  // path a counter update per frame written.
+  uint64_t queued = 0;
+  conns_.for_each([&](Connection& c) { queued += c.queue.bytes(); });
+  stats_.queued_bytes.set(queued);
   // Deferred decisions that never came: close with 4408.
   std::vector<ConnId> expired;
   for (const auto& [rid, id] : self->pending_)
@@ -576,6 +583,7 @@ void EngineCore::on_closed(void* conn) {
   while (!c.rooms.empty()) leave_room(c, std::string(c.rooms.back()));
   bool last = hub_.remove_user_connection(c.user_id, c.id);
   uint16_t code = c.close_code ? c.close_code : (c.peer_close_code ? c.peer_close_code : 1006);
+  if (!c.close_code) stats_.closes_by_code[metrics::kClientClose].add();
   std::string user = std::move(c.user_id);
   ConnId id = c.id;
   stats_.drops.add(c.queue.frames());
@@ -608,6 +616,11 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
   }
   protocol::ParseResult r;
   if (!binary) r = protocol::parse_client_message(text);
+  if (!preauthorized)
+    stats_.messages_by_type[r.ok ? metrics::message_type_index(r.message.type_name,
+                                                                 r.message.type == protocol::MessageType::kCustom)
+                                 : metrics::kInvalidMessage]
+        .add();
   // Every frame counts against the rate, malformed ones too: answering
   // errors is work a flood must not get for free.
   if (!preauthorized && !within_rate_limit(c))
@@ -743,7 +756,7 @@ void EngineCore::finish_join(uint64_t token, bool ok, bool timed_out) {
   if (!c) return;
   for_connection(*c, "join answer", [&] {
     if (ok)
-      enqueue(*c, make_text_frame(protocol::encode_ack(p.id_json)));
+      enqueue(*c, make_text_frame(protocol::encode_ack(p.id_json)), metrics::FrameKind::kAck);
     else if (timed_out)
       send_error(*c, ErrorCode::kUnavailable,
                  "the backplane did not confirm the room in time; the join takes effect when it does",
@@ -819,21 +832,21 @@ void EngineCore::leave_room(Connection& c, std::string_view room) {
   if (last_member) backplane_->room_interest(room, false);
 }
 
-void EngineCore::deliver_local_room(std::string_view room, const FramePtr& frame) {
+void EngineCore::deliver_local_room(std::string_view room, const FramePtr& frame, metrics::FrameKind kind) {
   // Per recipient: a failure to queue for one (bad_alloc) closes that one,
   // the others still get the frame. No cost unless something throws.
   for (ConnId id : hub_.room_members(room))
-    if (Connection* c = conns_.find(id)) for_connection(*c, "room delivery", [&] { enqueue(*c, frame); });
+    if (Connection* c = conns_.find(id)) for_connection(*c, "room delivery", [&] { enqueue(*c, frame, kind); });
 }
 
-void EngineCore::deliver_local_user(std::string_view user, const FramePtr& frame) {
+void EngineCore::deliver_local_user(std::string_view user, const FramePtr& frame, metrics::FrameKind kind) {
   for (ConnId id : hub_.user_connections(user))
-    if (Connection* c = conns_.find(id)) for_connection(*c, "user delivery", [&] { enqueue(*c, frame); });
+    if (Connection* c = conns_.find(id)) for_connection(*c, "user delivery", [&] { enqueue(*c, frame, kind); });
 }
 
 // ------------------------------------------------------------- sending
 
-void EngineCore::enqueue(Connection& c, const FramePtr& frame) {
+void EngineCore::enqueue(Connection& c, const FramePtr& frame, metrics::FrameKind kind) {
   if (c.close_code) {
     stats_.drops.add();
     return;
@@ -856,6 +869,7 @@ void EngineCore::enqueue(Connection& c, const FramePtr& frame) {
   }
   c.queue.push(frame);
   stats_.messages_out.add();
+  stats_.frames_by_kind[static_cast<size_t>(kind)].add();
   mark_dirty(c);
 }
 
@@ -867,7 +881,8 @@ void EngineCore::request_writeable(Connection& c) {
 
 void EngineCore::send_error(Connection& c, ErrorCode code, std::string_view message, std::string_view id_json) {
   stats_.errors_sent.add();
-  enqueue(c, make_text_frame(protocol::encode_error(protocol::error_code_name(code), message, id_json)));
+  enqueue(c, make_text_frame(protocol::encode_error(protocol::error_code_name(code), message, id_json)),
+          metrics::FrameKind::kError);
 }
 
 Backplane::Done EngineCore::ack_later(ConnId conn, std::string_view id_json) {
@@ -876,7 +891,7 @@ Backplane::Done EngineCore::ack_later(ConnId conn, std::string_view id_json) {
     Connection* c = conns_.find(conn);
     if (!c) return;
     if (ok)
-      enqueue(*c, make_text_frame(protocol::encode_ack(id)));
+      enqueue(*c, make_text_frame(protocol::encode_ack(id)), metrics::FrameKind::kAck);
     else
       send_error(*c, ErrorCode::kUnavailable, "the backplane could not take the message", id);
   };
@@ -886,6 +901,7 @@ void EngineCore::begin_close(Connection& c, uint16_t code, const char* reason, i
   if (c.close_code) return;
   c.close_code = code;
   c.close_reason = reason;
+  stats_.closes_by_code[metrics::close_code_index(code)].add();
   if (code == 1008 || code == 1009) c.queue.clear();  // abuse: do not flush
   c.rx.clear();
   c.rx.shrink_to_fit();
@@ -907,44 +923,10 @@ void EngineCore::fail_connection(Connection& c) noexcept {
   }
 }
 
-std::string EngineCore::stats_json() {
-  std::string out = "{";
-  auto field = [&](const char* name, const Counter& c) {
-    if (out.size() > 1) out += ",";
-    out += "\"";
-    out += name;
-    out += "\":" + std::to_string(c.get());
-  };
-  const EngineStats& s = stats_;
-  field("connections", s.connections);
-  field("users", s.users);
-  field("rooms", s.rooms);
-  field("messages_in", s.messages_in);
-  field("messages_out", s.messages_out);
-  field("bytes_out", s.bytes_out);
-  field("drops", s.drops);
-  field("errors_sent", s.errors_sent);
-  field("connections_total", s.connections_total);
-  field("rejected_upgrades", s.rejected_upgrades);
-  field("slow_consumer_closes", s.slow_consumer_closes);
-  field("oversize_closes", s.oversize_closes);
-  field("auth_failures", s.auth_failures);
-  field("origin_refusals", s.origin_refusals);
-  field("connection_limit_refusals", s.connection_limit_refusals);
-  field("user_limit_refusals", s.user_limit_refusals);
-  field("rate_limited", s.rate_limited);
-  field("rate_limit_closes", s.rate_limit_closes);
-  field("idle_closes", s.idle_closes);
-  field("forbidden", s.forbidden);
-  field("backplane_connected", s.backplane.connected);
-  field("backplane_reconnects", s.backplane.reconnects);
-  field("backplane_buffered_bytes", s.backplane.buffered_bytes);
-  field("backplane_dropped", s.backplane.dropped);
-  field("backplane_invalid", s.backplane.invalid_envelopes);
-  field("backplane_published", s.backplane.published);
-  field("backplane_received", s.backplane.received);
-  out += ",\"internal_errors\":" + std::to_string(s.internal_errors.get() + s.backplane.internal_errors.get());
-  return out + "}";
+std::string EngineCore::stats_json() { return metrics::render_stats_json(stats_); }
+
+std::string EngineCore::metrics_text() {
+  return metrics::render_prometheus(stats_, metrics::Context{config_.node_id, backplane_ ? backplane_->kind() : ""});
 }
 
 void EngineCore::update_gauges() {
@@ -956,7 +938,7 @@ void EngineCore::update_gauges() {
 // ------------------------------------------------------ server-side API
 
 void EngineCore::send_to_user(std::string_view user, const FramePtr& frame) {
-  deliver_local_user(user, frame);
+  deliver_local_user(user, frame, metrics::FrameKind::kHost);
   backplane_->publish_to_user(user, frame, {});
 }
 
@@ -973,7 +955,7 @@ void EngineCore::send_to_connection(ConnId conn, const FramePtr& frame) {
 }
 
 void EngineCore::broadcast(std::string_view room, const FramePtr& frame) {
-  deliver_local_room(room, frame);
+  deliver_local_room(room, frame, metrics::FrameKind::kHost);
   backplane_->publish_to_room(room, frame, {});
 }
 

@@ -21,6 +21,7 @@
 #include "engine/stats.hpp"
 #include "hub/hub.hpp"
 #include "hub/registry.hpp"
+#include "metrics/labels.hpp"
 #include "protocol/client_message.hpp"
 #include "transport/ws_server.hpp"
 
@@ -64,6 +65,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void on_peer_close(void* conn, uint16_t code) override;
   void on_closed(void* conn) override;
   std::string stats_json() override;
+  // GET /metrics: the Prometheus text (metrics/render.hpp).
+  std::string metrics_text() override;
   void on_transport_refusal(int) override { stats_.rejected_upgrades.add(); }
 
   // BackplaneSink
@@ -94,10 +97,12 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
 
   bool join_room(Connection& c, std::string_view room);
   void leave_room(Connection& c, std::string_view room);
-  void deliver_local_room(std::string_view room, const FramePtr& frame);
-  void deliver_local_user(std::string_view user, const FramePtr& frame);
+  void deliver_local_room(std::string_view room, const FramePtr& frame,
+                          metrics::FrameKind kind = metrics::FrameKind::kMessage);
+  void deliver_local_user(std::string_view user, const FramePtr& frame,
+                          metrics::FrameKind kind = metrics::FrameKind::kDirect);
 
-  void enqueue(Connection& c, const FramePtr& frame);
+  void enqueue(Connection& c, const FramePtr& frame, metrics::FrameKind kind = metrics::FrameKind::kHost);
   void send_error(Connection& c, protocol::ErrorCode code, std::string_view message, std::string_view id_json);
   // A callback that acks id_json to conn if it still exists; empty if no id.
   Backplane::Done ack_later(ConnId conn, std::string_view id_json);

@@ -1,8 +1,11 @@
 // The engine's counters (see rtc_stats in rtcore.h for their meaning).
 #pragma once
 
+#include <array>
+
 #include "backplane/backplane_stats.hpp"
 #include "common/counter.hpp"
+#include "metrics/labels.hpp"
 
 namespace rtcore {
 
@@ -15,7 +18,13 @@ struct EngineStats {
   Counter rate_limited, rate_limit_closes, idle_closes, forbidden;
   // Exceptions caught where a C library called us (see common/guard.hpp).
   Counter internal_errors;
+  Counter queued_bytes;  // gauge, sampled by the housekeeping timer
   BackplaneStats backplane;
+
+  // Labelled families, /metrics only (metrics/labels.hpp).
+  std::array<Counter, metrics::kMessageTypes.size()> messages_by_type;
+  std::array<Counter, metrics::kFrameKinds.size()> frames_by_kind;
+  std::array<Counter, metrics::kCloseCodes.size()> closes_by_code;
 };
 
 }  // namespace rtcore

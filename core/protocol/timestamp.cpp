@@ -21,10 +21,11 @@ std::string format_timestamp(int64_t unix_ms) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-std::string now_timestamp() {
+int64_t now_unix_ms() {
   using namespace std::chrono;
-  auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  return format_timestamp(ms);
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
+
+std::string now_timestamp() { return format_timestamp(now_unix_ms()); }
 
 }  // namespace rtcore::protocol

@@ -11,5 +11,7 @@ std::string format_timestamp(int64_t unix_ms);
 
 // The current time, formatted.
 std::string now_timestamp();
+// The current time in milliseconds since the Unix epoch.
+int64_t now_unix_ms();
 
 }  // namespace rtcore::protocol

@@ -338,6 +338,9 @@ int WsServer::on_http(lws* wsi, const char* uri) {
   if (std::strcmp(uri, "/healthz") == 0) return respond(wsi, "text/plain", "ok\n");
   if (options_.expose_stats && std::strcmp(uri, "/stats") == 0)
     return respond(wsi, "application/json", events_.stats_json());
+  if (std::strcmp(uri, "/metrics") == 0)
+    if (std::string text = events_.metrics_text(); !text.empty())
+      return respond(wsi, "text/plain; version=0.0.4; charset=utf-8", text);
   lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr);
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }

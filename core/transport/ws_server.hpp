@@ -68,6 +68,8 @@ class TransportEvents {
   virtual void on_transport_refusal(int /*http_status*/) {}
   // The body of GET /stats (JSON), when the options expose it.
   virtual std::string stats_json() { return "{}"; }
+  // The body of GET /metrics (Prometheus text); empty answers 404.
+  virtual std::string metrics_text() { return {}; }
 };
 
 struct Counter;

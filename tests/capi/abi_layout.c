@@ -100,6 +100,8 @@ int main(void) {
   FIELD(rtc_stats, idle_closes);
   FIELD(rtc_stats, forbidden);
   FIELD(rtc_stats, internal_errors);
+  FIELD(rtc_stats, queued_bytes);
+  FIELD(rtc_stats, backplane_fenced);
   RTC_ERRNO_MAP(CODE)
   CONST(RTC_PAYLOAD_CONTENT);
   CONST(RTC_PAYLOAD_RAW);

@@ -647,6 +647,51 @@ static void test_destroy_null_is_a_noop(void) {
 }
 
 /* ------------------------------------------------------------------ */
+/* The counters' table and the metrics text                           */
+/* ------------------------------------------------------------------ */
+
+static void collect_text(const char *text, size_t len, void *userdata) {
+  char *out = (char *)userdata;
+  size_t n = len < 65535 ? len : 65535;
+  memcpy(out, text, n);
+  out[n] = '\0';
+}
+
+static void test_stats_table_names_every_field_and_metrics_render(void) {
+  size_t n = rtc_stats_count();
+  const char *name = NULL, *kind = NULL, *help = NULL;
+  static char text[65536];
+  rtc_engine *e = NULL;
+  rtc_config cfg;
+  /* One name per uint64_t field after struct_size, in order. */
+  CHECK_INT((int)n, (int)((sizeof(rtc_stats) - offsetof(rtc_stats, connections)) / sizeof(uint64_t)));
+  CHECK_INT(rtc_stats_field(0, &name, &kind, &help), RTC_OK);
+  CHECK_STR(name, "connections");
+  CHECK_STR(kind, "gauge");
+  CHECK(help && *help);
+  CHECK_INT(rtc_stats_field((offsetof(rtc_stats, internal_errors) - offsetof(rtc_stats, connections)) / 8, &name,
+                            &kind, NULL),
+            RTC_OK);
+  CHECK_STR(name, "internal_errors");
+  CHECK_STR(kind, "counter");
+  CHECK_INT(rtc_stats_field(n, &name, NULL, NULL), RTC_EINVAL);
+  CHECK_INT(rtc_stats_field(0, NULL, NULL, NULL), RTC_OK);
+
+  rtc_config_init(&cfg);
+  if (!CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK)) return;
+  CHECK_INT(rtc_engine_metrics(e, NULL, text), RTC_EINVAL);
+  CHECK_INT(rtc_engine_metrics(NULL, collect_text, text), RTC_EINVAL);
+  CHECK_INT(rtc_engine_start(e), RTC_OK);
+  text[0] = '\0';
+  CHECK_INT(rtc_engine_metrics(e, collect_text, text), RTC_OK);
+  CHECK(strstr(text, "# TYPE rtcore_connections gauge\nrtcore_connections 0\n") != NULL);
+  CHECK(strstr(text, "rtcore_internal_errors_total 0\n") != NULL);
+  CHECK(strstr(text, "rtcore_delivery_age_seconds_bucket{le=\"+Inf\"} 0\n") != NULL);
+  CHECK(strstr(text, "backplane=\"in-process\"") != NULL);
+  rtc_engine_destroy(e);
+}
+
+/* ------------------------------------------------------------------ */
 /* Lifecycle                                                           */
 /* ------------------------------------------------------------------ */
 
@@ -1621,6 +1666,7 @@ static const test_case tests[] = {
     TEST(test_user_limit_holds_with_deferred_decisions),
     TEST(test_destroy_from_on_open_is_deferred),
     TEST(test_destroy_from_on_message_is_deferred),
+    TEST(test_stats_table_names_every_field_and_metrics_render),
 };
 
 /* A stuck test (a deadlock in the engine) fails instead of hanging. */

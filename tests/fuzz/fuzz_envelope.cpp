@@ -23,7 +23,7 @@ namespace {
 
 bool same(const Envelope& a, const Envelope& b) {
   return a.version == b.version && a.origin == b.origin && a.kind == b.kind && a.target == b.target &&
-         a.frame == b.frame;
+         a.frame == b.frame && a.sent_ms == b.sent_ms;
 }
 
 }  // namespace
@@ -44,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider fdp(data, size);
   Envelope e;
   e.kind = fdp.ConsumeBool() ? EnvelopeKind::kUser : EnvelopeKind::kRoom;
+  e.sent_ms = fdp.ConsumeBool() ? fdp.ConsumeIntegral<uint64_t>() : 0;
   e.origin = fdp.ConsumeRandomLengthString(256);
   e.target = fdp.ConsumeRandomLengthString(256);
   e.frame = fdp.ConsumeRemainingBytesAsString();

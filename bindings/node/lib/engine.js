@@ -236,6 +236,14 @@ class Engine extends EventEmitter {
     return this.#native.stats();
   }
 
+  /** Every counter, gauge and histogram in the Prometheus text format (what
+   * the engine's GET /metrics serves), for an Express route of the host's own:
+   * `res.type(METRICS_CONTENT_TYPE).send(engine.metrics())`. */
+  metrics() {
+    this.#requireRunning('metrics');
+    return this.#native.metrics();
+  }
+
   #requireRunning(what) {
     if (this.#state !== 'listening' && this.#state !== 'closing') {
       throw new RtcoreError('RTC_ESTATE', `rtcore: ${what}: the engine is not listening`);

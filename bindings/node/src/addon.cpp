@@ -5,7 +5,10 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -48,6 +51,7 @@ class Native : public Napi::ObjectWrap<Native> {
   Napi::Value Disconnect(const Napi::CallbackInfo& info);
   Napi::Value DisconnectUser(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Metrics(const Napi::CallbackInfo& info);
   Napi::Value Port(const Napi::CallbackInfo& info);
   Napi::Value NodeId(const Napi::CallbackInfo& info);
   Napi::Value RefLoop(const Napi::CallbackInfo& info);
@@ -131,6 +135,7 @@ Napi::Function Native::Define(Napi::Env env) {
                          InstanceMethod<&Native::Disconnect>("disconnect"),
                          InstanceMethod<&Native::DisconnectUser>("disconnectUser"),
                          InstanceMethod<&Native::Stats>("stats"),
+                         InstanceMethod<&Native::Metrics>("metrics"),
                          InstanceMethod<&Native::Port>("port"),
                          InstanceMethod<&Native::NodeId>("nodeId"),
                          InstanceMethod<&Native::RefLoop>("ref"),
@@ -389,42 +394,45 @@ Napi::Value Native::DisconnectUser(const Napi::CallbackInfo& info) {
               rtc_disconnect_user(host_->engine, user.data(), user.size(), info[1].ToNumber().Uint32Value()));
 }
 
+// Every counter from the library's own table (rtc_stats_field), camelCased:
+// a counter added to the engine needs no change here.
 Napi::Value Native::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   rtc_stats s;
   rtc_stats_init(&s);
   if (!host_->engine || rtc_engine_stats(host_->engine, &s) != RTC_OK) return env.Null();
   Napi::Object o = Napi::Object::New(env);
-  auto set = [&](const char* k, uint64_t v) { o.Set(k, Napi::Number::New(env, static_cast<double>(v))); };
-  set("connections", s.connections);
-  set("users", s.users);
-  set("rooms", s.rooms);
-  set("messagesIn", s.messages_in);
-  set("messagesOut", s.messages_out);
-  set("bytesOut", s.bytes_out);
-  set("drops", s.drops);
-  set("errorsSent", s.errors_sent);
-  set("connectionsTotal", s.connections_total);
-  set("rejectedUpgrades", s.rejected_upgrades);
-  set("slowConsumerCloses", s.slow_consumer_closes);
-  set("oversizeCloses", s.oversize_closes);
-  set("backplaneConnected", s.backplane_connected);
-  set("backplaneReconnects", s.backplane_reconnects);
-  set("backplaneBufferedBytes", s.backplane_buffered_bytes);
-  set("backplaneDropped", s.backplane_dropped);
-  set("backplaneInvalid", s.backplane_invalid);
-  set("backplanePublished", s.backplane_published);
-  set("backplaneReceived", s.backplane_received);
-  set("authFailures", s.auth_failures);
-  set("originRefusals", s.origin_refusals);
-  set("connectionLimitRefusals", s.connection_limit_refusals);
-  set("userLimitRefusals", s.user_limit_refusals);
-  set("rateLimited", s.rate_limited);
-  set("rateLimitCloses", s.rate_limit_closes);
-  set("idleCloses", s.idle_closes);
-  set("forbidden", s.forbidden);
-  set("internalErrors", s.internal_errors);
+  const char* base = reinterpret_cast<const char*>(&s) + offsetof(rtc_stats, connections);
+  size_t known = (sizeof s - offsetof(rtc_stats, connections)) / sizeof(uint64_t);
+  size_t n = std::min(rtc_stats_count(), known);  // a newer library may know more
+  for (size_t i = 0; i < n; ++i) {
+    const char* name = nullptr;
+    if (rtc_stats_field(i, &name, nullptr, nullptr) != RTC_OK) break;
+    std::string key;
+    for (bool upper = false; *name; ++name) {
+      if (*name == '_') {
+        upper = true;
+        continue;
+      }
+      key.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(*name))) : *name);
+      upper = false;
+    }
+    uint64_t v;
+    std::memcpy(&v, base + i * sizeof v, sizeof v);
+    o.Set(key, Napi::Number::New(env, static_cast<double>(v)));
+  }
   return o;
+}
+
+Napi::Value Native::Metrics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!host_->engine) return env.Null();
+  std::string text;
+  if (rtc_engine_metrics(
+          host_->engine,
+          [](const char* t, size_t len, void* u) { static_cast<std::string*>(u)->assign(t, len); }, &text) != RTC_OK)
+    return env.Null();
+  return Napi::String::New(env, text);
 }
 
 Napi::Value Native::Port(const Napi::CallbackInfo& info) {

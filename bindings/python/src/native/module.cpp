@@ -5,6 +5,8 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -67,40 +69,30 @@ class PyEngine : public NativeEngine {
   }
 };
 
+// Every counter by the name rtcore.h gives it, from the library's own table
+// (rtc_stats_field), so a counter added to the engine needs no change here.
 py::dict stats_dict(const PyEngine& e) {
   rtc_stats s;
   int rc = e.stats(s);
   py::dict d;
   d["rc"] = rc;
-  d["connections"] = s.connections;
-  d["users"] = s.users;
-  d["rooms"] = s.rooms;
-  d["messages_in"] = s.messages_in;
-  d["messages_out"] = s.messages_out;
-  d["bytes_out"] = s.bytes_out;
-  d["drops"] = s.drops;
-  d["errors_sent"] = s.errors_sent;
-  d["connections_total"] = s.connections_total;
-  d["rejected_upgrades"] = s.rejected_upgrades;
-  d["slow_consumer_closes"] = s.slow_consumer_closes;
-  d["oversize_closes"] = s.oversize_closes;
-  d["backplane_connected"] = s.backplane_connected;
-  d["backplane_reconnects"] = s.backplane_reconnects;
-  d["backplane_buffered_bytes"] = s.backplane_buffered_bytes;
-  d["backplane_dropped"] = s.backplane_dropped;
-  d["backplane_invalid"] = s.backplane_invalid;
-  d["backplane_published"] = s.backplane_published;
-  d["backplane_received"] = s.backplane_received;
-  d["auth_failures"] = s.auth_failures;
-  d["origin_refusals"] = s.origin_refusals;
-  d["connection_limit_refusals"] = s.connection_limit_refusals;
-  d["user_limit_refusals"] = s.user_limit_refusals;
-  d["rate_limited"] = s.rate_limited;
-  d["rate_limit_closes"] = s.rate_limit_closes;
-  d["idle_closes"] = s.idle_closes;
-  d["forbidden"] = s.forbidden;
-  d["internal_errors"] = s.internal_errors;
+  const char* base = reinterpret_cast<const char*>(&s) + offsetof(rtc_stats, connections);
+  size_t known = (sizeof s - offsetof(rtc_stats, connections)) / sizeof(uint64_t);
+  size_t n = std::min(rtc_stats_count(), known);  // a newer library may know more
+  for (size_t i = 0; i < n; ++i) {
+    const char* name = nullptr;
+    if (rtc_stats_field(i, &name, nullptr, nullptr) != RTC_OK) break;
+    uint64_t v;
+    std::memcpy(&v, base + i * sizeof v, sizeof v);
+    d[name] = v;
+  }
   return d;
+}
+
+py::tuple metrics_text(const PyEngine& e) {
+  std::string text;
+  int rc = e.metrics(text);
+  return py::make_tuple(rc, py::str(text));
 }
 
 // rtc_config_init's defaults, so Python never restates them. Strings are
@@ -241,6 +233,7 @@ PYBIND11_MODULE(_native, m) {
       .def("port", &PyEngine::port)
       .def("node_id", &PyEngine::node_id)
       .def("stats", &stats_dict)
+      .def("metrics", &metrics_text)
       .def("fileno", &PyEngine::fd)
       .def("drain",
            [](PyEngine& self) {

@@ -102,6 +102,12 @@ int NativeEngine::stats(rtc_stats& out) const {
   return engine_ ? rtc_engine_stats(engine_, &out) : RTC_ESTATE;
 }
 
+int NativeEngine::metrics(std::string& out) const {
+  if (!engine_) return RTC_ESTATE;
+  return rtc_engine_metrics(
+      engine_, [](const char* text, size_t len, void* u) { static_cast<std::string*>(u)->assign(text, len); }, &out);
+}
+
 int NativeEngine::resolve(uint64_t request_id, bool accept, int32_t status, std::string_view user_id) {
   return rtc_connect_resolve(engine_, request_id, accept ? 1 : 0, status, user_id.empty() ? nullptr : user_id.data(),
                              user_id.size());

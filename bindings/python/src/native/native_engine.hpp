@@ -79,6 +79,8 @@ class NativeEngine {
   uint32_t port() const;
   std::string node_id() const;
   int stats(rtc_stats& out) const;
+  // The Prometheus text of rtc_engine_metrics.
+  int metrics(std::string& out) const;
 
   int fd() const { return queue_.fd(); }
   std::vector<Event> take() { return queue_.take(); }

@@ -17,6 +17,9 @@ from ._types import Connection, ConnectRequest, PresenceEvent, Stats
 
 __version__: str = _native.version()
 
+#: The media type of App.metrics() (Prometheus text exposition 0.0.4).
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
 __all__ = [
     "App",
     "Connection",
@@ -24,6 +27,7 @@ __all__ = [
     "Error",
     "InvalidArgument",
     "ListenError",
+    "METRICS_CONTENT_TYPE",
     "MessageError",
     "NotSupportedError",
     "PresenceEvent",

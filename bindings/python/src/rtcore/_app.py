@@ -395,4 +395,13 @@ class App:
         """A snapshot of the engine's counters."""
         values = self._require_engine().stats()
         check(values.pop("rc"), "stats")
-        return Stats(**values)
+        known = Stats.__dataclass_fields__
+        return Stats(**{k: v for k, v in values.items() if k in known})
+
+    def metrics(self) -> str:
+        """Every counter, gauge and histogram in the Prometheus text format
+        (what the engine's ``GET /metrics`` serves), e.g. for a FastAPI
+        route: ``Response(app.metrics(), media_type=rtcore.METRICS_CONTENT_TYPE)``."""
+        rc, text = self._require_engine().metrics()
+        check(rc, "metrics")
+        return text

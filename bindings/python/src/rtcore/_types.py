@@ -103,3 +103,7 @@ class Stats:
     forbidden: int
     # Exceptions caught at a C library callback (the engine kept running).
     internal_errors: int
+    # Bytes waiting in send queues (sampled every second).
+    queued_bytes: int
+    # Times this node found the cluster had declared it dead and re-registered.
+    backplane_fenced: int

@@ -1,0 +1,47 @@
+// The bounded label sets of /metrics' labelled families. Labels never carry
+// user ids, room names or anything a client chooses: only these fixed words.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace rtcore::metrics {
+
+// Client messages by type: the protocol's built-in types by name, host
+// types as "custom", unparsable frames as "invalid".
+inline constexpr std::array<std::string_view, 10> kMessageTypes = {
+    "join_room", "leave_room", "room_message", "direct_message", "presence",
+    "online",    "history",    "resume_direct", "custom",        "invalid"};
+inline size_t message_type_index(std::string_view type_name, bool custom) {
+  if (!custom)
+    for (size_t i = 0; i + 2 < kMessageTypes.size(); ++i)
+      if (kMessageTypes[i] == type_name) return i;
+  return custom ? kMessageTypes.size() - 2 : kMessageTypes.size() - 1;
+}
+inline constexpr size_t kInvalidMessage = kMessageTypes.size() - 1;
+
+// Frames queued for clients, by what they are.
+enum class FrameKind : uint8_t { kMessage, kDirect, kAck, kError, kHost, kEvent, kCount };
+inline constexpr std::array<std::string_view, static_cast<size_t>(FrameKind::kCount)> kFrameKinds = {
+    "message", "direct_message", "ack", "error", "host", "event"};
+
+// Closes by code: the codes the engine uses, host codes as "4xxx", the
+// client's own closes as "client".
+inline constexpr std::array<std::string_view, 9> kCloseCodes = {"1000", "1001", "1008", "1009", "1011",
+                                                                "4408", "4xxx", "other", "client"};
+inline size_t close_code_index(uint16_t code) {
+  switch (code) {
+    case 1000: return 0;
+    case 1001: return 1;
+    case 1008: return 2;
+    case 1009: return 3;
+    case 1011: return 4;
+    case 4408: return 5;
+    default: return code >= 4000 && code <= 4999 ? 6 : 7;
+  }
+}
+inline constexpr size_t kClientClose = kCloseCodes.size() - 1;
+
+}  // namespace rtcore::metrics
