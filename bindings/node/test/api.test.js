@@ -31,6 +31,12 @@ test('listen binds port 0 to a free port and reports address, nodeId, stats', as
     assert.equal(typeof s[k], 'number', k);
   }
   assert.equal(s.connections, 0);
+  assert.equal(typeof s.internalErrors, 'number');
+  assert.equal(typeof s.queuedBytes, 'number');
+  const text = engine.metrics();
+  assert.match(text, /# TYPE rtcore_connections gauge\nrtcore_connections 0\n/);
+  assert.match(text, /rtcore_info\{node="node-a",backplane="in-process"\} 1/);
+  assert.match(rtcore.METRICS_CONTENT_TYPE, /^text\/plain; version=0\.0\.4/);
 });
 
 test('options are validated in JS with RTC_EINVAL', () => {

@@ -206,6 +206,14 @@ async def test_stats_dataclass() -> None:
             assert isinstance(stats, rtcore.Stats)
             assert (stats.connections, stats.users, stats.rooms) == (2, 2, 1)
             assert stats.messages_in >= 1 and stats.connections_total == 2
+            # The dataclass names exactly the library's counters (its table).
+            raw = app._require_engine().stats()
+            raw.pop("rc")
+            assert set(raw) == set(rtcore.Stats.__dataclass_fields__)
+            text = app.metrics()
+            assert "# TYPE rtcore_connections gauge\nrtcore_connections 2\n" in text
+            assert 'rtcore_client_messages_total{type="join_room"} 1' in text
+            assert rtcore.METRICS_CONTENT_TYPE.startswith("text/plain; version=0.0.4")
 
 
 async def _wait_connections(app: rtcore.App, n: int) -> None:
