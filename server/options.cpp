@@ -7,66 +7,41 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 namespace rtcore_server {
 namespace {
 
-constexpr const char* kUsage = R"(Usage: rtcore-server [options]
+constexpr const char* kIntro = R"(Usage: rtcore-server [options]
 
 Runs an rtcore WebSocket messaging node (docs/protocol.md): clients connect to
-ws://HOST:PORT/ws/{user_id}; GET /healthz answers 200. SIGINT or SIGTERM
-closes every connection with 1001 and exits 0.
+ws://HOST:PORT/ws/{user_id}; GET /healthz answers 200, GET /metrics serves
+Prometheus text. SIGINT or SIGTERM closes every connection with 1001 and
+exits 0.
 
 Every option can also be set through the environment variable named after
-it; a flag on the command line wins over the environment.
+it; a flag on the command line wins over the environment. Sizes take K, M, G
+suffixes; SECONDS may have a fraction.
 
-  --host ADDR                 RTCORE_HOST               listen address (default 127.0.0.1)
-  --port N                    RTCORE_PORT               TCP port, 0 picks a free one (default 8080)
-  --redis URL                 RTCORE_REDIS_URL          Redis backplane: redis://[user:password@]host[:port][/db]
-                                                        or unix:///path; nodes sharing it act as one.
-                                                        Without it the node runs alone (in-process)
-  --redis-prefix PREFIX       RTCORE_REDIS_PREFIX       channel and key prefix (default rtcore:)
-  --node-ttl SECONDS          RTCORE_NODE_TTL           a node silent this long is dead and its users
-                                                        go offline (default 15)
-  --redis-buffer-bytes BYTES  RTCORE_REDIS_BUFFER_BYTES publishes kept during a Redis outage (default 8M)
-  --join-timeout MS           RTCORE_JOIN_TIMEOUT       a join_room id unconfirmed by Redis this long is
-                                                        answered `unavailable`; the join stays (default 3000)
-  --node-id ID                RTCORE_NODE_ID            this node's id: 1-128 printable ASCII bytes, no
-                                                        spaces (default: random)
-  --auth none|jwt-hs256       RTCORE_AUTH               none (default): the path's user id is trusted;
-                                                        jwt-hs256: an HS256 JWT (?token=, Authorization:
-                                                        Bearer, or subprotocol bearer.JWT) proves it
-  --jwt-secret-file PATH      RTCORE_JWT_SECRET_FILE    file holding the HMAC secret (trailing newline
-                                                        dropped); or the secret itself in RTCORE_JWT_SECRET
-  --jwt-audience AUD          RTCORE_JWT_AUDIENCE       required "aud" claim (default: not checked)
-  --jwt-issuer ISS            RTCORE_JWT_ISSUER         required "iss" claim (default: not checked)
-  --jwt-leeway SECONDS        RTCORE_JWT_LEEWAY         tolerance on exp/nbf (default 30)
-  --allowed-origins LIST      RTCORE_ALLOWED_ORIGINS    comma-separated browser origins allowed; others
-                                                        get 403 (default: any)
-  --rate-limit N[:BURST]      RTCORE_RATE_LIMIT         messages per second per connection (default
-                                                        1000:2000); 0 disables
-  --max-connections N         RTCORE_MAX_CONNECTIONS    on this node, 503 beyond (default 100000; 0 = no limit)
-  --max-connections-per-user N RTCORE_MAX_CONNECTIONS_PER_USER
-                                                        429 beyond (default 100; 0 = no limit)
-  --handshake-timeout SECONDS RTCORE_HANDSHAKE_TIMEOUT  HTTP request + upgrade deadline (default 10)
-  --idle-timeout SECONDS      RTCORE_IDLE_TIMEOUT       close a connection silent this long (default 0: off)
-  --expose-stats              RTCORE_EXPOSE_STATS=1     serve GET /stats (JSON counters)
-  --tls-cert PATH             RTCORE_TLS_CERT           PEM certificate chain: serve wss:// (TLS 1.2+)
-  --tls-key PATH              RTCORE_TLS_KEY            PEM private key for --tls-cert
-  --max-message-size BYTES    RTCORE_MAX_MESSAGE_SIZE   largest client message; larger closes with
-                                                        1009 (default 1M; K/M/G suffixes allowed)
-  --max-queue-bytes BYTES     RTCORE_MAX_QUEUE_BYTES    per-connection send queue; a client past it is
-                                                        a slow consumer, closed with 1008 (default 4M)
-  --ping-interval SECONDS     RTCORE_PING_INTERVAL      ping an idle connection after this (default 30)
-  --ping-timeout SECONDS      RTCORE_PING_TIMEOUT       then close it if still silent (default 30)
-  --max-rooms N               RTCORE_MAX_ROOMS          rooms per connection, 0 = unlimited (default 1024)
-  --allow-post-without-join   RTCORE_ALLOW_POST_WITHOUT_JOIN=1
-                                                        room_message without joining first
-  --shutdown-timeout MS       RTCORE_SHUTDOWN_TIMEOUT   grace for clients to close on stop (default 1000)
-  --log-level N               RTCORE_LOG_LEVEL          0 errors, 1 warnings, 2 info, 3 debug (default 1)
-  --help                                                this text
-  --version                                             print the version
 )";
+
+// The server's own flags and the special forms, after the table's rows.
+struct Special {
+  const char* flag;
+  const char* env;
+  bool takes_value;
+  const char* usage;  // "  --flag VALUE" column
+  const char* help;
+};
+constexpr Special kSpecials[] = {
+    {"--jwt-secret-file", "RTCORE_JWT_SECRET_FILE", true, "--jwt-secret-file PATH",
+     "file holding the HMAC secret (trailing newline dropped); or the secret itself in RTCORE_JWT_SECRET"},
+    {"--jwt-secret", "RTCORE_JWT_SECRET", true, nullptr, nullptr},  // environment only, not listed
+    {"--rate-limit", "RTCORE_RATE_LIMIT", true, "--rate-limit N[:BURST]",
+     "messages per second per connection (default 1000:2000); 0 disables"},
+    {"--shutdown-timeout", "RTCORE_SHUTDOWN_TIMEOUT", true, "--shutdown-timeout MS",
+     "grace for clients to close on stop (default 1000)"},
+};
 
 bool parse_uint(std::string_view text, uint64_t max, uint64_t& out, bool allow_suffix) {
   if (text.empty()) return false;
@@ -87,12 +62,13 @@ bool parse_uint(std::string_view text, uint64_t max, uint64_t& out, bool allow_s
   return true;
 }
 
-bool parse_seconds(std::string_view text, double& out) {
+// Seconds (a fraction allowed) as milliseconds.
+bool parse_seconds_ms(std::string_view text, uint64_t& out_ms) {
   std::string s(text);
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || !std::isfinite(v) || v <= 0 || v > 65535) return false;
-  out = v;
+  if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 0 || v > 1e9) return false;
+  out_ms = static_cast<uint64_t>(std::llround(v * 1000));
   return true;
 }
 
@@ -109,168 +85,203 @@ bool read_secret_file(const std::string& path, std::string& out) {
 
 bool parse_bool(std::string_view text) { return text == "1" || text == "true" || text == "yes" || text == "on"; }
 
-struct Flag {
-  const char* name;
-  const char* env;
-  bool takes_value;
-};
+// "a|b|c: rest" -> {"a","b","c"}.
+std::vector<std::string_view> enum_choices(const rtc_option_info& o) {
+  std::string_view help = o.help;
+  std::vector<std::string_view> out;
+  size_t colon = help.find(": ");
+  std::string_view list = help.substr(0, colon);
+  for (size_t start = 0;;) {
+    size_t bar = list.find('|', start);
+    out.push_back(list.substr(start, bar - start));
+    if (bar == std::string_view::npos) break;
+    start = bar + 1;
+  }
+  return out;
+}
 
-constexpr Flag kFlags[] = {
-    {"--host", "RTCORE_HOST", true},
-    {"--port", "RTCORE_PORT", true},
-    {"--redis", "RTCORE_REDIS_URL", true},
-    {"--node-id", "RTCORE_NODE_ID", true},
-    {"--redis-prefix", "RTCORE_REDIS_PREFIX", true},
-    {"--auth", "RTCORE_AUTH", true},
-    {"--jwt-secret-file", "RTCORE_JWT_SECRET_FILE", true},
-    {"--jwt-secret", "RTCORE_JWT_SECRET", true},
-    {"--jwt-audience", "RTCORE_JWT_AUDIENCE", true},
-    {"--jwt-issuer", "RTCORE_JWT_ISSUER", true},
-    {"--jwt-leeway", "RTCORE_JWT_LEEWAY", true},
-    {"--allowed-origins", "RTCORE_ALLOWED_ORIGINS", true},
-    {"--rate-limit", "RTCORE_RATE_LIMIT", true},
-    {"--max-connections", "RTCORE_MAX_CONNECTIONS", true},
-    {"--max-connections-per-user", "RTCORE_MAX_CONNECTIONS_PER_USER", true},
-    {"--handshake-timeout", "RTCORE_HANDSHAKE_TIMEOUT", true},
-    {"--idle-timeout", "RTCORE_IDLE_TIMEOUT", true},
-    {"--expose-stats", "RTCORE_EXPOSE_STATS", false},
-    {"--tls-cert", "RTCORE_TLS_CERT", true},
-    {"--tls-key", "RTCORE_TLS_KEY", true},
-    {"--node-ttl", "RTCORE_NODE_TTL", true},
-    {"--redis-buffer-bytes", "RTCORE_REDIS_BUFFER_BYTES", true},
-    {"--join-timeout", "RTCORE_JOIN_TIMEOUT", true},
-    {"--max-message-size", "RTCORE_MAX_MESSAGE_SIZE", true},
-    {"--max-queue-bytes", "RTCORE_MAX_QUEUE_BYTES", true},
-    {"--ping-interval", "RTCORE_PING_INTERVAL", true},
-    {"--ping-timeout", "RTCORE_PING_TIMEOUT", true},
-    {"--max-rooms", "RTCORE_MAX_ROOMS", true},
-    {"--allow-post-without-join", "RTCORE_ALLOW_POST_WITHOUT_JOIN", false},
-    {"--shutdown-timeout", "RTCORE_SHUTDOWN_TIMEOUT", true},
-    {"--log-level", "RTCORE_LOG_LEVEL", true},
-};
+std::vector<const rtc_option_info*> table() {
+  std::vector<const rtc_option_info*> rows;
+  for (size_t i = 0; i < rtc_config_option_count(); ++i)
+    if (const rtc_option_info* o = rtc_config_option(i); o && o->flag && *o->flag) rows.push_back(o);
+  return rows;
+}
+
+// Parses value for row o into its numeric field value; false if invalid.
+bool parse_row(const rtc_option_info& o, std::string_view value, uint64_t& n) {
+  switch (o.type) {
+    case RTC_OPTION_STRING: return true;
+    case RTC_OPTION_BOOL:
+      n = value.empty() || parse_bool(value) ? 1 : 0;
+      return value.empty() || parse_bool(value) || value == "0" || value == "false" || value == "no" ||
+             value == "off";
+    case RTC_OPTION_ENUM: {
+      auto choices = enum_choices(o);
+      auto it = std::find(choices.begin(), choices.end(), value);
+      n = static_cast<uint64_t>(it - choices.begin());
+      return it != choices.end();
+    }
+    default: break;
+  }
+  bool ok = o.unit == RTC_UNIT_SECONDS ? parse_seconds_ms(value, n)
+                                       : parse_uint(value, o.max, n, o.unit == RTC_UNIT_BYTES);
+  return ok && n >= o.min && n <= o.max;
+}
+
+// A row's extra rules, beyond its type and range.
+bool row_extra_ok(const rtc_option_info& o, std::string_view value) {
+  std::string_view name = o.name;
+  if (name == "host") return !value.empty();
+  if (name == "node_id")  // what other nodes accept (1..128 printable ASCII, no space)
+    return !value.empty() && value.size() <= 128 &&
+           std::all_of(value.begin(), value.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+  return true;
+}
+
+bool invalid(std::string_view name, std::string_view value) {
+  bool secret = name == "--jwt-secret";  // never echo a secret
+  std::fprintf(stderr, "rtcore-server: invalid value '%.*s' for %.*s\n", secret ? 3 : static_cast<int>(value.size()),
+               secret ? "***" : value.data(), static_cast<int>(name.size()), name.data());
+  return false;
+}
 
 // Applies one setting; false (after printing why) if the value is bad.
 bool apply(std::string_view name, std::string_view value, Options& o) {
+  for (const rtc_option_info* row : table()) {
+    if (name != row->flag) continue;
+    uint64_t n = 0;
+    if (!parse_row(*row, value, n) || !row_extra_ok(*row, value)) return invalid(name, value);
+    std::string_view field = row->name;
+    o.settings[std::string(field)] = std::string(value);
+    if (field == "host") o.host = value;
+    if (field == "port") o.port = static_cast<uint32_t>(n);
+    if (field == "redis_url") o.redis_url = value;
+    if (field == "auth_mode") o.auth = value;
+    if (field == "tls_cert_file") o.tls_cert = value;
+    if (field == "tls_key_file") o.tls_key = value;
+    return true;
+  }
   uint64_t n = 0;
-  bool ok = true;
-  if (name == "--host") {
-    o.host = value;
-    ok = !value.empty();
-  } else if (name == "--port") {
-    ok = parse_uint(value, 65535, n, false);
-    o.port = static_cast<uint32_t>(n);
-  } else if (name == "--redis") {
-    o.redis_url = value;
-  } else if (name == "--node-id") {
-    // 1..128 printable ASCII bytes, no space (what other nodes accept).
-    o.node_id = value;
-    ok = !value.empty() && value.size() <= 128 &&
-         std::all_of(value.begin(), value.end(), [](char c) { return c > 0x20 && c < 0x7F; });
-  } else if (name == "--auth") {
-    o.auth = value;
-    ok = value == "none" || value == "jwt-hs256";
-  } else if (name == "--jwt-secret") {
-    // Only from the environment in practice (a flag would show in `ps`).
+  if (name == "--jwt-secret") {
+    // Only from the environment (a flag would show in `ps`).
     o.jwt_secret = value;
-    ok = !value.empty();
-  } else if (name == "--jwt-secret-file") {
-    ok = read_secret_file(std::string(value), o.jwt_secret);
-    if (!ok) {
-      std::fprintf(stderr, "rtcore-server: cannot read a secret from %.*s\n", static_cast<int>(value.size()),
-                   value.data());
-      return false;
-    }
-  } else if (name == "--jwt-audience") {
-    o.jwt_audience = value;
-  } else if (name == "--jwt-issuer") {
-    o.jwt_issuer = value;
-  } else if (name == "--jwt-leeway") {
-    ok = parse_uint(value, 86400, n, false);
-    o.jwt_leeway_s = static_cast<long>(n);
-  } else if (name == "--allowed-origins") {
-    o.allowed_origins = value;
-  } else if (name == "--rate-limit") {
+    return !value.empty() || invalid(name, value);
+  }
+  if (name == "--jwt-secret-file") {
+    if (read_secret_file(std::string(value), o.jwt_secret)) return true;
+    std::fprintf(stderr, "rtcore-server: cannot read a secret from %.*s\n", static_cast<int>(value.size()),
+                 value.data());
+    return false;
+  }
+  if (name == "--rate-limit") {
     auto colon = value.find(':');
     uint64_t burst = 0;
-    ok = parse_uint(value.substr(0, colon), 1u << 30, n, false) &&
-         (colon == std::string_view::npos || parse_uint(value.substr(colon + 1), 1u << 30, burst, false));
+    bool ok = parse_uint(value.substr(0, colon), 1u << 30, n, false) &&
+              (colon == std::string_view::npos || parse_uint(value.substr(colon + 1), 1u << 30, burst, false));
     o.rate_limit = static_cast<long>(n);
     o.rate_burst = colon == std::string_view::npos ? -1 : static_cast<long>(burst);
-  } else if (name == "--max-connections") {
-    ok = parse_uint(value, 1u << 30, n, false);
-    o.max_connections = static_cast<long>(n);
-  } else if (name == "--max-connections-per-user") {
-    ok = parse_uint(value, 1u << 30, n, false);
-    o.max_connections_per_user = static_cast<long>(n);
-  } else if (name == "--handshake-timeout") {
-    ok = parse_seconds(value, o.handshake_timeout_s);
-  } else if (name == "--idle-timeout") {
-    double s = 0;
-    ok = value == "0" || parse_seconds(value, s);
-    o.idle_timeout_s = s;
-  } else if (name == "--expose-stats") {
-    o.expose_stats = value.empty() || parse_bool(value);
-  } else if (name == "--tls-cert") {
-    o.tls_cert = value;
-  } else if (name == "--tls-key") {
-    o.tls_key = value;
-  } else if (name == "--redis-prefix") {
-    o.redis_prefix = value;
-  } else if (name == "--node-ttl") {
-    ok = parse_seconds(value, o.node_ttl_s);
-  } else if (name == "--redis-buffer-bytes") {
-    ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
-    o.redis_buffer_bytes = n;
-  } else if (name == "--join-timeout") {
-    ok = parse_uint(value, 86400000, n, false) && n > 0;  // milliseconds, up to a day
-    o.join_timeout_ms = static_cast<uint32_t>(n);
-  } else if (name == "--max-message-size") {
-    ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
-    o.max_message_size = n;
-  } else if (name == "--max-queue-bytes") {
-    ok = parse_uint(value, 1ull << 40, n, true) && n > 0;
-    o.max_queue_bytes = n;
-  } else if (name == "--ping-interval") {
-    ok = parse_seconds(value, o.ping_interval_s);
-  } else if (name == "--ping-timeout") {
-    ok = parse_seconds(value, o.ping_timeout_s);
-  } else if (name == "--max-rooms") {
-    ok = parse_uint(value, 1u << 30, n, false);
-    o.max_rooms = static_cast<long>(n);
-  } else if (name == "--allow-post-without-join") {
-    o.allow_post_without_join = value.empty() || parse_bool(value);
-  } else if (name == "--shutdown-timeout") {
-    ok = parse_uint(value, 600000, n, false) && n > 0;
+    return ok || invalid(name, value);
+  }
+  if (name == "--shutdown-timeout") {
+    bool ok = parse_uint(value, 600000, n, false) && n > 0;
     o.shutdown_timeout_ms = static_cast<uint32_t>(n);
-  } else if (name == "--log-level") {
-    ok = parse_uint(value, 3, n, false);
-    o.log_level = static_cast<uint32_t>(n);
+    return ok || invalid(name, value);
   }
-  if (!ok) {
-    bool secret = name == "--jwt-secret";  // never echo a secret
-    std::fprintf(stderr, "rtcore-server: invalid value '%.*s' for %.*s\n",
-                 secret ? 3 : static_cast<int>(value.size()), secret ? "***" : value.data(),
-                 static_cast<int>(name.size()), name.data());
+  return invalid(name, value);
+}
+
+std::string default_text(const rtc_option_info& o) {
+  std::string_view name = o.name;
+  if (name == "host") return "127.0.0.1";
+  if (name == "port") return "8080";  // the server's, not the library's 0
+  if (std::strstr(o.help, "(default")) return {};
+  char buf[64];
+  switch (o.type) {
+    case RTC_OPTION_STRING: return o.default_string ? o.default_string : "";
+    case RTC_OPTION_BOOL: return o.default_value ? "on" : "off";
+    case RTC_OPTION_ENUM: {
+      auto choices = enum_choices(o);
+      return o.default_value < choices.size() ? std::string(choices[o.default_value]) : "";
+    }
+    default: break;
   }
-  return ok;
+  uint64_t v = o.default_value;
+  if (o.unit == RTC_UNIT_SECONDS) {
+    std::snprintf(buf, sizeof buf, v % 1000 ? "%.3g" : "%.0f", static_cast<double>(v) / 1000.0);
+  } else if (o.unit == RTC_UNIT_BYTES && v != 0 && v % (1u << 20) == 0) {
+    std::snprintf(buf, sizeof buf, "%lluM", static_cast<unsigned long long>(v >> 20));
+  } else if (o.unit == RTC_UNIT_BYTES && v != 0 && v % 1024 == 0) {
+    std::snprintf(buf, sizeof buf, "%lluK", static_cast<unsigned long long>(v >> 10));
+  } else {
+    std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
+  }
+  return buf;
+}
+
+std::string metavar(const rtc_option_info& o) {
+  switch (o.type) {
+    case RTC_OPTION_BOOL: return {};
+    case RTC_OPTION_ENUM: return std::string(std::string_view(o.help).substr(0, std::string_view(o.help).find(": ")));
+    case RTC_OPTION_STRING: return "VALUE";
+    default: break;
+  }
+  switch (o.unit) {
+    case RTC_UNIT_BYTES: return "BYTES";
+    case RTC_UNIT_SECONDS: return "SECONDS";
+    case RTC_UNIT_MS: return "MS";
+    default: return "N";
+  }
+}
+
+void print_line(std::string usage, std::string env, std::string help) {
+  std::printf("  %-29s %-33s %s\n", usage.c_str(), env.c_str(), help.c_str());
+}
+
+void print_usage() {
+  std::fputs(kIntro, stdout);
+  for (const rtc_option_info* o : table()) {
+    std::string usage = o->flag;
+    if (std::string m = metavar(*o); !m.empty()) usage += " " + m;
+    std::string help = o->help;
+    if (o->type == RTC_OPTION_ENUM) help = help.substr(help.find(": ") + 2);
+    if (std::string d = default_text(*o); !d.empty()) help += " (default " + d + ")";
+    print_line(usage, std::string(o->env) + (o->type == RTC_OPTION_BOOL ? "=1" : ""), help);
+  }
+  for (const Special& s : kSpecials)
+    if (s.usage) print_line(s.usage, s.env, s.help);
+  print_line("--help", "", "this text");
+  print_line("--version", "", "print the version");
+}
+
+struct Flag {
+  std::string name, env;
+  bool takes_value;
+};
+
+std::vector<Flag> all_flags() {
+  std::vector<Flag> out;
+  for (const rtc_option_info* o : table()) out.push_back({o->flag, o->env, o->type != RTC_OPTION_BOOL});
+  for (const Special& s : kSpecials) out.push_back({s.flag, s.env, s.takes_value});
+  return out;
 }
 
 }  // namespace
 
 ParseOutcome parse_options(int argc, char** argv, Options& out) {
-  for (const Flag& f : kFlags) {
-    const char* v = std::getenv(f.env);
+  std::vector<Flag> flags = all_flags();
+  for (const Flag& f : flags) {
+    const char* v = std::getenv(f.env.c_str());
     if (!v) continue;
     if (!f.takes_value && !parse_bool(v)) continue;
     if (!apply(f.name, f.takes_value ? v : "1", out)) {
-      std::fprintf(stderr, "rtcore-server: (from %s)\n", f.env);
+      std::fprintf(stderr, "rtcore-server: (from %s)\n", f.env.c_str());
       return ParseOutcome::kExitError;
     }
   }
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
+      print_usage();
       return ParseOutcome::kExitOk;
     }
     if (arg == "--version") {
@@ -285,7 +296,7 @@ ParseOutcome parse_options(int argc, char** argv, Options& out) {
       inline_value = true;
     }
     const Flag* flag = nullptr;
-    for (const Flag& f : kFlags)
+    for (const Flag& f : flags)
       if (name == f.name) flag = &f;
     if (!flag) {
       std::fprintf(stderr, "rtcore-server: unknown option '%s' (see --help)\n", argv[i]);
@@ -299,7 +310,7 @@ ParseOutcome parse_options(int argc, char** argv, Options& out) {
     }
     if (flag->takes_value && !inline_value) {
       if (i + 1 >= argc) {
-        std::fprintf(stderr, "rtcore-server: %s needs a value\n", flag->name);
+        std::fprintf(stderr, "rtcore-server: %s needs a value\n", flag->name.c_str());
         return ParseOutcome::kExitError;
       }
       value = argv[++i];
@@ -311,39 +322,32 @@ ParseOutcome parse_options(int argc, char** argv, Options& out) {
 
 void to_config(const Options& o, rtc_config& c) {
   rtc_config_init(&c);
-  c.host = o.host.c_str();
-  c.port = o.port;
-  c.redis_url = o.redis_url.empty() ? nullptr : o.redis_url.c_str();
-  c.node_id = o.node_id.empty() ? nullptr : o.node_id.c_str();
-  if (o.max_message_size) c.max_message_size = o.max_message_size;
-  if (o.max_queue_bytes) c.max_send_queue_bytes = o.max_queue_bytes;
-  if (o.ping_interval_s > 0) c.ping_interval_ms = static_cast<uint32_t>(std::lround(o.ping_interval_s * 1000));
-  if (o.ping_timeout_s > 0) c.ping_timeout_ms = static_cast<uint32_t>(std::lround(o.ping_timeout_s * 1000));
-  if (o.max_rooms >= 0) c.max_rooms_per_connection = static_cast<uint32_t>(o.max_rooms);
-  c.allow_post_without_join = o.allow_post_without_join ? 1 : 0;
-  c.log_level = o.log_level;
-  if (!o.redis_prefix.empty()) c.redis_prefix = o.redis_prefix.c_str();
-  if (o.node_ttl_s > 0) c.node_ttl_ms = static_cast<uint32_t>(std::lround(o.node_ttl_s * 1000));
-  if (o.redis_buffer_bytes) c.redis_buffer_bytes = o.redis_buffer_bytes;
-  if (o.join_timeout_ms) c.join_timeout_ms = o.join_timeout_ms;
-  c.auth_mode = o.auth == "jwt-hs256" ? RTC_AUTH_JWT_HS256 : RTC_AUTH_NONE;
+  c.port = o.port;  // the server's default (8080), not the library's
+  char* base = reinterpret_cast<char*>(&c);
+  for (const rtc_option_info* row : table()) {
+    auto it = o.settings.find(row->name);
+    if (it == o.settings.end()) continue;
+    const std::string& value = it->second;
+    if (row->type == RTC_OPTION_STRING) {
+      const char* p = value.c_str();
+      std::memcpy(base + row->offset, &p, sizeof p);
+      continue;
+    }
+    uint64_t n = 0;
+    parse_row(*row, value, n);  // validated when it was applied
+    if (row->size == sizeof(uint64_t)) {
+      std::memcpy(base + row->offset, &n, sizeof n);
+    } else {
+      auto v = static_cast<uint32_t>(n);
+      std::memcpy(base + row->offset, &v, sizeof v);
+    }
+  }
   c.jwt_secret = o.jwt_secret.data();
   c.jwt_secret_len = o.jwt_secret.size();
-  if (!o.jwt_audience.empty()) c.jwt_audience = o.jwt_audience.c_str();
-  if (!o.jwt_issuer.empty()) c.jwt_issuer = o.jwt_issuer.c_str();
-  if (o.jwt_leeway_s >= 0) c.jwt_leeway_s = static_cast<uint32_t>(o.jwt_leeway_s);
-  if (!o.allowed_origins.empty()) c.allowed_origins = o.allowed_origins.c_str();
   if (o.rate_limit >= 0) {
     c.rate_limit_per_s = static_cast<uint32_t>(o.rate_limit);
     c.rate_limit_burst = o.rate_burst >= 0 ? static_cast<uint32_t>(o.rate_burst) : 2 * c.rate_limit_per_s;
   }
-  if (o.max_connections >= 0) c.max_connections = static_cast<uint32_t>(o.max_connections);
-  if (o.max_connections_per_user >= 0) c.max_connections_per_user = static_cast<uint32_t>(o.max_connections_per_user);
-  if (o.handshake_timeout_s > 0) c.handshake_timeout_ms = static_cast<uint32_t>(std::lround(o.handshake_timeout_s * 1000));
-  if (o.idle_timeout_s >= 0) c.idle_timeout_ms = static_cast<uint32_t>(std::lround(o.idle_timeout_s * 1000));
-  c.expose_stats = o.expose_stats ? 1 : 0;
-  if (!o.tls_cert.empty()) c.tls_cert_file = o.tls_cert.c_str();
-  if (!o.tls_key.empty()) c.tls_key_file = o.tls_key.c_str();
 }
 
 }  // namespace rtcore_server

@@ -1,6 +1,13 @@
 // Command-line flags and RTCORE_* environment variables of rtcore-server.
+// Every engine setting comes from the library's settings table
+// (rtc_config_option): its flag, environment variable, unit, range and help
+// line are the library's, so a new setting needs no change here. Only the
+// server's own settings and the special forms (the JWT secret, which never
+// comes from a flag; --rate-limit N[:BURST]; --shutdown-timeout) are here.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 
 #include "rtcore.h"
@@ -8,33 +15,19 @@
 namespace rtcore_server {
 
 struct Options {
+  // Table settings given by flag or environment: row name -> value as given
+  // (validated). Strings in an rtc_config from to_config point in here.
+  std::map<std::string, std::string, std::less<>> settings;
+  // Read by main (mirrors of table settings, with the server's defaults).
   std::string host = "127.0.0.1";
   uint32_t port = 8080;
   std::string redis_url;
-  std::string node_id;
-  uint64_t max_message_size = 0;  // 0: library default
-  uint64_t max_queue_bytes = 0;
-  double ping_interval_s = 0;
-  double ping_timeout_s = 0;
-  long max_rooms = -1;  // -1: library default
-  bool allow_post_without_join = false;
-  uint32_t log_level = 1;
-  uint32_t shutdown_timeout_ms = 1000;
-  std::string redis_prefix;
-  double node_ttl_s = 0;
-  uint64_t redis_buffer_bytes = 0;
-  uint32_t join_timeout_ms = 0;  // 0: library default
-  // Protections; negative / empty means "library default".
   std::string auth = "none";
-  std::string jwt_secret;  // never printed
-  std::string jwt_audience, jwt_issuer;
-  long jwt_leeway_s = -1;
-  std::string allowed_origins;
-  long rate_limit = -1, rate_burst = -1;
-  long max_connections = -1, max_connections_per_user = -1;
-  double handshake_timeout_s = 0, idle_timeout_s = -1;
-  bool expose_stats = false;
   std::string tls_cert, tls_key;
+  // The server's own and the special forms.
+  std::string jwt_secret;  // never printed
+  long rate_limit = -1, rate_burst = -1;
+  uint32_t shutdown_timeout_ms = 1000;
 };
 
 enum class ParseOutcome { kRun, kExitOk, kExitError };

@@ -535,6 +535,49 @@ RTC_API size_t rtc_stats_count(void);
 RTC_API int rtc_stats_field(size_t index, const char **name, const char **kind,
                             const char **help);
 
+/* ------------------------------------------------------------------ */
+/* Settings table                                                     */
+/* ------------------------------------------------------------------ */
+
+/* What a setting holds, and in which unit (rtc_option_info). */
+typedef enum rtc_option_type {
+  RTC_OPTION_STRING = 0, /* const char *, NUL-terminated, NULL = default */
+  RTC_OPTION_UINT = 1,   /* uint32_t or uint64_t (see size) */
+  RTC_OPTION_BOOL = 2,   /* uint32_t, 0 or 1 */
+  RTC_OPTION_ENUM = 3    /* uint32_t; help starts with "a|b|c: ", by value */
+} rtc_option_type;
+typedef enum rtc_option_unit {
+  RTC_UNIT_NONE = 0,
+  RTC_UNIT_BYTES = 1,  /* a size in bytes (flags take K/M/G suffixes) */
+  RTC_UNIT_MS = 2,     /* milliseconds, flag in milliseconds too */
+  RTC_UNIT_SECONDS = 3 /* milliseconds in the field, seconds on the flag */
+} rtc_option_unit;
+
+/* One row of the library's settings table: a field of rtc_config that
+ * users set, with the flag and environment variable rtcore-server reads it
+ * from. Every row's default is rtc_config_init's value. */
+typedef struct rtc_option_info {
+  const char *name;  /* the rtc_config field, e.g. "max_message_size" */
+  const char *flag;  /* rtcore-server's flag, e.g. "--max-message-size" */
+  const char *env;   /* its environment variable */
+  const char *help;  /* one line */
+  uint32_t type;     /* rtc_option_type */
+  uint32_t unit;     /* rtc_option_unit */
+  size_t offset;     /* offsetof(rtc_config, name) */
+  size_t size;       /* sizeof the field */
+  uint64_t min, max; /* bounds of the value (UINT, BOOL, ENUM) */
+  uint64_t default_value;     /* UINT, BOOL, ENUM */
+  const char *default_string; /* STRING (NULL: the engine picks) */
+} rtc_option_info;
+
+/* The settings table, so that hosts, bindings and tools list, document and
+ * parse every setting without a copy of this header: rows 0 to
+ * rtc_config_option_count() - 1; rtc_config_option() returns NULL past the
+ * end. Static storage, never freed. Fields without a row (struct_size, the
+ * JWT secret, the rate limit pair) are set directly. Any thread. */
+RTC_API size_t rtc_config_option_count(void);
+RTC_API const rtc_option_info *rtc_config_option(size_t index);
+
 /* Receives text: borrowed for the duration of the call only (not
  * NUL-terminated; len bytes). */
 typedef void (*rtc_text_cb)(const char *text, size_t len, void *userdata);

@@ -657,6 +657,41 @@ static void collect_text(const char *text, size_t len, void *userdata) {
   out[n] = '\0';
 }
 
+static void test_settings_table_matches_rtc_config_init(void) {
+  size_t n = rtc_config_option_count(), i;
+  rtc_config d;
+  int saw_port = 0, saw_prefix = 0;
+  rtc_config_init(&d);
+  CHECK(n >= 20);
+  CHECK(rtc_config_option(n) == NULL);
+  for (i = 0; i < n; ++i) {
+    const rtc_option_info *o = rtc_config_option(i);
+    if (!CHECK(o && o->name && o->flag && o->env && o->help)) return;
+    CHECK(o->offset + o->size <= sizeof d);
+    if (o->type != RTC_OPTION_STRING) {
+      uint64_t v = 0;
+      if (o->size == 8) {
+        memcpy(&v, (const char *)&d + o->offset, 8);
+      } else {
+        uint32_t v32;
+        memcpy(&v32, (const char *)&d + o->offset, 4);
+        v = v32;
+      }
+      CHECK(v == o->default_value);
+    }
+    if (strcmp(o->name, "port") == 0) {
+      saw_port = 1;
+      CHECK_STR(o->flag, "--port");
+      CHECK_STR(o->env, "RTCORE_PORT");
+      CHECK(o->offset == offsetof(rtc_config, port) && o->max == 65535);
+    }
+    if (strcmp(o->name, "redis_prefix") == 0) saw_prefix = 1;
+    if (strcmp(o->name, "max_message_size") == 0) CHECK(o->unit == RTC_UNIT_BYTES && o->size == 8);
+    if (strcmp(o->name, "node_ttl_ms") == 0) CHECK(o->unit == RTC_UNIT_SECONDS && o->default_value == 15000);
+  }
+  CHECK(saw_port && saw_prefix);
+}
+
 static void test_stats_table_names_every_field_and_metrics_render(void) {
   size_t n = rtc_stats_count();
   const char *name = NULL, *kind = NULL, *help = NULL;
@@ -1667,6 +1702,7 @@ static const test_case tests[] = {
     TEST(test_destroy_from_on_open_is_deferred),
     TEST(test_destroy_from_on_message_is_deferred),
     TEST(test_stats_table_names_every_field_and_metrics_render),
+    TEST(test_settings_table_matches_rtc_config_init),
 };
 
 /* A stuck test (a deadlock in the engine) fails instead of hanging. */

@@ -98,40 +98,24 @@ py::tuple metrics_text(const PyEngine& e) {
 // rtc_config_init's defaults, so Python never restates them. Strings are
 // None when the C default is NULL (the engine then picks its own).
 py::dict config_defaults() {
+  // Every row of the library's settings table (rtc_config_option), so a new
+  // setting's default reaches Python without a change here; plus the two
+  // rate-limit fields, which are set as a pair and have no row.
   rtc_config c;
   rtc_config_init(&c);
-  auto str = [](const char* p) -> py::object { return p ? py::object(py::str(p)) : py::object(py::none()); };
   py::dict d;
-  d["host"] = str(c.host);
-  d["port"] = c.port;
-  d["max_message_size"] = c.max_message_size;
-  d["max_send_queue_bytes"] = c.max_send_queue_bytes;
-  d["ping_interval_ms"] = c.ping_interval_ms;
-  d["ping_timeout_ms"] = c.ping_timeout_ms;
-  d["max_rooms_per_connection"] = c.max_rooms_per_connection;
-  d["allow_post_without_join"] = c.allow_post_without_join != 0;
-  d["node_id"] = str(c.node_id);
-  d["redis_url"] = str(c.redis_url);
-  d["log_level"] = c.log_level;
-  d["redis_prefix"] = str(c.redis_prefix);
-  d["node_ttl_ms"] = c.node_ttl_ms;
-  d["redis_connect_timeout_ms"] = c.redis_connect_timeout_ms;
-  d["redis_buffer_bytes"] = c.redis_buffer_bytes;
-  d["auth_mode"] = c.auth_mode;
-  d["jwt_leeway_s"] = c.jwt_leeway_s;
-  d["jwt_audience"] = str(c.jwt_audience);
-  d["jwt_issuer"] = str(c.jwt_issuer);
-  d["allowed_origins"] = str(c.allowed_origins);
+  for (size_t i = 0; i < rtc_config_option_count(); ++i) {
+    const rtc_option_info* o = rtc_config_option(i);
+    if (!o) break;
+    if (o->type == RTC_OPTION_STRING)
+      d[o->name] = o->default_string ? py::object(py::str(o->default_string)) : py::object(py::none());
+    else if (o->type == RTC_OPTION_BOOL)
+      d[o->name] = o->default_value != 0;
+    else
+      d[o->name] = o->default_value;
+  }
   d["rate_limit_per_s"] = c.rate_limit_per_s;
   d["rate_limit_burst"] = c.rate_limit_burst;
-  d["max_connections"] = c.max_connections;
-  d["max_connections_per_user"] = c.max_connections_per_user;
-  d["handshake_timeout_ms"] = c.handshake_timeout_ms;
-  d["idle_timeout_ms"] = c.idle_timeout_ms;
-  d["join_timeout_ms"] = c.join_timeout_ms;
-  d["expose_stats"] = c.expose_stats != 0;
-  d["tls_cert_file"] = str(c.tls_cert_file);
-  d["tls_key_file"] = str(c.tls_key_file);
   return d;
 }
 
