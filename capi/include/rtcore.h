@@ -204,10 +204,34 @@ typedef struct rtc_config {
    * membership stays and takes effect once the subscription is confirmed
    * (nothing more is sent for that id). 0 means the default, 3000. */
   uint32_t join_timeout_ms;
+
+  /* --- Appended (issue 11) --- */
+  /* RTC_LOG_FORMAT_TEXT (default): "rtcore: ..." lines on stderr;
+   * RTC_LOG_FORMAT_JSON: one JSON object per line, {"time","level","event",
+   * "node","msg", ...fields}. Ignored for lines that go to an on_log
+   * handler instead. */
+  uint32_t log_format;
+  /* "HOST:PORT" (NUL-terminated; PORT 0 picks a free one, read it back with
+   * rtc_engine_internal_port): a second, plain-HTTP listener serving
+   * GET /metrics, /readyz, /stats and /healthz and refusing WebSocket
+   * upgrades (404); the public port then answers 404 for /metrics, /readyz
+   * and /stats. NULL or "" (default): all are served on the public port
+   * (/stats only with expose_stats). Borrowed until rtc_engine_create()
+   * returns; RTC_EINVAL if malformed. */
+  const char *internal_listen;
 } rtc_config;
 
 #define RTC_AUTH_NONE 0
 #define RTC_AUTH_JWT_HS256 1
+
+#define RTC_LOG_FORMAT_TEXT 0
+#define RTC_LOG_FORMAT_JSON 1
+
+/* Log levels (rtc_config.log_level and rtc_handlers.on_log). */
+#define RTC_LOG_ERROR 0
+#define RTC_LOG_WARN 1
+#define RTC_LOG_INFO 2
+#define RTC_LOG_DEBUG 3
 
 /* Fills *config with the defaults and sets struct_size. Any thread. */
 RTC_API void rtc_config_init(rtc_config *config);
@@ -346,6 +370,22 @@ typedef struct rtc_handlers {
                           const char *user_id, size_t user_id_len,
                           int32_t action, const char *target,
                           size_t target_len, uint64_t request_id);
+
+  /* --- Appended (issue 11) --- */
+  /* Every log line of this engine at or below rtc_config.log_level
+   * (libwebsockets' own lines included), instead of stderr: level
+   * (RTC_LOG_*), a short snake_case event name, the message, and its
+   * fields as one JSON object ("{}" when none); all borrowed for the call,
+   * none NUL-terminated. Lines never hold tokens, secrets, Authorization
+   * headers, query strings or Redis passwords.
+   * Thread: the engine thread, including during rtc_engine_start and
+   * rtc_engine_stop (while the calling thread waits in them) and while a
+   * handler of this engine runs; never concurrently with itself for one
+   * engine. It must not block and must not call rtc_engine_stop or
+   * rtc_engine_destroy. NULL: lines go to stderr (rtc_config.log_format). */
+  void (*on_log)(void *user_data, int32_t level, const char *event,
+                 size_t event_len, const char *message, size_t message_len,
+                 const char *fields_json, size_t fields_json_len);
 } rtc_handlers;
 
 #define RTC_AUTHZ_DENY 0
@@ -379,6 +419,10 @@ RTC_API int rtc_engine_start(rtc_engine *engine);
 /* The TCP port the engine listens on, 0 before a successful start.
  * Any thread. */
 RTC_API uint32_t rtc_engine_port(const rtc_engine *engine);
+
+/* The port of the internal listener (rtc_config.internal_listen), 0
+ * without one or before a successful start. Any thread. */
+RTC_API uint32_t rtc_engine_internal_port(const rtc_engine *engine);
 
 /* This node's id (NUL-terminated, owned by the engine, valid until
  * rtc_engine_destroy). Any thread. */

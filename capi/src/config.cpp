@@ -26,6 +26,26 @@ std::vector<std::string> split_origins(std::string_view list) {
   return out;
 }
 
+// "HOST:PORT": a non-empty host without spaces (IPv4 address or name; the
+// transport listens on IPv4 only) and a decimal port 0..65535.
+bool parse_host_port(std::string_view text, std::string& host, uint16_t& port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size() || text.size() - colon > 6)
+    return false;
+  std::string_view h = text.substr(0, colon), p = text.substr(colon + 1);
+  for (char ch : h)
+    if (ch <= ' ' || ch == ':' || ch == '/' || ch > '~') return false;
+  uint32_t n = 0;
+  for (char ch : p) {
+    if (ch < '0' || ch > '9') return false;
+    n = n * 10 + static_cast<uint32_t>(ch - '0');
+  }
+  if (n > 65535) return false;
+  host.assign(h);
+  port = static_cast<uint16_t>(n);
+  return true;
+}
+
 int protections_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   using Mode = rtcore::EngineConfig::AuthMode;
   if (c->auth_mode == RTC_AUTH_JWT_HS256) {
@@ -99,6 +119,14 @@ int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   // An older caller's struct ends before it: the default stays.
   if (RTC_HAS_FIELD(c, rtc_config, join_timeout_ms) && c->join_timeout_ms != 0)
     out.join_timeout_ms = c->join_timeout_ms;
+  if (RTC_HAS_FIELD(c, rtc_config, log_format)) {
+    if (c->log_format > RTC_LOG_FORMAT_JSON) return RTC_EINVAL;
+    out.log_json = c->log_format == RTC_LOG_FORMAT_JSON;
+  }
+  if (RTC_HAS_FIELD(c, rtc_config, internal_listen) && c->internal_listen && *c->internal_listen) {
+    if (!parse_host_port(c->internal_listen, out.internal_host, out.internal_port)) return RTC_EINVAL;
+    out.internal_listen = true;
+  }
   return RTC_OK;
 }
 

@@ -94,6 +94,12 @@ rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
       fn(ud, user.data(), user.size(), online ? RTC_PRESENCE_ONLINE : RTC_PRESENCE_OFFLINE, ts.data(), ts.size());
     };
   }
+  if (h.on_log) {
+    auto fn = h.on_log;
+    hooks.on_log = [fn, ud](int level, std::string_view event, std::string_view message, std::string_view fields) {
+      fn(ud, level, event.data(), event.size(), message.data(), message.size(), fields.data(), fields.size());
+    };
+  }
   return hooks;
 }
 

@@ -49,6 +49,8 @@ int rtc_engine_start(rtc_engine* engine) {
 
 uint32_t rtc_engine_port(const rtc_engine* engine) { return engine ? engine->engine->port() : 0; }
 
+uint32_t rtc_engine_internal_port(const rtc_engine* engine) { return engine ? engine->engine->internal_port() : 0; }
+
 const char* rtc_engine_node_id(const rtc_engine* engine) {
   return engine ? engine->engine->node_id().c_str() : "";
 }

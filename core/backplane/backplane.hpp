@@ -25,6 +25,12 @@ class BackplaneSink : public PresenceSink {
   virtual void deliver_to_user(std::string_view user, FramePtr frame) = 0;
 };
 
+// Whether the backplane lets this node do its job (GET /readyz).
+struct Readiness {
+  bool ready = true;
+  std::string reason;  // when not ready: short, for operators
+};
+
 class Backplane {
  public:
   // Called once: ok when the action holds cluster-wide (for acks, PROTOCOL
@@ -64,6 +70,26 @@ class Backplane {
 
   // Releases every resource; no sink call happens after it returns.
   virtual void shutdown() = 0;
+
+  // Connected, subscribed, and this node's own publications make it
+  // through (Redis: a recent self-probe round trip). The in-process
+  // backplane is always ready.
+  virtual Readiness readiness() const { return {}; }
+
+  // Each round trip of the backplane's self-probe, in seconds (Redis only),
+  // on the engine thread. Set by the engine if it wants them; may be empty.
+  std::function<void(double seconds)> on_round_trip;
+  // The last round trip, seconds; 0 before the first.
+  double last_round_trip_s() const { return last_round_trip_s_; }
+
+ protected:
+  void record_round_trip(double seconds) {
+    last_round_trip_s_ = seconds;
+    if (on_round_trip) on_round_trip(seconds);
+  }
+
+ private:
+  double last_round_trip_s_ = 0;
 };
 
 }  // namespace rtcore

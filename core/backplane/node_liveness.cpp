@@ -5,6 +5,7 @@
 
 #include "backplane/redis_reply.hpp"
 #include "common/guard.hpp"
+#include "common/log.hpp"
 #include "loop/heap_timer.hpp"
 #include "presence/redis_presence_scripts.hpp"
 
@@ -99,10 +100,10 @@ void NodeLiveness::heartbeat() {
                   if (hooks_.invalid) hooks_.invalid("a liveness key of the wrong type (deleted)");
                 if (r->result == 1 || first || shut_down_) return;
                 ++fences_;
-                std::fprintf(stderr,
-                             "rtcore: node %s was declared dead by the cluster (liveness key expired or lost); "
-                             "registering its users again\n",
-                             node_id_.c_str());
+                log::write(log::Level::kWarn, "node_fenced",
+                           "node " + node_id_ +
+                               " was declared dead by the cluster (liveness key expired or lost); "
+                               "registering its users again");
                 if (hooks_.fenced) hooks_.fenced();
               });
   if (hooks_.beat) hooks_.beat();

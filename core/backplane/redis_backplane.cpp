@@ -3,11 +3,13 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 
 #include "backplane/envelope.hpp"
 #include "backplane/wire.hpp"
+#include "common/log.hpp"
 #include "protocol/timestamp.hpp"
 
 namespace rtcore {
@@ -29,6 +31,7 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
       sink_(sink),
       stats_(stats),
       control_channel_(opts_.prefix + "control"),
+      probe_channel_(opts_.prefix + "probe:" + opts_.node_id),
       commands_(loop, opts_.address, "commands", opts_.connect_timeout_ms, [this] { commands_up(); },
                 [this](const std::string& why) { commands_down(why); }),
       subscriptions_(loop, opts_.address, "subscriptions", opts_.connect_timeout_ms,
@@ -48,6 +51,7 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
                       mark_ready();
                       liveness_.refresh_peers();
                       presence_.reap_dead_nodes();
+                      probe_.send();
                     },
                     [this](const char* what) { invalid(what); }}),
       presence_(commands_, opts_.prefix, opts_.node_id, sink, [this](const char* what) { invalid(what); }),
@@ -56,9 +60,11 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
                 send_publish(channel, payload, std::move(done));
               }),
       subs_(
-          loop, subscriptions_, {presence_.channel(), control_channel_},
+          loop, subscriptions_, {presence_.channel(), control_channel_, probe_channel_},
           [this](std::string_view channel, std::string_view payload) { on_message(channel, payload); },
-          [this](const std::string& channel) { on_confirmed(channel); }, [this](const char* what) { invalid(what); }) {
+          [this](const std::string& channel) { on_confirmed(channel); }, [this](const char* what) { invalid(what); }),
+      probe_(commands_, probe_channel_, opts_.node_id, std::clamp<uint32_t>(opts_.node_ttl_ms / 3, 100, 1000),
+             [this](double seconds) { record_round_trip(seconds); }) {
   commands_.set_error_counter(&stats_.internal_errors);
   subscriptions_.set_error_counter(&stats_.internal_errors);
 }
@@ -127,6 +133,8 @@ void RedisBackplane::on_confirmed(const std::string& channel) {
   // Once we hear announcements, list the nodes already there: together the
   // two leave no gap in which a peer goes unnoticed.
   if (channel == control_channel_) liveness_.refresh_peers();
+  // Readiness needs a round trip on this channel: the first one at once.
+  if (channel == probe_channel_) probe_.send(true);
   if (subs_.settled()) mark_ready();
 }
 
@@ -135,6 +143,9 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
   switch (ch.kind) {
     case wire::ChannelKind::kControl: return liveness_.on_control_message(payload);
     case wire::ChannelKind::kPresence: return presence_.on_presence_message(payload);
+    case wire::ChannelKind::kProbe:
+      if (!probe_.on_message(ch.target, payload)) invalid("a malformed probe");
+      return;
     case wire::ChannelKind::kRoom:
     case wire::ChannelKind::kUser: break;
     case wire::ChannelKind::kOther: return invalid("a message on a channel this node does not use");
@@ -203,6 +214,15 @@ void RedisBackplane::send_publish(const std::string& channel, const std::string&
 
 // ----------------------------------------------------------------- state
 
+Readiness RedisBackplane::readiness() const {
+  if (shut_down_) return {false, "redis: shut down"};
+  if (!commands_.up() || !subscriptions_.up()) return {false, "redis: links down"};
+  if (!subs_.confirmed()) return {false, "redis: subscriptions pending"};
+  if (uint64_t age = probe_.age_ms(); age > probe_.max_age_ms())
+    return {false, "redis: no probe round trip for " + std::to_string(age) + " ms"};
+  return {};
+}
+
 void RedisBackplane::mark_ready() {
   // "This node's subscriptions are all in place": what peers wait for
   // before sending what they held during an outage.
@@ -264,7 +284,7 @@ void RedisBackplane::log(int level, const char* fmt, ...) const {
   va_start(ap, fmt);
   std::vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  std::fprintf(stderr, "rtcore: %s\n", line);
+  log::write(static_cast<log::Level>(level), "redis_backplane", line);
 }
 
 }  // namespace rtcore

@@ -22,6 +22,7 @@
 #include "backplane/backplane_stats.hpp"
 #include "backplane/node_liveness.hpp"
 #include "backplane/outage_buffer.hpp"
+#include "backplane/probe.hpp"
 #include "backplane/redis_link.hpp"
 #include "backplane/redis_subscriptions.hpp"
 #include "backplane/redis_url.hpp"
@@ -59,6 +60,9 @@ class RedisBackplane final : public Backplane {
   void local_user_offline(std::string_view user) override { presence_.local_user_offline(user); }
   void flush_publishes() override;
   void shutdown() override;
+  // Both links up, every wanted channel confirmed, and a recent self-probe
+  // round trip (backplane/probe.hpp).
+  Readiness readiness() const override;
 
   Presence& presence() { return presence_; }
 
@@ -84,12 +88,14 @@ class RedisBackplane final : public Backplane {
   BackplaneSink& sink_;
   BackplaneStats& stats_;
   std::string control_channel_;
+  std::string probe_channel_;  // {prefix}probe:{node}
   RedisLink commands_;
   RedisLink subscriptions_;
   NodeLiveness liveness_;
   RedisPresence presence_;
   OutageBuffer outbox_;
   RedisSubscriptions subs_;
+  RoundTripProbe probe_;
   IntervalLog invalid_log_{10000};
   bool was_connected_ = false;
   bool ever_connected_ = false;

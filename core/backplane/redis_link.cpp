@@ -10,6 +10,7 @@
 
 #include "backplane/redis_uv_adapter.hpp"
 #include "common/guard.hpp"
+#include "common/log.hpp"
 
 namespace rtcore {
 namespace {
@@ -209,7 +210,11 @@ void RedisLink::on_setup_reply(redisAsyncContext* ac, void* r, void*) {
   auto* reply = static_cast<redisReply*>(r);
   if (!self || !reply || reply->type != REDIS_REPLY_ERROR) return;
   self->setup_failed_ = true;
-  std::fprintf(stderr, "rtcore: redis %s: setup failed: %s\n", self->name_.c_str(), reply->str);
+  // The reply is Redis's own error text (e.g. WRONGPASS): it never holds
+  // the password we sent.
+  std::string line = "redis " + self->name_ + ": setup failed: " + std::string(reply->str, reply->len);
+  log::write(log::Level::kError, "redis_setup_failed", line,
+             {{"link", self->name_}, {"error", std::string_view(reply->str, reply->len)}});
 }
 
 void RedisLink::on_ready_reply(redisAsyncContext* ac, void* r, void*) {

@@ -38,6 +38,8 @@ class RedisSubscriptions {
   void when_ready(const std::string& channel, Backplane::Done done);
   // No SUBSCRIBE is waiting for its confirmation.
   bool settled() const { return sub_inflight_.empty(); }
+  // Every wanted channel is subscribed: none queued, none in flight.
+  bool confirmed() const { return sub_inflight_.empty() && queue_sub_.empty(); }
   size_t wanted() const { return wanted_.size(); }
 
   void link_up();

@@ -54,6 +54,34 @@ std::optional<ControlMessage> decode_control(std::string_view payload) {
   return m;
 }
 
+std::string encode_probe(std::string_view node, uint64_t seq) {
+  std::string out = "probe ";
+  out.append(node);
+  out += ' ';
+  out += std::to_string(seq);
+  return out;
+}
+
+std::optional<ProbeMessage> decode_probe(std::string_view channel_node, std::string_view payload) {
+  constexpr std::string_view kProbe = "probe ";
+  if (payload.size() > kProbe.size() + kMaxNodeIdBytes + 20 || !starts_with(payload, kProbe)) return std::nullopt;
+  payload.remove_prefix(kProbe.size());
+  size_t space = payload.rfind(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  std::string_view node = payload.substr(0, space), seq = payload.substr(space + 1);
+  // One spelling per number (no leading zeros), as encode_probe writes it.
+  if (!is_valid_node_id(node) || node != channel_node || seq.empty() || seq.size() > 19 ||
+      (seq.size() > 1 && seq[0] == '0'))
+    return std::nullopt;
+  ProbeMessage m;
+  for (char c : seq) {
+    if (c < '0' || c > '9') return std::nullopt;
+    m.seq = m.seq * 10 + static_cast<uint64_t>(c - '0');
+  }
+  m.node.assign(node);
+  return m;
+}
+
 std::optional<PresenceEvent> decode_presence_event(std::string_view payload) {
   // Small, flat objects only: anything big is not ours.
   if (payload.size() > 4096) return std::nullopt;
@@ -96,6 +124,9 @@ Channel classify_channel(std::string_view channel, std::string_view prefix) {
   } else if (starts_with(channel, "user:")) {
     c.kind = ChannelKind::kUser;
     c.target = channel.substr(5);
+  } else if (starts_with(channel, "probe:")) {
+    c.kind = ChannelKind::kProbe;
+    c.target = channel.substr(6);
   }
   return c;
 }

@@ -7,6 +7,7 @@
 // Fuzzed by tests/fuzz/fuzz_backplane_wire.cpp.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,11 +43,22 @@ struct PresenceEvent {
 };
 std::optional<PresenceEvent> decode_presence_event(std::string_view payload);
 
+// Probe channel ({prefix}probe:{node}): "probe NODE SEQ", which a node
+// publishes to itself to measure a round trip through Redis (GET /readyz).
+// NODE must be the channel's node; SEQ is decimal, at most 19 digits.
+struct ProbeMessage {
+  std::string node;
+  uint64_t seq = 0;
+};
+std::string encode_probe(std::string_view node, uint64_t seq);
+std::optional<ProbeMessage> decode_probe(std::string_view channel_node, std::string_view payload);
+
 // What a channel name is for, relative to the cluster's key prefix.
-enum class ChannelKind { kControl, kPresence, kRoom, kUser, kOther };
+enum class ChannelKind { kControl, kPresence, kRoom, kUser, kProbe, kOther };
 struct Channel {
   ChannelKind kind = ChannelKind::kOther;
-  std::string_view target;  // room or user, for kRoom / kUser (a view into the name)
+  // room, user or node, for kRoom / kUser / kProbe (a view into the name)
+  std::string_view target;
 };
 Channel classify_channel(std::string_view channel, std::string_view prefix);
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "common/log.hpp"
+
 namespace rtcore {
 
 void report_internal_error(Counter& errors, const char* where, const char* what) noexcept {
@@ -23,9 +25,12 @@ void report_internal_error(Counter& errors, const char* where, const char* what)
   } catch (...) {
     return;
   }
-  if (print)
-    std::fprintf(stderr, "rtcore: internal error in %s: %s (%llu more not logged)\n", where, what ? what : "?",
-                 static_cast<unsigned long long>(skipped));
+  if (!print) return;
+  char line[512];
+  std::snprintf(line, sizeof line, "internal error in %s: %s (%llu more not logged)", where, what ? what : "?",
+                static_cast<unsigned long long>(skipped));
+  log::write(log::Level::kError, "internal_error", line,
+             {{"where", where}, {"what", what ? what : "?"}, {"suppressed", skipped}});
 }
 
 }  // namespace rtcore

@@ -64,6 +64,17 @@ Engine::Engine(EngineConfig config, EngineHooks hooks) : s_(std::make_shared<Sta
   s_->hooks = std::move(hooks);
   s_->core_hooks = muteable(s_->hooks, s_->muted);
   if (s_->config.node_id.empty()) s_->config.node_id = random_node_id();
+  log::Logger::Sink sink;
+  if (s_->hooks.on_log) {
+    // The state outlives every line: the logger is used on the engine
+    // thread only, which holds the state until its end.
+    State* s = s_.get();
+    sink = [s](log::Level level, std::string_view event, std::string_view message, std::string_view fields) {
+      if (!s->muted) s->hooks.on_log(static_cast<int>(level), event, message, fields);
+    };
+  }
+  s_->logger = log::Logger(s_->config.log_level, s_->config.log_json ? log::Format::kJson : log::Format::kText,
+                           s_->config.node_id, std::move(sink));
 }
 
 Engine::~Engine() {
@@ -105,6 +116,9 @@ void Engine::run(State& s, std::function<void(int)> started) {
   sigemptyset(&pipe);
   sigaddset(&pipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+  // Whatever logs on this thread (libwebsockets included) reaches this
+  // engine's logger.
+  log::Logger::Scope log_scope(&s.logger);
 
   uv_loop_t loop;
   if (uv_loop_init(&loop) != 0) return started(-2);
@@ -115,6 +129,7 @@ void Engine::run(State& s, std::function<void(int)> started) {
   guarded(s.stats.internal_errors, "engine start", [&] {
     s.core = std::make_unique<EngineCore>(&loop, s.config, s.core_hooks, s.stats);
     port = s.commands.bind(&loop, s.stats.internal_errors) == 0 ? s.core->start() : -2;
+    if (port >= 0) s.internal_port.store(s.core->internal_port(), std::memory_order_release);
   });
   if (port < 0) s.commands.close();
   started(port);  // `started` refers to start()'s stack: not used after this
@@ -140,6 +155,7 @@ bool Engine::stop(uint32_t timeout_ms) {
   thread_.join();
   thread_ = std::thread();
   s_->port.store(0, std::memory_order_release);
+  s_->internal_port.store(0, std::memory_order_release);
   return true;
 }
 

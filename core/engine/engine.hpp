@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "common/log.hpp"
 #include "engine/engine_config.hpp"
 #include "engine/stats.hpp"
 #include "loop/command_queue.hpp"
@@ -45,6 +46,9 @@ class Engine {
   bool running() const { return s_->running.load(std::memory_order_acquire); }
   bool on_engine_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
   uint16_t port() const { return s_->port.load(std::memory_order_acquire); }
+  // The internal listener's port (EngineConfig::internal_listen), 0 if none
+  // or not started.
+  uint16_t internal_port() const { return s_->internal_port.load(std::memory_order_acquire); }
   const std::string& node_id() const { return s_->config.node_id; }
   const EngineStats& stats() const { return s_->stats; }
   const EngineConfig& config() const { return s_->config; }
@@ -62,6 +66,10 @@ class Engine {
     std::unique_ptr<EngineCore> core;  // engine thread only
     std::atomic<bool> running{false};
     std::atomic<uint16_t> port{0};
+    std::atomic<uint16_t> internal_port{0};
+    // The engine thread's logger (common/log.hpp): its sink is the host's
+    // on_log (skipped once muted) or stderr.
+    log::Logger logger;
   };
 
   static void run(State& s, std::function<void(int)> started);

@@ -54,6 +54,14 @@ struct EngineConfig {
   // wss://: PEM certificate chain and private key; both empty for ws://.
   std::string tls_cert_file, tls_key_file;
   int log_level = 1;
+  // Log lines as JSON objects (common/log.hpp) instead of text.
+  bool log_json = false;
+  // A second, plain-HTTP listener serving /metrics, /readyz, /stats and
+  // /healthz (docs/protocol.md section 10); the public port then answers
+  // 404 for /metrics, /readyz and /stats. internal_port 0 picks a free one.
+  bool internal_listen = false;
+  std::string internal_host;
+  uint16_t internal_port = 0;
 };
 
 struct ConnectRequest {
@@ -89,6 +97,11 @@ struct EngineHooks {
   // with request_id. target is the room, or the recipient of a direct message.
   std::function<Verdict(ConnId, std::string_view user, Action action, std::string_view target, uint64_t request_id)>
       on_authorize;
+  // Every log line the engine writes (level 0 error .. 3 debug, a snake_case
+  // event name, the message, the fields as a JSON object). Set: lines go
+  // here instead of stderr. Runs on the engine thread; must not block.
+  std::function<void(int level, std::string_view event, std::string_view message, std::string_view fields)>
+      on_log;
 };
 
 }  // namespace rtcore

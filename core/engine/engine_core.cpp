@@ -9,6 +9,7 @@
 #include "backplane/redis_backplane.hpp"
 #include "metrics/render.hpp"
 #include "common/guard.hpp"
+#include "common/log.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
@@ -81,6 +82,9 @@ int EngineCore::start() {
   opts.tls_cert_file = config_.tls_cert_file;
   opts.tls_key_file = config_.tls_key_file;
   opts.internal_errors = &stats_.internal_errors;
+  opts.internal_listen = config_.internal_listen;
+  opts.internal_host = config_.internal_host;
+  opts.internal_port = config_.internal_port;
   server_ = std::make_unique<WsServer>(loop_, opts, *this);
   stop_timer_.data = this;
   uv_timer_init(loop_, &stop_timer_);
@@ -244,8 +248,12 @@ int EngineCore::check_upgrade(const UpgradeRequest& request, std::string& user) 
     // The token must prove the path's user id when both are given.
     if (!jwt.ok || (!path_user.empty() && path_user != jwt.subject)) {
       stats_.auth_failures.add();
-      if (config_.log_level >= 2)
-        std::fprintf(stderr, "rtcore: upgrade refused (401): %s\n", jwt.ok ? "sub does not match the path" : jwt.error.c_str());
+      // The reason is one of verify_hs256's fixed phrases: never the token.
+      if (log::enabled(log::Level::kInfo)) {
+        std::string_view why = jwt.ok ? "sub does not match the path" : std::string_view(jwt.error);
+        log::write(log::Level::kInfo, "upgrade_refused", "upgrade refused (401): " + std::string(why),
+                   {{"status", 401}, {"reason", why}});
+      }
       return 401;
     }
     user = std::move(jwt.subject);
@@ -927,6 +935,13 @@ std::string EngineCore::stats_json() { return metrics::render_stats_json(stats_)
 
 std::string EngineCore::metrics_text() {
   return metrics::render_prometheus(stats_, metrics::Context{config_.node_id, backplane_ ? backplane_->kind() : ""});
+}
+
+ReadyState EngineCore::readiness() {
+  // Answered by the listener itself, so "listening" holds here.
+  if (stopping_) return {false, "stopping"};
+  Readiness r = backplane_ ? backplane_->readiness() : Readiness{false, "starting"};
+  return {r.ready, std::move(r.reason)};
 }
 
 void EngineCore::update_gauges() {

@@ -34,6 +34,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
 
   // Creates the backplane and listens; returns the port or -1.
   int start();
+  // The internal listener's port after start(); 0 without one.
+  uint16_t internal_port() const { return server_ ? server_->internal_port() : 0; }
   // Closes every connection with 1001 after its queue, waits up to
   // timeout_ms, then tears the transport down; uv_run returns after that.
   void begin_stop(uint32_t timeout_ms, std::function<void()> on_quiet);
@@ -67,6 +69,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   std::string stats_json() override;
   // GET /metrics: the Prometheus text (metrics/render.hpp).
   std::string metrics_text() override;
+  ReadyState readiness() override;
   void on_transport_refusal(int) override { stats_.rejected_upgrades.add(); }
 
   // BackplaneSink

@@ -4,11 +4,14 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <climits>
 #include <cstring>
+#include <mutex>
 
 #include "common/guard.hpp"
+#include "common/log.hpp"
 #include "transport/upgrade_rules.hpp"
 
 namespace rtcore {
@@ -110,6 +113,42 @@ Counter g_unowned_internal_errors;
 // guarded()'s result when the callback threw; no callback returns it.
 constexpr int kThrew = INT_MIN;
 
+// libwebsockets' emit callback. lws logs on the thread that called into
+// it, which is always an engine thread (lws runs only on engine loops), so
+// the line reaches that engine's logger (common/log.hpp), whichever engine
+// installed the callback; lines are scrubbed of anything like a credential
+// first (lws may print URIs, headers or peer data at its verbose levels).
+void emit_lws_line(int level, const char* line) {
+  log::Level l = (level & LLL_ERR)      ? log::Level::kError
+                 : (level & LLL_WARN)   ? log::Level::kWarn
+                 : (level & LLL_NOTICE) ? log::Level::kInfo
+                                        : log::Level::kDebug;
+  const log::Logger& logger = log::Logger::current();
+  if (!logger.enabled(l) || !line) return;
+  try {
+    std::string clean = log::redact(line);
+    // Plain text to stderr keeps lws's own format (its timestamp prefix).
+    if (logger.plain_stderr())
+      lwsl_emit_stderr(level, clean.c_str());
+    else
+      logger.write(l, "lws", clean);
+  } catch (...) {
+  }
+}
+
+// lws's log mask is process-wide (STACK-NOTES): it is the union of what
+// every engine of the process asked for; each engine's logger then drops
+// what is above its own level.
+void install_lws_logging(int log_level) {
+  static constexpr int kLwsLevels[] = {LLL_ERR, LLL_ERR | LLL_WARN, LLL_ERR | LLL_WARN | LLL_NOTICE,
+                                       LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO};
+  static std::mutex mu;
+  static int mask = 0;
+  std::lock_guard lock(mu);
+  mask |= kLwsLevels[std::clamp(log_level, 0, 3)];
+  lws_set_log_level(mask, &emit_lws_line);
+}
+
 int lws_trampoline(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   return WsServer::callback(wsi, reason, user, in, len);
 }
@@ -144,11 +183,8 @@ int WsServer::listen() {
   retry_->secs_since_valid_ping = options_.ping_interval_s;
   retry_->secs_since_valid_hangup = static_cast<uint16_t>(options_.ping_interval_s + options_.ping_timeout_s);
 
-  // lws's log level is process-wide (STACK-NOTES); Debian's build would
-  // log every connection at INFO otherwise.
-  static constexpr int kLwsLevels[] = {LLL_ERR, LLL_ERR | LLL_WARN, LLL_ERR | LLL_WARN | LLL_NOTICE,
-                                       LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO};
-  lws_set_log_level(kLwsLevels[std::clamp(options_.log_level, 0, 3)], nullptr);
+  // Debian's build would log every connection at INFO otherwise.
+  install_lws_logging(options_.log_level);
 
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
@@ -195,7 +231,29 @@ int WsServer::listen() {
   if (!context_) return -1;
   vhost_ = lws_create_vhost(context_, &info);
   int port = vhost_ ? lws_get_vhost_listen_port(vhost_) : -1;
-  return port > 0 ? port : -1;
+  if (port <= 0) return -1;
+  if (options_.internal_listen) {
+    // Same context and loop, its own port; plain HTTP even when the public
+    // port is TLS (it is meant for a private network or loopback).
+    lws_context_creation_info internal = info;
+    internal.port = options_.internal_port;
+    internal.iface = options_.internal_host.c_str();
+    internal.vhost_name = "rtcore-internal";
+    internal.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT);
+    internal.ssl_cert_filepath = nullptr;
+    internal.ssl_private_key_filepath = nullptr;
+    internal.ssl_cipher_list = nullptr;
+    internal.ssl_options_set = 0;
+    internal_vhost_ = lws_create_vhost(context_, &internal);
+    int internal_port = internal_vhost_ ? lws_get_vhost_listen_port(internal_vhost_) : -1;
+    if (internal_port <= 0) return -1;
+    internal_port_ = static_cast<uint16_t>(internal_port);
+  }
+  return port;
+}
+
+bool WsServer::on_internal_vhost(lws* wsi) const {
+  return internal_vhost_ && lws_get_vhost(wsi) == internal_vhost_;
 }
 
 void WsServer::request_writeable(lws* wsi) { lws_callback_on_writable(wsi); }
@@ -290,6 +348,12 @@ void WsServer::refuse(lws* wsi, int status, std::string_view reason) noexcept {
 }
 
 int WsServer::on_confirm_upgrade(lws* wsi) {
+  // The internal listener serves HTTP only.
+  if (on_internal_vhost(wsi)) {
+    refuse(wsi, 404, "no WebSocket on the internal listener");
+    events_.on_transport_refusal(404);
+    return -1;
+  }
   // lws ends the URI at a percent-decoded CR and skips the rest of the
   // request line, so "/ws/a%0Db" would arrive as "/ws/a". Such a request
   // line has no HTTP version token left: refuse it as a bad user id.
@@ -335,22 +399,34 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
 }
 
 int WsServer::on_http(lws* wsi, const char* uri) {
-  if (std::strcmp(uri, "/healthz") == 0) return respond(wsi, "text/plain", "ok\n");
-  if (options_.expose_stats && std::strcmp(uri, "/stats") == 0)
-    return respond(wsi, "application/json", events_.stats_json());
-  if (std::strcmp(uri, "/metrics") == 0)
-    if (std::string text = events_.metrics_text(); !text.empty())
-      return respond(wsi, "text/plain; version=0.0.4; charset=utf-8", text);
+  std::string_view path = uri ? uri : "";
+  if (path == "/healthz") return respond(wsi, HTTP_STATUS_OK, "text/plain", "ok\n");
+  // With an internal listener, /readyz, /metrics and /stats live there
+  // only; without one, on the public port (/stats only when exposed).
+  bool internal = on_internal_vhost(wsi);
+  if (internal || !options_.internal_listen) {
+    if (path == "/readyz") {
+      ReadyState r = events_.readiness();
+      return r.ready ? respond(wsi, HTTP_STATUS_OK, "text/plain", "ready\n")
+                     : respond(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "text/plain", r.reason + "\n");
+    }
+    if (path == "/metrics") {
+      std::string text = events_.metrics_text();
+      if (!text.empty()) return respond(wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", text);
+    }
+    if (path == "/stats" && (internal || options_.expose_stats))
+      return respond(wsi, HTTP_STATUS_OK, "application/json", events_.stats_json());
+  }
   lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr);
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-int WsServer::respond(lws* wsi, const char* content_type, std::string_view body) {
+int WsServer::respond(lws* wsi, int status, const char* content_type, std::string_view body) {
   std::vector<unsigned char> buf(LWS_PRE + 512 + body.size());
   unsigned char* start = buf.data() + LWS_PRE;
   unsigned char* p = start;
   unsigned char* end = buf.data() + buf.size() - 1;
-  if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, content_type, body.size(), &p, end) ||
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), content_type, body.size(), &p, end) ||
       lws_finalize_http_header(wsi, &p, end))
     return -1;
   std::memcpy(p, body.data(), body.size());

@@ -27,6 +27,12 @@ struct UpgradeRequest {
   std::vector<std::pair<std::string_view, std::string_view>> headers;
 };
 
+// What GET /readyz answers: 200 "ready", or 503 with the reason.
+struct ReadyState {
+  bool ready = true;
+  std::string reason;  // short, for operators ("redis: links down")
+};
+
 struct UpgradeDecision {
   int http_status = 0;  // 0 accepts; otherwise the refusal's status
   std::string user_id;  // when accepted
@@ -68,7 +74,10 @@ class TransportEvents {
   virtual void on_transport_refusal(int /*http_status*/) {}
   // The body of GET /stats (JSON), when the options expose it.
   virtual std::string stats_json() { return "{}"; }
-  // The body of GET /metrics (Prometheus text); empty answers 404.
+  // GET /readyz: whether the node can do its job now.
+  virtual ReadyState readiness() { return {}; }
+  // The body of GET /metrics (Prometheus text exposition, version 0.0.4);
+  // empty: /metrics answers 404.
   virtual std::string metrics_text() { return {}; }
 };
 
@@ -86,6 +95,13 @@ struct WsServerOptions {
   int log_level = 1;  // 0 errors, 1 warnings, 2 info, 3 debug
   uint32_t handshake_timeout_s = 10;
   bool expose_stats = false;  // GET /stats answers TransportEvents::stats_json()
+  // A second vhost, plain HTTP on internal_host:internal_port (0: a free
+  // port), serving /metrics, /readyz, /stats and /healthz and refusing
+  // upgrades (404). The public port then answers 404 for /metrics, /readyz
+  // and /stats.
+  bool internal_listen = false;
+  std::string internal_host;
+  uint16_t internal_port = 0;
   std::string tls_cert_file, tls_key_file;  // both set: wss:// (TLS 1.2+)
 };
 
@@ -98,6 +114,8 @@ class WsServer {
 
   // Creates the context and listens. Returns the bound port, or -1.
   int listen();
+  // The internal listener's bound port; 0 without one.
+  uint16_t internal_port() const { return internal_port_; }
 
   // Asks for an on_writeable call for wsi.
   void request_writeable(lws* wsi);
@@ -130,7 +148,8 @@ class WsServer {
  private:
   int on_confirm_upgrade(lws* wsi);
   int on_http(lws* wsi, const char* uri);
-  int respond(lws* wsi, const char* content_type, std::string_view body);
+  int respond(lws* wsi, int status, const char* content_type, std::string_view body);
+  bool on_internal_vhost(lws* wsi) const;
   // Answers an upgrade with an HTTP error; a reason becomes part of the
   // body ("400 Bad Request: <reason>").
   void refuse(lws* wsi, int status, std::string_view reason = {}) noexcept;
@@ -146,6 +165,8 @@ class WsServer {
   TransportEvents& events_;
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;
+  lws_vhost* internal_vhost_ = nullptr;
+  uint16_t internal_port_ = 0;
   std::unique_ptr<lws_retry_bo> retry_;  // lws keeps a pointer to it
   // User ids accepted at upgrade time, keyed by the HTTP wsi, until the
   // WebSocket is established (lws keeps the same wsi across the upgrade).

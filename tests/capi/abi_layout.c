@@ -43,6 +43,8 @@ int main(void) {
   FIELD(rtc_config, tls_cert_file);
   FIELD(rtc_config, tls_key_file);
   FIELD(rtc_config, join_timeout_ms);
+  FIELD(rtc_config, log_format);
+  FIELD(rtc_config, internal_listen);
   FIELD(rtc_header, name);
   FIELD(rtc_header, name_len);
   FIELD(rtc_header, value);
@@ -71,6 +73,7 @@ int main(void) {
   FIELD(rtc_handlers, on_message);
   FIELD(rtc_handlers, on_presence);
   FIELD(rtc_handlers, on_authorize);
+  FIELD(rtc_handlers, on_log);
   FIELD(rtc_stats, struct_size);
   FIELD(rtc_stats, connections);
   FIELD(rtc_stats, users);
@@ -116,5 +119,11 @@ int main(void) {
   CONST(RTC_AUTHZ_ALLOW);
   CONST(RTC_AUTHZ_DEFER);
   CONST(RTC_VERSION_MAJOR);
+  CONST(RTC_LOG_FORMAT_TEXT);
+  CONST(RTC_LOG_FORMAT_JSON);
+  CONST(RTC_LOG_ERROR);
+  CONST(RTC_LOG_WARN);
+  CONST(RTC_LOG_INFO);
+  CONST(RTC_LOG_DEBUG);
   return 0;
 }

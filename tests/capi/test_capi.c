@@ -857,6 +857,127 @@ static void test_upgrade_without_user_id_is_400(void) {
   rtc_engine_destroy(e);
 }
 
+/* --internal-listen: its own port for /readyz, /stats, /metrics, /healthz;
+ * the public port keeps only /healthz of those; no upgrades there. */
+static void test_internal_listener_serves_the_operational_endpoints(void) {
+  rtc_config cfg;
+  rtc_engine *e = NULL;
+  char head[4096], req[512];
+  uint32_t port, internal;
+  rtc_config_init(&cfg);
+  CHECK_INT(rtc_engine_internal_port(NULL), 0);
+  cfg.internal_listen = "127.0.0.1";
+  CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_EINVAL);
+  cfg.internal_listen = "127.0.0.1:70000";
+  CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_EINVAL);
+  cfg.internal_listen = "127.0.0.1:0";
+  if (!CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK)) return;
+  CHECK_INT(rtc_engine_internal_port(e), 0); /* not started yet */
+  if (!CHECK_INT(rtc_engine_start(e), RTC_OK)) {
+    rtc_engine_destroy(e);
+    return;
+  }
+  port = rtc_engine_port(e);
+  internal = rtc_engine_internal_port(e);
+  CHECK(internal != 0 && internal != port);
+  http_request(internal, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
+  if (!CHECK(starts_with(head, "HTTP/1.1 200"))) printf("  response: %s\n", head);
+  http_request(internal, "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
+  if (!CHECK(starts_with(head, "HTTP/1.1 200"))) printf("  response: %s\n", head);
+  http_request(internal, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
+  CHECK(starts_with(head, "HTTP/1.1 200"));
+  http_request(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
+  if (!CHECK(starts_with(head, "HTTP/1.1 404"))) printf("  response: %s\n", head);
+  http_request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
+  CHECK(starts_with(head, "HTTP/1.1 200"));
+  upgrade_request(req, sizeof req, "/ws/alice");
+  http_request(internal, req, head, sizeof head);
+  if (!CHECK(starts_with(head, "HTTP/1.1 404"))) printf("  response: %s\n", head);
+  CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
+  CHECK_INT(rtc_engine_internal_port(e), 0);
+  rtc_engine_destroy(e);
+  /* Without the option there is no internal port, and /readyz is public. */
+  rtc_config_init(&cfg);
+  if (!CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK)) return;
+  if (CHECK_INT(rtc_engine_start(e), RTC_OK)) {
+    CHECK_INT(rtc_engine_internal_port(e), 0);
+    http_request(rtc_engine_port(e), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
+    if (!CHECK(starts_with(head, "HTTP/1.1 200"))) printf("  response: %s\n", head);
+  }
+  rtc_engine_destroy(e);
+}
+
+/* What the on_log handler saw (it runs on the engine thread). */
+typedef struct log_sink {
+  pthread_mutex_t mu;
+  int lines, refusals, bad_fields, leaks;
+  int refusal_level;
+  char refusal_fields[256];
+} log_sink;
+
+static int contains(const char *s, size_t len, const char *needle) {
+  size_t n = strlen(needle), i;
+  for (i = 0; i + n <= len; i++)
+    if (memcmp(s + i, needle, n) == 0) return 1;
+  return 0;
+}
+
+static void on_log(void *ud, int32_t level, const char *event, size_t event_len, const char *message,
+                   size_t message_len, const char *fields, size_t fields_len) {
+  log_sink *ls = (log_sink *)ud;
+  pthread_mutex_lock(&ls->mu);
+  ls->lines++;
+  if (fields_len < 2 || fields[0] != '{' || fields[fields_len - 1] != '}') ls->bad_fields++;
+  if (contains(message, message_len, "s3cret-value") || contains(message, message_len, "bad.token.here") ||
+      contains(fields, fields_len, "s3cret-value") || contains(fields, fields_len, "bad.token.here"))
+    ls->leaks++;
+  if (event_len == 15 && memcmp(event, "upgrade_refused", 15) == 0) {
+    ls->refusals++;
+    ls->refusal_level = level;
+    copy_str(ls->refusal_fields, sizeof ls->refusal_fields, fields, fields_len);
+  }
+  pthread_mutex_unlock(&ls->mu);
+}
+
+static void test_log_handler_gets_lines_without_secrets(void) {
+  rtc_config cfg;
+  rtc_handlers h;
+  rtc_engine *e = NULL;
+  log_sink ls;
+  char head[4096], req[512];
+  long long deadline;
+  int refusals = 0;
+  memset(&ls, 0, sizeof ls);
+  pthread_mutex_init(&ls.mu, NULL);
+  rtc_config_init(&cfg);
+  cfg.log_level = RTC_LOG_DEBUG;
+  cfg.auth_mode = RTC_AUTH_JWT_HS256;
+  cfg.jwt_secret = "s3cret-value";
+  cfg.jwt_secret_len = strlen(cfg.jwt_secret);
+  rtc_handlers_init(&h);
+  h.user_data = &ls;
+  h.on_log = on_log;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &e), RTC_OK)) return;
+  if (CHECK_INT(rtc_engine_start(e), RTC_OK)) {
+    upgrade_request(req, sizeof req, "/ws/alice?token=bad.token.here");
+    http_request(rtc_engine_port(e), req, head, sizeof head);
+    CHECK(starts_with(head, "HTTP/1.1 401"));
+    for (deadline = now_ms() + WAIT_MS; now_ms() < deadline && refusals == 0; sleep_ms(10)) {
+      pthread_mutex_lock(&ls.mu);
+      refusals = ls.refusals;
+      pthread_mutex_unlock(&ls.mu);
+    }
+  }
+  rtc_engine_destroy(e);
+  CHECK_INT(ls.refusals, 1);
+  CHECK_INT(ls.refusal_level, RTC_LOG_INFO);
+  if (!CHECK(strstr(ls.refusal_fields, "\"status\":401") != NULL)) printf("  fields: %s\n", ls.refusal_fields);
+  CHECK(ls.lines > 1); /* libwebsockets' own lines come through too */
+  CHECK_INT(ls.bad_fields, 0);
+  CHECK_INT(ls.leaks, 0);
+  pthread_mutex_destroy(&ls.mu);
+}
+
 /* The whole life of one connection, seen from the host. */
 static void test_connection_lifecycle_and_handlers(void) {
   events ev;
@@ -1691,6 +1812,8 @@ static const test_case tests[] = {
     TEST(test_start_on_a_taken_port_is_elisten),
     TEST(test_stats_writes_only_struct_size_bytes),
     TEST(test_healthz_answers_200),
+    TEST(test_internal_listener_serves_the_operational_endpoints),
+    TEST(test_log_handler_gets_lines_without_secrets),
     TEST(test_upgrade_without_user_id_is_400),
     TEST(test_connection_lifecycle_and_handlers),
     TEST(test_on_connect_can_refuse_with_401),

@@ -64,6 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       wire::Channel ch = wire::classify_channel(name, "rtcore:");
       if (!ch.target.empty()) FUZZ_CHECK(name.size() >= ch.target.size() && name.ends_with(ch.target));
       if (auto p = wire::decode_publication(ch, payload)) check_publication(ch, *p);
+      if (ch.kind == wire::ChannelKind::kProbe)
+        if (auto m = wire::decode_probe(ch.target, payload)) {
+          FUZZ_CHECK(m->node == ch.target && wire::is_valid_node_id(m->node));
+          FUZZ_CHECK(wire::encode_probe(m->node, m->seq) == payload);
+        }
       break;
     }
     case 3: {
