@@ -132,6 +132,11 @@ bool parse_row(const rtc_option_info& o, std::string_view value, uint64_t& n) {
 bool row_extra_ok(const rtc_option_info& o, std::string_view value) {
   std::string_view name = o.name;
   if (name == "host") return !value.empty();
+  if (name == "internal_listen") {  // HOST:PORT; the library checks the host's characters too
+    auto colon = value.rfind(':');
+    uint64_t port = 0;
+    return colon != std::string_view::npos && colon > 0 && parse_uint(value.substr(colon + 1), 65535, port, false);
+  }
   if (name == "node_id")  // what other nodes accept (1..128 printable ASCII, no space)
     return !value.empty() && value.size() <= 128 &&
            std::all_of(value.begin(), value.end(), [](char c) { return c > 0x20 && c < 0x7F; });
@@ -159,6 +164,8 @@ bool apply(std::string_view name, std::string_view value, Options& o) {
     if (field == "auth_mode") o.auth = value;
     if (field == "tls_cert_file") o.tls_cert = value;
     if (field == "tls_key_file") o.tls_key = value;
+    if (field == "log_format") o.log_format = value;
+    if (field == "internal_listen") o.internal_listen = value;
     return true;
   }
   uint64_t n = 0;

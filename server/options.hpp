@@ -24,6 +24,8 @@ struct Options {
   std::string redis_url;
   std::string auth = "none";
   std::string tls_cert, tls_key;
+  std::string log_format = "text";  // text | json (the server's own lines follow it)
+  std::string internal_listen;      // HOST:PORT; empty: none
   // The server's own and the special forms.
   std::string jwt_secret;  // never printed
   long rate_limit = -1, rate_burst = -1;

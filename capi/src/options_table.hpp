@@ -67,7 +67,12 @@
     "rooms per connection; 0 = unlimited")                                                                        \
   X(allow_post_without_join, RTC_OPTION_BOOL, RTC_UNIT_NONE, "--allow-post-without-join", "RTCORE_ALLOW_POST_WITHOUT_JOIN", 0, 1,                   \
     "room_message without joining first")                                                                         \
-  X(log_level, RTC_OPTION_UINT, RTC_UNIT_NONE, "--log-level", "RTCORE_LOG_LEVEL", 0, 3, "0 errors, 1 warnings, 2 info, 3 debug")
+  X(log_level, RTC_OPTION_UINT, RTC_UNIT_NONE, "--log-level", "RTCORE_LOG_LEVEL", 0, 3, "0 errors, 1 warnings, 2 info, 3 debug")  \
+  X(log_format, RTC_OPTION_ENUM, RTC_UNIT_NONE, "--log-format", "RTCORE_LOG_FORMAT", 0, 1,                                      \
+    "text|json: stderr lines as text, or one JSON object each (time, level, event, node, msg, fields)")          \
+  X(internal_listen, RTC_OPTION_STRING, RTC_UNIT_NONE, "--internal-listen", "RTCORE_INTERNAL_LISTEN", 0, 0,                       \
+    "HOST:PORT of a second, plain-HTTP listener for GET /metrics, /readyz, /stats and /healthz (PORT 0: a free "  \
+    "one); the public port then 404s the first three (default: none)")
 
 // rtc_config fields that are not rows: set through dedicated flags or calls
 // (the secret never through a flag; the rate limit as one N[:BURST] flag).
