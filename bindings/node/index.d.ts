@@ -59,6 +59,8 @@ export interface EngineOptions {
   idleTimeout?: number;
   /** Answer GET /stats with the counters as JSON (default false). */
   exposeStats?: boolean;
+  /** "HOST:PORT": a second, plain-HTTP listener for /metrics, /readyz, /stats, /healthz (PORT 0: a free one). */
+  internalListen?: string;
   /**
    * Keep the process alive while listening, like a net.Server (default
    * false: an engine left open does not keep a finished program alive; see
@@ -220,8 +222,19 @@ export declare class Reject extends Error {
 
 export type MessageListener = (conn: Connection, msg: ClientMessage) => void | Promise<void>;
 
+/** One engine log line (tokens, secrets and query strings never appear). */
+export interface LogEvent {
+  level: 'error' | 'warn' | 'info' | 'debug';
+  /** Short snake_case name, e.g. "upgrade_refused", "lws". */
+  event: string;
+  message: string;
+  fields: Record<string, unknown>;
+}
+
 export interface EngineEvents {
   open: [conn: Connection];
+  /** With a listener, the engine's log lines (at logLevel or below) come here instead of stderr. */
+  log: [event: LogEvent];
   disconnect: [conn: Connection, code: number];
   presence: [event: PresenceEvent];
   message: [conn: Connection, msg: ClientMessage];
@@ -240,6 +253,8 @@ export declare class Engine extends EventEmitter {
   /** ws://host:port, or wss:// with tlsCertFile/tlsKeyFile. */
   readonly url: string;
   readonly port: number;
+  /** The internal listener's port (internalListen), 0 without one. */
+  readonly internalPort: number;
   readonly nodeId: string | null;
   readonly listening: boolean;
   ref(): this;

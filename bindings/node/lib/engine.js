@@ -15,11 +15,15 @@ const EV_DISCONNECT = 2;
 const EV_MESSAGE = 3;
 const EV_PRESENCE = 4;
 const EV_AUTHORIZE = 5;
+const EV_LOG = 6;
+// RTC_LOG_* -> the level a 'log' listener receives.
+const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 // RTC_ACTION_* -> the action name an onAuthorize hook receives.
 const ACTIONS = { 1: 'join_room', 2: 'room_message', 3: 'direct_message' };
 const WANT_OPEN = 1;
 const WANT_DISCONNECT = 2;
 const WANT_PRESENCE = 4;
+const WANT_LOG = 8;
 const RTC_EINVAL = -1;
 
 function engineError(rc, what) {
@@ -167,6 +171,12 @@ class Engine extends EventEmitter {
     return `${this.#options.tlsCertFile !== undefined ? 'wss' : 'ws'}://${host}:${port}`;
   }
 
+  // The internal listener's port (option internalListen), 0 without one
+  // or when not listening.
+  get internalPort() {
+    return this.#native.internalPort();
+  }
+
   get port() {
     return this.#native.port();
   }
@@ -259,10 +269,21 @@ class Engine extends EventEmitter {
   #syncWanted(added) {
     const has = (name) => name === added || this.listenerCount(name) > 0;
     const bits = (has('open') ? WANT_OPEN : 0) | (has('disconnect') ? WANT_DISCONNECT : 0) |
-      (has('presence') ? WANT_PRESENCE : 0);
+      (has('presence') ? WANT_PRESENCE : 0) | (has('log') ? WANT_LOG : 0);
     const names = this.eventNames().concat(added === undefined ? [] : [added]);
     const types = names.filter((n) => typeof n === 'string' && n.startsWith('message:')).map((n) => n.slice(8));
     this.#native.setWanted(bits, [...new Set(types)], has('message'));
+  }
+
+  // An engine log line: { level, event, message, fields }.
+  #log(ev) {
+    let fields = {};
+    try {
+      fields = JSON.parse(ev[4]);
+    } catch {
+      // always one JSON object from the engine; keep the line anyway
+    }
+    this.#emitSafely('log', { level: LOG_LEVELS[ev[1]] ?? 'debug', event: ev[2], message: ev[3], fields });
   }
 
   // One call per batch from the engine thread; nothing thrown here may
@@ -279,6 +300,7 @@ class Engine extends EventEmitter {
           case EV_PRESENCE:
             this.#emitSafely('presence', { userId: ev[1], status: ev[2] === 1 ? 'online' : 'offline', timestamp: ev[3] });
             break;
+          case EV_LOG: this.#log(ev); break;
           default: break;
         }
       } catch (err) {

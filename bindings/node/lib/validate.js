@@ -68,6 +68,7 @@ const OPTIONS = {
   keepAlive: ['bool'],
   tlsCertFile: ['string'],
   tlsKeyFile: ['string'],
+  internalListen: ['string'], // "HOST:PORT"; the engine checks the form
 };
 
 // JS option name -> native (rtc_config) name, where they differ.

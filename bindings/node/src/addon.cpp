@@ -53,6 +53,7 @@ class Native : public Napi::ObjectWrap<Native> {
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Metrics(const Napi::CallbackInfo& info);
   Napi::Value Port(const Napi::CallbackInfo& info);
+  Napi::Value InternalPort(const Napi::CallbackInfo& info);
   Napi::Value NodeId(const Napi::CallbackInfo& info);
   Napi::Value RefLoop(const Napi::CallbackInfo& info);
   Napi::Value UnrefLoop(const Napi::CallbackInfo& info);
@@ -137,6 +138,7 @@ Napi::Function Native::Define(Napi::Env env) {
                          InstanceMethod<&Native::Stats>("stats"),
                          InstanceMethod<&Native::Metrics>("metrics"),
                          InstanceMethod<&Native::Port>("port"),
+                         InstanceMethod<&Native::InternalPort>("internalPort"),
                          InstanceMethod<&Native::NodeId>("nodeId"),
                          InstanceMethod<&Native::RefLoop>("ref"),
                          InstanceMethod<&Native::UnrefLoop>("unref"),
@@ -190,6 +192,7 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   std::string jwt_aud = opt_str("jwtAudience"), jwt_iss = opt_str("jwtIssuer");
   std::string origins = opt_str("allowedOrigins");
   std::string tls_cert = opt_str("tlsCertFile"), tls_key = opt_str("tlsKeyFile");
+  std::string internal_listen = opt_str("internalListen");
   // The secret arrives as a Buffer (bytes as given); the engine copies it.
   std::string jwt_secret;
   if (o.Has("jwtSecret") && o.Get("jwtSecret").IsBuffer()) {
@@ -212,6 +215,7 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   if (!origins.empty()) cfg.allowed_origins = origins.c_str();
   if (!tls_cert.empty()) cfg.tls_cert_file = tls_cert.c_str();
   if (!tls_key.empty()) cfg.tls_key_file = tls_key.c_str();
+  if (!internal_listen.empty()) cfg.internal_listen = internal_listen.c_str();
   num("port", cfg.port);
   num("maxMessageSize", cfg.max_message_size);
   num("maxSendQueueBytes", cfg.max_send_queue_bytes);
@@ -437,6 +441,10 @@ Napi::Value Native::Metrics(const Napi::CallbackInfo& info) {
 
 Napi::Value Native::Port(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), host_->engine ? rtc_engine_port(host_->engine) : 0);
+}
+
+Napi::Value Native::InternalPort(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), host_->engine ? rtc_engine_internal_port(host_->engine) : 0);
 }
 
 Napi::Value Native::NodeId(const Napi::CallbackInfo& info) {

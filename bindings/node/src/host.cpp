@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace rtcore_node {
@@ -165,6 +166,26 @@ int32_t on_authorize(void* ud, rtc_conn_id conn, const char* user, size_t user_l
   return RTC_AUTHZ_DEFER;
 }
 
+// The engine's log lines. With a JS 'log' listener they become events;
+// without one they go to stderr as rtcore's text lines always did (the
+// handler replaces the engine's own stderr output).
+void on_log(void* ud, int32_t level, const char* event, size_t event_len, const char* message, size_t message_len,
+            const char* fields, size_t fields_len) {
+  Host* host = host_of(ud);
+  if (!(host->wanted.load(std::memory_order_relaxed) & kWantLog)) {
+    std::string line = "rtcore: " + std::string(message, message_len) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    return;
+  }
+  Event ev;
+  ev.kind = EventKind::kLog;
+  ev.code = static_cast<uint32_t>(level);
+  ev.a.assign(event, event_len);
+  ev.b.assign(message, message_len);
+  ev.user.assign(fields, fields_len);
+  host->push(std::move(ev));
+}
+
 Napi::String str(Napi::Env env, const std::string& s) { return Napi::String::New(env, s.data(), s.size()); }
 
 // Ids are 64-bit; JS numbers are exact only to 2^53, so ids travel as
@@ -183,6 +204,7 @@ rtc_handlers make_handlers(Host* host, bool with_connect_hook, bool with_authori
   h.on_disconnect = on_disconnect;
   h.on_message = on_message;
   h.on_presence = on_presence;
+  h.on_log = on_log;
   return h;
 }
 
@@ -234,6 +256,12 @@ void drain_on_js_thread(Napi::Env env, Napi::Function dispatch, Host* host, void
         e.Set(3u, Napi::Number::New(env, ev.code));
         e.Set(4u, str(env, ev.a));
         e.Set(5u, id_str(env, ev.request));
+        break;
+      case EventKind::kLog:
+        e.Set(1u, Napi::Number::New(env, ev.code));
+        e.Set(2u, str(env, ev.a));
+        e.Set(3u, str(env, ev.b));
+        e.Set(4u, str(env, ev.user));
         break;
     }
     arr.Set(static_cast<uint32_t>(i), e);

@@ -17,20 +17,28 @@
 
 namespace rtcore_node {
 
-enum class EventKind : uint32_t { kConnect = 0, kOpen = 1, kDisconnect = 2, kMessage = 3, kPresence = 4, kAuthorize = 5 };
+enum class EventKind : uint32_t {
+  kConnect = 0,
+  kOpen = 1,
+  kDisconnect = 2,
+  kMessage = 3,
+  kPresence = 4,
+  kAuthorize = 5,
+  kLog = 6,
+};
 
 // Bits of Host::wanted: which events have a JS listener. Events nobody
 // listens to are dropped on the engine thread instead of waking JS.
-enum : uint32_t { kWantOpen = 1, kWantDisconnect = 2, kWantPresence = 4 };
+enum : uint32_t { kWantOpen = 1, kWantDisconnect = 2, kWantPresence = 4, kWantLog = 8 };
 
 struct Event {
   EventKind kind = EventKind::kOpen;
   uint64_t id = 0;       // connection id, or request id for kConnect
   uint64_t request = 0;  // request id for kAuthorize
-  uint32_t code = 0;     // close code, presence status, or RTC_ACTION_* (authorize)
-  std::string user;
-  std::string a;  // type (message), path (connect), timestamp (presence), target (authorize)
-  std::string b;  // json (message), query (connect)
+  uint32_t code = 0;     // close code, presence status, RTC_ACTION_* (authorize), or RTC_LOG_* (log)
+  std::string user;  // user id, or the fields JSON (log)
+  std::string a;  // type (message), path (connect), timestamp (presence), target (authorize), event (log)
+  std::string b;  // json (message), query (connect), message (log)
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit`, never run: the README's usage must type-check
 // against index.d.ts, and misuse must not.
-import { Engine, Reject, RtcoreError, Connection, defaults, type Stats, type PresenceEvent, type AuthorizeAction } from 'rtcore';
+import { Engine, Reject, RtcoreError, Connection, defaults, type Stats, type PresenceEvent, type AuthorizeAction, type LogEvent } from 'rtcore';
 
 async function main(): Promise<void> {
   const engine = new Engine({ port: 3000, redisUrl: process.env.REDIS_URL, pingInterval: 30000 });
@@ -21,6 +21,9 @@ async function main(): Promise<void> {
   engine.on('open', (conn: Connection) => conn.join('lobby'));
   engine.on('disconnect', (conn, code: number) => console.log(conn.id, code));
   engine.on('error', (err) => console.error(err));
+  engine.on('log', (line: LogEvent) => console.log(line.level, line.event, line.message, line.fields));
+  const ops = new Engine({ internalListen: '127.0.0.1:9100' });
+  console.log(ops.internalPort + 1);
   const { port } = await engine.listen();
   console.log(port, engine.nodeId);
   engine.sendToUser('alice', { type: 'notice', text: 'hi' });
