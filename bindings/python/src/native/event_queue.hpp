@@ -13,7 +13,15 @@
 
 namespace rtcore_py {
 
-enum class EventKind : int { kConnect = 0, kOpen = 1, kDisconnect = 2, kMessage = 3, kPresence = 4, kAuthorize = 5 };
+enum class EventKind : int {
+  kConnect = 0,
+  kOpen = 1,
+  kDisconnect = 2,
+  kMessage = 3,
+  kPresence = 4,
+  kAuthorize = 5,
+  kLog = 6,
+};
 
 // One engine event, copied out of the borrowed handler arguments. Fields
 // unused by a kind stay empty.
@@ -21,10 +29,10 @@ struct Event {
   EventKind kind;
   uint64_t id = 0;       // connection id, or request id for kConnect
   uint64_t request = 0;  // request id for kAuthorize
-  int64_t number = 0;    // close code (kDisconnect), presence status or RTC_ACTION_* (kAuthorize)
-  std::string user_id;
-  std::string a;         // path | message type | timestamp | target (kAuthorize)
-  std::string b;         // query | message JSON
+  int64_t number = 0;    // close code (kDisconnect), presence status, RTC_ACTION_* (kAuthorize), RTC_LOG_* (kLog)
+  std::string user_id;   // user id | fields JSON (kLog)
+  std::string a;         // path | message type | timestamp | target (kAuthorize) | event (kLog)
+  std::string b;         // query | message JSON | message (kLog)
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

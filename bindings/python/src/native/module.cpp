@@ -42,6 +42,7 @@ py::tuple to_tuple(const Event& e) {
     case K::kMessage: return py::make_tuple(kind, e.id, text(e.user_id), text(e.a), text(e.b));
     case K::kPresence: return py::make_tuple(kind, text(e.user_id), e.number, text(e.a));
     case K::kAuthorize: return py::make_tuple(kind, e.id, text(e.user_id), e.number, text(e.a), e.request);
+    case K::kLog: return py::make_tuple(kind, e.number, text(e.a), text(e.b), text(e.user_id));
   }
   return py::make_tuple(kind);
 }
@@ -145,12 +146,14 @@ PYBIND11_MODULE(_native, m) {
   m.attr("HOOK_MESSAGE") = static_cast<uint32_t>(rtcore_py::kHookMessage);
   m.attr("HOOK_PRESENCE") = static_cast<uint32_t>(rtcore_py::kHookPresence);
   m.attr("HOOK_AUTHORIZE") = static_cast<uint32_t>(rtcore_py::kHookAuthorize);
+  m.attr("HOOK_LOG") = static_cast<uint32_t>(rtcore_py::kHookLog);
   m.attr("EVENT_CONNECT") = static_cast<int>(rtcore_py::EventKind::kConnect);
   m.attr("EVENT_OPEN") = static_cast<int>(rtcore_py::EventKind::kOpen);
   m.attr("EVENT_DISCONNECT") = static_cast<int>(rtcore_py::EventKind::kDisconnect);
   m.attr("EVENT_MESSAGE") = static_cast<int>(rtcore_py::EventKind::kMessage);
   m.attr("EVENT_PRESENCE") = static_cast<int>(rtcore_py::EventKind::kPresence);
   m.attr("EVENT_AUTHORIZE") = static_cast<int>(rtcore_py::EventKind::kAuthorize);
+  m.attr("EVENT_LOG") = static_cast<int>(rtcore_py::EventKind::kLog);
   m.attr("ACTION_JOIN_ROOM") = RTC_ACTION_JOIN_ROOM;
   m.attr("ACTION_ROOM_MESSAGE") = RTC_ACTION_ROOM_MESSAGE;
   m.attr("ACTION_DIRECT_MESSAGE") = RTC_ACTION_DIRECT_MESSAGE;
@@ -200,6 +203,7 @@ PYBIND11_MODULE(_native, m) {
             get("expose_stats", s.expose_stats);
             get("tls_cert_file", s.tls_cert_file);
             get("tls_key_file", s.tls_key_file);
+            get("internal_listen", s.internal_listen);
             // The secret is bytes (never str, never echoed in an error).
             if (!kw.contains("jwt_secret") || !py::isinstance<py::bytes>(kw["jwt_secret"]))
               throw py::type_error("create() needs jwt_secret as bytes");
@@ -215,6 +219,7 @@ PYBIND11_MODULE(_native, m) {
       .def("destroy", &PyEngine::destroy, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("created", &PyEngine::created)
       .def("port", &PyEngine::port)
+      .def("internal_port", &PyEngine::internal_port)
       .def("node_id", &PyEngine::node_id)
       .def("stats", &stats_dict)
       .def("metrics", &metrics_text)

@@ -68,6 +68,7 @@ int NativeEngine::create(const Settings& s) {
   config.expose_stats = s.expose_stats ? 1 : 0;
   config.tls_cert_file = s.tls_cert_file.empty() ? nullptr : s.tls_cert_file.c_str();
   config.tls_key_file = s.tls_key_file.empty() ? nullptr : s.tls_key_file.c_str();
+  config.internal_listen = s.internal_listen.empty() ? nullptr : s.internal_listen.c_str();
 
   rtc_handlers handlers;
   rtc_handlers_init(&handlers);
@@ -78,6 +79,7 @@ int NativeEngine::create(const Settings& s) {
   if (s.hooks & kHookMessage) handlers.on_message = &NativeEngine::on_message;
   if (s.hooks & kHookPresence) handlers.on_presence = &NativeEngine::on_presence;
   if (s.hooks & kHookAuthorize) handlers.on_authorize = &NativeEngine::on_authorize;
+  if (s.hooks & kHookLog) handlers.on_log = &NativeEngine::on_log;
   return rtc_engine_create(&config, &handlers, &engine_);
 }
 
@@ -94,6 +96,8 @@ void NativeEngine::destroy() {
 }
 
 uint32_t NativeEngine::port() const { return rtc_engine_port(engine_); }
+
+uint32_t NativeEngine::internal_port() const { return rtc_engine_internal_port(engine_); }
 
 std::string NativeEngine::node_id() const { return engine_ ? rtc_engine_node_id(engine_) : std::string(); }
 
@@ -222,6 +226,21 @@ void NativeEngine::on_presence(void* self, const char* user, size_t user_len, in
     e.number = status;
     e.user_id = copy(user, user_len);
     e.a = copy(ts, ts_len);
+    static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
+  } catch (const std::bad_alloc&) {
+  }
+}
+
+// Queued like every event (the engine thread never takes the GIL); Python
+// hands each line to logging.getLogger("rtcore") on its loop.
+void NativeEngine::on_log(void* self, int32_t level, const char* event, size_t event_len, const char* message,
+                          size_t message_len, const char* fields, size_t fields_len) {
+  try {
+    Event e{EventKind::kLog};
+    e.number = level;
+    e.a = copy(event, event_len);
+    e.b = copy(message, message_len);
+    e.user_id = copy(fields, fields_len);
     static_cast<NativeEngine*>(self)->queue_.push(std::move(e));
   } catch (const std::bad_alloc&) {
   }

@@ -21,6 +21,7 @@ enum HookBits : uint32_t {
   kHookMessage = 1u << 3,
   kHookPresence = 1u << 4,
   kHookAuthorize = 1u << 5,
+  kHookLog = 1u << 6,  // the engine's log lines, to Python's logging
 };
 
 struct Settings {
@@ -58,6 +59,7 @@ struct Settings {
   bool expose_stats = false;
   std::string tls_cert_file;  // both empty: ws://
   std::string tls_key_file;
+  std::string internal_listen;  // "HOST:PORT"; empty: none
 };
 
 class NativeEngine {
@@ -77,6 +79,7 @@ class NativeEngine {
   bool created() const { return engine_ != nullptr; }
 
   uint32_t port() const;
+  uint32_t internal_port() const;
   std::string node_id() const;
   int stats(rtc_stats& out) const;
   // The Prometheus text of rtc_engine_metrics.
@@ -104,6 +107,8 @@ class NativeEngine {
                          size_t type_len, const char* json, size_t json_len);
   static void on_presence(void* self, const char* user, size_t user_len, int32_t status, const char* ts,
                           size_t ts_len);
+  static void on_log(void* self, int32_t level, const char* event, size_t event_len, const char* message,
+                     size_t message_len, const char* fields, size_t fields_len);
   static int32_t on_authorize(void* self, rtc_conn_id conn, const char* user, size_t user_len, int32_t action,
                               const char* target, size_t target_len, uint64_t request_id);
 

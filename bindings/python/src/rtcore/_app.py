@@ -90,6 +90,7 @@ class App:
         expose_stats: bool = Defaults.expose_stats,
         tls_cert: Union[None, str, "os.PathLike[str]"] = None,
         tls_key: Union[None, str, "os.PathLike[str]"] = None,
+        internal_listen: Optional[str] = None,
     ) -> None:
         per_s, burst = rate_limit_pair(rate_limit, rate_limit_per_s, rate_limit_burst)
         self.config = Config(
@@ -123,6 +124,7 @@ class App:
             expose_stats=expose_stats,
             tls_cert=tls_cert,  # type: ignore[arg-type]  # normalised to str
             tls_key=tls_key,  # type: ignore[arg-type]
+            internal_listen=internal_listen,
         )
         self._default_address = (host, port)
         self._hooks = Hooks()
@@ -214,6 +216,12 @@ class App:
         return self._engine.port() if self._engine is not None else 0
 
     @property
+    def internal_port(self) -> int:
+        """The internal listener's port (``internal_listen``), 0 without one
+        or when not running."""
+        return self._engine.internal_port() if self._engine is not None else 0
+
+    @property
     def host(self) -> str:
         return self._host
 
@@ -240,7 +248,8 @@ class App:
             raise StateError(_native.RTC_ESTATE, "start")
         host = self._default_address[0] if host is None else host
         port = self._default_address[1] if port is None else port
-        mask = self._hooks.native_mask()
+        # The engine's log lines always go to logging.getLogger("rtcore").
+        mask = self._hooks.native_mask() | _native.HOOK_LOG
         kwargs = self.config.native_kwargs(host, port, mask)
         loop = asyncio.get_running_loop()
         engine = _native.Engine()

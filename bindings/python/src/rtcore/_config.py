@@ -172,6 +172,9 @@ class Config:
     expose_stats: bool = Defaults.expose_stats
     tls_cert: Optional[str] = None
     tls_key: Optional[str] = None
+    # "HOST:PORT": a second, plain-HTTP listener for /metrics, /readyz,
+    # /stats and /healthz (PORT 0: a free one; see App.internal_port).
+    internal_listen: Optional[str] = None
 
     def __post_init__(self) -> None:
         # Normalised forms (frozen: through object.__setattr__).
@@ -215,6 +218,10 @@ class Config:
         _ms_or_off("idle_timeout", self.idle_timeout)
         if not isinstance(self.expose_stats, bool):
             raise ValueError(f"expose_stats must be a bool, got {type(self.expose_stats).__name__}")
+        if self.internal_listen is not None:
+            host, sep, port = _text("internal_listen", self.internal_listen).rpartition(":")
+            if not sep or not host or not port.isdigit() or int(port) > 65535:
+                raise ValueError(f'internal_listen must be "HOST:PORT" (PORT 0..65535), got {self.internal_listen!r}')
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together: give both (wss://) or neither (ws://)")
 
@@ -283,6 +290,7 @@ class Config:
             expose_stats=self.expose_stats,
             tls_cert_file=self.tls_cert or "",
             tls_key_file=self.tls_key or "",
+            internal_listen=self.internal_listen or "",
         )
 
 

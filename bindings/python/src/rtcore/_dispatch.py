@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ._app import App
 
 logger = logging.getLogger("rtcore")
+# RTC_LOG_* -> logging levels.
+_LOG_LEVELS = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO, 3: logging.DEBUG}
 
 Handler = Callable[..., Any]
 
@@ -67,11 +69,28 @@ class Dispatcher:
                 elif kind == _native.EVENT_DISCONNECT:
                     conn = Connection(event[1], event[2], self._app)
                     self._simple(self._app._hooks.disconnect, "on_disconnect", conn, event[3])
+                elif kind == _native.EVENT_LOG:
+                    self._log(*event[1:])
                 elif kind == _native.EVENT_PRESENCE:
                     status = "online" if event[2] == _native.PRESENCE_ONLINE else "offline"
                     self._simple(self._app._hooks.presence, "on_presence", PresenceEvent(event[1], status, event[3]))
             except Exception:  # a bug here must not lose the rest of the batch
                 logger.exception("rtcore: failed to dispatch event %r", event[:2])
+
+    # ---- engine log lines -------------------------------------------------
+
+    def _log(self, level: int, event: str, message: str, fields_json: str) -> None:
+        """One engine line to logging.getLogger("rtcore"): the message as
+        is, the event name and fields as ``rtcore_event`` / ``rtcore_fields``
+        on the record (for a structured formatter)."""
+        pylevel = _LOG_LEVELS.get(level, logging.DEBUG)
+        if not logger.isEnabledFor(pylevel):
+            return
+        try:
+            fields = json.loads(fields_json) if fields_json else {}
+        except ValueError:
+            fields = {}
+        logger.log(pylevel, "%s", message, extra={"rtcore_event": event, "rtcore_fields": fields})
 
     # ---- running handlers -------------------------------------------------
 

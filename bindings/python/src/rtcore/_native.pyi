@@ -32,12 +32,14 @@ HOOK_DISCONNECT: int
 HOOK_MESSAGE: int
 HOOK_PRESENCE: int
 HOOK_AUTHORIZE: int
+HOOK_LOG: int
 EVENT_CONNECT: int
 EVENT_OPEN: int
 EVENT_DISCONNECT: int
 EVENT_MESSAGE: int
 EVENT_PRESENCE: int
 EVENT_AUTHORIZE: int
+EVENT_LOG: int
 ACTION_JOIN_ROOM: int
 ACTION_ROOM_MESSAGE: int
 ACTION_DIRECT_MESSAGE: int
@@ -48,6 +50,7 @@ ACTION_DIRECT_MESSAGE: int
 # (EVENT_MESSAGE, conn, user_id, type, json)
 # (EVENT_PRESENCE, user_id, status, timestamp)
 # (EVENT_AUTHORIZE, conn, user_id, action, target, request_id)
+# (EVENT_LOG, level, event, message, fields_json)
 Event = Tuple[Union[int, str, List[Tuple[str, str]]], ...]
 
 class Engine:
@@ -87,6 +90,7 @@ class Engine:
         expose_stats: bool,
         tls_cert_file: str,
         tls_key_file: str,
+        internal_listen: str,
     ) -> int: ...
     def start(self) -> int: ...
     def stop(self, timeout_ms: int) -> int: ...
@@ -94,6 +98,7 @@ class Engine:
     @property
     def created(self) -> bool: ...
     def port(self) -> int: ...
+    def internal_port(self) -> int: ...
     def node_id(self) -> str: ...
     def stats(self) -> Dict[str, int]: ...
     def fileno(self) -> int: ...
