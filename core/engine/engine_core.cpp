@@ -69,6 +69,9 @@ int EngineCore::start() {
     ro.connect_timeout_ms = config_.redis_connect_timeout_ms;
     ro.log_level = config_.log_level;
     backplane_ = std::make_unique<RedisBackplane>(loop_, std::move(ro), *this, stats_.backplane);
+    // Each self-probe round trip (GET /readyz) feeds the histogram
+    // rtcore_backplane_round_trip_seconds.
+    backplane_->on_round_trip = [this](double seconds) { stats_.backplane.round_trip.observe(seconds); };
   }
   WsServerOptions opts;
   opts.host = config_.host;
