@@ -35,6 +35,7 @@ bool RoundTripProbe::on_message(std::string_view channel_node, std::string_view 
   double seconds = static_cast<double>(now - s.at_ns) / 1e9;
   s = Sent{};
   last_completed_ns_ = now;
+  completed_ = true;
   if (on_round_trip_) on_round_trip_(seconds);
   return true;
 }

@@ -41,6 +41,8 @@ class RoundTripProbe {
   uint64_t age_ms() const;
   // max(3 s, 2 probe intervals).
   uint64_t max_age_ms() const { return max_age_ms_; }
+  // A round trip completed, within max_age_ms(): publications flow.
+  bool fresh() const { return completed_ && age_ms() <= max_age_ms_; }
 
  private:
   struct Sent {
@@ -56,6 +58,7 @@ class RoundTripProbe {
   uint64_t next_seq_ = 1;
   uint64_t last_sent_ns_ = 0;
   uint64_t last_completed_ns_;
+  bool completed_ = false;  // at least one round trip so far
   // The latest probes sent; a reply older than these is forgotten.
   std::array<Sent, 8> sent_{};
 };

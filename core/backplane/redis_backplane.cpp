@@ -218,8 +218,7 @@ Readiness RedisBackplane::readiness() const {
   if (shut_down_) return {false, "redis: shut down"};
   if (!commands_.up() || !subscriptions_.up()) return {false, "redis: links down"};
   if (!subs_.confirmed()) return {false, "redis: subscriptions pending"};
-  if (uint64_t age = probe_.age_ms(); age > probe_.max_age_ms())
-    return {false, "redis: no probe round trip for " + std::to_string(age) + " ms"};
+  if (!probe_.fresh()) return {false, "redis: no probe round trip for " + std::to_string(probe_.age_ms()) + " ms"};
   return {};
 }
 

@@ -79,6 +79,10 @@ def test_readyz_follows_redis_through_a_stall_and_back(start_node, redis_server)
 def test_readyz_is_503_while_redis_is_gone(start_node, redis_server):
     node = start_node("ops-b")
     wait_readyz(node.port, 200, 10)
+    # Each probe's round trip lands in the backplane round-trip histogram.
+    metrics = get(node.port, "/metrics")[2]
+    m = re.search(r"^rtcore_backplane_round_trip_seconds_count (\d+)", metrics, re.M)
+    assert m and int(m.group(1)) >= 1, metrics[-1500:]
     redis_server.kill()
     took, body = wait_readyz(node.port, 503, 5)
     assert took < 3, took
@@ -113,13 +117,8 @@ def test_internal_listener_takes_the_operational_endpoints(start_server):
     assert status == 200 and ctype.startswith("application/json")
     assert "connections" in json.loads(body)
     status, ctype, body = get(internal, "/metrics")
-    # The text comes from the engine's Prometheus generator; until it has
-    # something to say, /metrics is 404.
-    if status == 200:
-        assert ctype == "text/plain; version=0.0.4; charset=utf-8"
-        assert "rtcore_" in body
-    else:
-        assert status == 404
+    assert status == 200 and ctype == "text/plain; version=0.0.4; charset=utf-8"
+    assert "rtcore_connections" in body
 
     # The public port keeps only the liveness check, even with --expose-stats.
     for path in ("/metrics", "/readyz", "/stats"):
