@@ -62,6 +62,15 @@ class Backplane {
   // and reports it to the sink.
   virtual void local_user_online(std::string_view user) = 0;
   virtual void local_user_offline(std::string_view user) = 0;
+  // Room presence and the presence queries (presence/presence.hpp).
+  virtual Presence& presence() = 0;
+
+  // This node has (or no longer has) connections subscribed to room's
+  // user_joined / user_left events, so it needs (or not) the cluster's
+  // room presence transitions for room (PresenceSink::room_presence_changed).
+  virtual void room_presence_interest(std::string_view room, bool wanted) = 0;
+  // done fires once the cluster's transitions for room reach this node.
+  virtual void when_room_presence_ready(std::string_view room, Done done) = 0;
 
   // Sends what this loop turn published now, before the engine writes to
   // its local clients, so other nodes start their fan-out in parallel

@@ -20,8 +20,11 @@ class InProcessBackplane final : public Backplane {
   void local_user_online(std::string_view user) override { presence_.local_user_online(user); }
   void local_user_offline(std::string_view user) override { presence_.local_user_offline(user); }
   void shutdown() override { presence_.shutdown(); }
+  // Transitions are reported synchronously by the in-process presence.
+  void room_presence_interest(std::string_view, bool) override {}
+  void when_room_presence_ready(std::string_view, Done done) override { finish(done); }
 
-  Presence& presence() { return presence_; }
+  Presence& presence() override { return presence_; }
 
  private:
   static void finish(const Done& done) {

@@ -121,6 +121,18 @@ void RedisBackplane::user_interest(std::string_view user, bool wanted) {
   if (!shut_down_) subs_.want(user_channel(user), wanted);
 }
 
+void RedisBackplane::room_presence_interest(std::string_view room, bool wanted) {
+  if (!shut_down_) subs_.want(presence_.room_presence_channel(room), wanted);
+}
+
+void RedisBackplane::when_room_presence_ready(std::string_view room, Done done) {
+  if (shut_down_) {
+    if (done) done(false);
+    return;
+  }
+  subs_.when_ready(presence_.room_presence_channel(room), std::move(done));
+}
+
 void RedisBackplane::when_room_ready(std::string_view room, Done done) {
   if (shut_down_) {
     if (done) done(false);
@@ -146,6 +158,7 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
     case wire::ChannelKind::kProbe:
       if (!probe_.on_message(ch.target, payload)) invalid("a malformed probe");
       return;
+    case wire::ChannelKind::kRoomPresence: return presence_.on_room_presence_message(ch.target, payload);
     case wire::ChannelKind::kRoom:
     case wire::ChannelKind::kUser: break;
     case wire::ChannelKind::kOther: return invalid("a message on a channel this node does not use");

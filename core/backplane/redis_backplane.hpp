@@ -64,7 +64,9 @@ class RedisBackplane final : public Backplane {
   // round trip (backplane/probe.hpp).
   Readiness readiness() const override;
 
-  Presence& presence() { return presence_; }
+  Presence& presence() override { return presence_; }
+  void room_presence_interest(std::string_view room, bool wanted) override;
+  void when_room_presence_ready(std::string_view room, Done done) override;
 
  private:
   std::string room_channel(std::string_view room) const;

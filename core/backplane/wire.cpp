@@ -23,6 +23,14 @@ const rapidjson::Value* member(const rapidjson::Value& object, const char* name)
   return object.HasMember(name) ? &object[name] : nullptr;
 }
 
+// A timestamp spliced into a client frame as it is.
+bool is_valid_timestamp(std::string_view t) {
+  return t.size() <= kMaxTimestampBytes && is_printable_ascii(t) && t.find('"') == std::string_view::npos &&
+         t.find('\\') == std::string_view::npos;
+}
+
+std::string_view string_of(const rapidjson::Value& v) { return std::string_view(v.GetString(), v.GetStringLength()); }
+
 }  // namespace
 
 bool is_valid_node_id(std::string_view node) {
@@ -102,9 +110,7 @@ std::optional<PresenceEvent> decode_presence_event(std::string_view payload) {
   if (const rapidjson::Value* ts = member(doc, "timestamp")) {
     if (!ts->IsString()) return std::nullopt;
     std::string_view t(ts->GetString(), ts->GetStringLength());
-    if (t.size() > kMaxTimestampBytes || !is_printable_ascii(t) || t.find('"') != std::string_view::npos ||
-        t.find('\\') != std::string_view::npos)
-      return std::nullopt;
+    if (!is_valid_timestamp(t)) return std::nullopt;
     e.timestamp.assign(t);
   }
   return e;
@@ -118,6 +124,9 @@ Channel classify_channel(std::string_view channel, std::string_view prefix) {
     c.kind = ChannelKind::kControl;
   } else if (channel == "presence") {
     c.kind = ChannelKind::kPresence;
+  } else if (starts_with(channel, "room_presence:")) {
+    c.kind = ChannelKind::kRoomPresence;
+    c.target = channel.substr(14);
   } else if (starts_with(channel, "room:")) {
     c.kind = ChannelKind::kRoom;
     c.target = channel.substr(5);
@@ -143,6 +152,33 @@ std::optional<Envelope> decode_publication(const Channel& channel, std::string_v
   // The frame goes to clients as it is: it must be one JSON value (an object
   // for every frame the engine encodes; hosts may send any value raw).
   if (!protocol::is_valid_json_value(e->frame, protocol::kMaxNestingDepth + 2)) return std::nullopt;
+  return e;
+}
+
+std::optional<RoomPresenceEvent> decode_room_presence_event(const Channel& channel, std::string_view payload) {
+  if (channel.kind != ChannelKind::kRoomPresence || payload.size() > 4096) return std::nullopt;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(payload.data(), payload.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  const rapidjson::Value* room = member(doc, "room");
+  const rapidjson::Value* user = member(doc, "user");
+  const rapidjson::Value* event = member(doc, "event");
+  const rapidjson::Value* ts = member(doc, "timestamp");
+  if (!room || !room->IsString() || !user || !user->IsString() || !event || !event->IsString() || !ts ||
+      !ts->IsString())
+    return std::nullopt;
+  // Bytes published on one room's channel never speak for another room.
+  if (string_of(*room) != channel.target || !protocol::is_valid_room(string_of(*room))) return std::nullopt;
+  if (!protocol::is_valid_user_id(string_of(*user)) || !is_valid_timestamp(string_of(*ts))) return std::nullopt;
+  RoomPresenceEvent e;
+  std::string_view kind = string_of(*event);
+  if (kind == "joined")
+    e.joined = true;
+  else if (kind != "left")
+    return std::nullopt;
+  e.room.assign(string_of(*room));
+  e.user.assign(string_of(*user));
+  e.timestamp.assign(string_of(*ts));
   return e;
 }
 

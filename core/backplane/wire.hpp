@@ -54,13 +54,27 @@ std::string encode_probe(std::string_view node, uint64_t seq);
 std::optional<ProbeMessage> decode_probe(std::string_view channel_node, std::string_view payload);
 
 // What a channel name is for, relative to the cluster's key prefix.
-enum class ChannelKind { kControl, kPresence, kRoom, kUser, kProbe, kOther };
+enum class ChannelKind { kControl, kPresence, kRoom, kUser, kProbe, kRoomPresence, kOther };
 struct Channel {
   ChannelKind kind = ChannelKind::kOther;
-  // room, user or node, for kRoom / kUser / kProbe (a view into the name)
+  // room, user or node, for kRoom / kUser / kRoomPresence / kProbe (a view
+  // into the name)
   std::string_view target;
 };
 Channel classify_channel(std::string_view channel, std::string_view prefix);
+
+// Room presence channel ({prefix}room_presence:{room}): the JSON the room
+// presence scripts publish, {"room":R,"user":U,"event":"joined"|"left",
+// "timestamp":T}, at most 4096 bytes. R must be a valid room equal to the
+// channel's room, U a valid user id, T (required) short printable ASCII
+// without '"' or '\': all three are spliced into frames for clients.
+struct RoomPresenceEvent {
+  std::string room;
+  std::string user;
+  bool joined = false;
+  std::string timestamp;
+};
+std::optional<RoomPresenceEvent> decode_room_presence_event(const Channel& channel, std::string_view payload);
 
 // A publication on a room or user channel: a well-formed envelope whose kind
 // and target match the channel it arrived on (so bytes published on one

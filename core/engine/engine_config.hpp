@@ -33,6 +33,8 @@ struct EngineConfig {
   // confirmed within this time is answered with error `unavailable`; the
   // membership stays and takes effect once it is confirmed. 0: no bound.
   uint32_t join_timeout_ms = 3000;
+  // Most users one `presence` answer lists; beyond, it says truncated.
+  uint32_t presence_limit = 1000;
 
   // --- protections (SECURITY.md lists each with its default) ---
   enum class AuthMode { kNone, kJwtHs256 };
@@ -73,7 +75,9 @@ struct ConnectRequest {
 };
 
 // What the authorization hook is asked about, and what it may answer.
-enum class Action { kJoinRoom, kRoomMessage, kDirectMessage };
+// kPresence: a `presence` query (target: the room); kOnline: an `online`
+// query (target: empty).
+enum class Action { kJoinRoom, kRoomMessage, kDirectMessage, kPresence, kOnline };
 enum class Verdict { kDeny, kAllow, kDefer };
 
 struct ConnectDecision {
@@ -94,7 +98,8 @@ struct EngineHooks {
   std::function<void(std::string_view user, bool online, std::string_view timestamp)> on_presence;
   // kDeny refuses the action with error `forbidden`; kDefer holds it (and
   // the connection's later messages) until EngineCore::resolve_authorization
-  // with request_id. target is the room, or the recipient of a direct message.
+  // with request_id. target is the room, the recipient of a direct message,
+  // or empty (online).
   std::function<Verdict(ConnId, std::string_view user, Action action, std::string_view target, uint64_t request_id)>
       on_authorize;
   // Every log line the engine writes (level 0 error .. 3 debug, a snake_case

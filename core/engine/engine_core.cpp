@@ -645,6 +645,8 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
     case protocol::MessageType::kLeaveRoom: return handle_leave(c, m);
     case protocol::MessageType::kRoomMessage: return handle_room_message(c, m);
     case protocol::MessageType::kDirectMessage: return handle_direct_message(c, m);
+    case protocol::MessageType::kPresence: return handle_presence_query(c, m);
+    case protocol::MessageType::kOnline: return handle_online_query(c, m);
     case protocol::MessageType::kCustom:
       if (!hooks_.on_message)
         return send_error(c, ErrorCode::kUnknownType, "unknown message type", m.id_json);
@@ -689,6 +691,8 @@ bool EngineCore::authorize(Connection& c, const protocol::ClientMessage& m, std:
     case protocol::MessageType::kJoinRoom: action = Action::kJoinRoom, target = m.room; break;
     case protocol::MessageType::kRoomMessage: action = Action::kRoomMessage, target = m.room; break;
     case protocol::MessageType::kDirectMessage: action = Action::kDirectMessage, target = m.to; break;
+    case protocol::MessageType::kPresence: action = Action::kPresence, target = m.room; break;
+    case protocol::MessageType::kOnline: action = Action::kOnline; break;
     default: return true;  // leaving is always allowed; custom types go to the host anyway
   }
   uint64_t request_id = ++next_request_id_;
@@ -742,6 +746,21 @@ void EngineCore::handle_join(Connection& c, const protocol::ClientMessage& m) {
       c.rooms.size() >= config_.max_rooms_per_connection)
     return send_error(c, ErrorCode::kTooManyRooms, "room limit reached for this connection", m.id_json);
   join_room(c, m.room);
+  if (m.presence != protocol::ClientMessage::PresenceFlag::kAbsent)
+    set_watching(c, m.room, m.presence == protocol::ClientMessage::PresenceFlag::kOn);
+  // A watcher's ack also waits for the room's presence events to reach us,
+  // so that every transition after the ack is seen.
+  bool watching = m.presence == protocol::ClientMessage::PresenceFlag::kOn;
+  auto when_ready = [this, watching, room = m.room](Backplane::Done done) {
+    if (!watching) return backplane_->when_room_ready(room, std::move(done));
+    backplane_->when_room_ready(room, [this, room, done = std::move(done)](bool ok) mutable {
+      if (!ok) {
+        if (done) done(false);
+        return;
+      }
+      backplane_->when_room_presence_ready(room, std::move(done));
+    });
+  };
   // The ack waits until other nodes' messages to the room reach us too,
   // but not without bound: a Redis that stops answering must not leave the
   // client waiting forever. Past join_timeout_ms the answer is
@@ -749,10 +768,10 @@ void EngineCore::handle_join(Connection& c, const protocol::ClientMessage& m) {
   // and takes effect when Redis confirms it), and that late confirmation
   // sends nothing more: exactly one answer per id.
   if (m.id_json.empty()) return;
-  if (config_.join_timeout_ms == 0) return backplane_->when_room_ready(m.room, ack_later(c.id, m.id_json));
+  if (config_.join_timeout_ms == 0) return when_ready(ack_later(c.id, m.id_json));
   uint64_t token = ++next_join_token_;
   pending_joins_.emplace(token, PendingJoin{c.id, std::string(m.id_json)});
-  backplane_->when_room_ready(m.room, [this, token](bool ok) { finish_join(token, ok, false); });
+  when_ready([this, token](bool ok) { finish_join(token, ok, false); });
   if (!pending_joins_.count(token)) return;  // answered at once (already subscribed)
   join_deadlines_.emplace_back(uv_now(loop_) + config_.join_timeout_ms, token);
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&join_timer_))) arm_join_timer();
@@ -819,20 +838,64 @@ void EngineCore::handle_direct_message(Connection& c, const protocol::ClientMess
   backplane_->publish_to_user(m.to, frame, ack_later(c.id, m.id_json));
 }
 
+void EngineCore::handle_presence_query(Connection& c, const protocol::ClientMessage& m) {
+  // Members only: who is in a room is the room's business.
+  if (!hub_.is_member(m.room, c.id))
+    return send_error(c, ErrorCode::kForbidden, "join the room to see who is in it", m.id_json);
+  room_members(m.room, 0, [this, conn = c.id, id = m.id_json, room = m.room](bool ok, std::vector<std::string> users,
+                                                                             bool truncated) {
+    Connection* c = conns_.find(conn);
+    if (!c) return;
+    for_connection(*c, "presence answer", [&] {
+      if (!ok) return send_error(*c, ErrorCode::kUnavailable, "the backplane could not answer", id);
+      enqueue(*c, make_text_frame(protocol::encode_presence_answer(id, room, users, truncated)));
+    });
+  });
+}
+
+void EngineCore::handle_online_query(Connection& c, const protocol::ClientMessage& m) {
+  users_online(m.users, [this, conn = c.id, id = m.id_json, users = m.users](bool ok, std::vector<bool> online) {
+    Connection* c = conns_.find(conn);
+    if (!c) return;
+    for_connection(*c, "online answer", [&] {
+      if (!ok) return send_error(*c, ErrorCode::kUnavailable, "the backplane could not answer", id);
+      enqueue(*c, make_text_frame(protocol::encode_online_answer(id, users, online)));
+    });
+  });
+}
+
+void EngineCore::room_members(std::string_view room, size_t limit, Presence::MembersFn fn) {
+  backplane_->presence().room_members(room, limit ? limit : std::max<uint32_t>(config_.presence_limit, 1),
+                                      std::move(fn));
+}
+
+void EngineCore::users_online(const std::vector<std::string>& users, Presence::OnlineFn fn) {
+  backplane_->presence().users_online(users, std::move(fn));
+}
+
 // ---------------------------------------------------------------- rooms
 
 bool EngineCore::join_room(Connection& c, std::string_view room) {
-  bool first_member = false;
-  if (!hub_.join(room, c.id, &first_member)) return false;
+  bool first_member = false, first_of_user = false;
+  if (!hub_.join(room, c.id, &first_member, c.user_id, &first_of_user)) return false;
   c.rooms.emplace_back(room);
   update_gauges();
   if (first_member) backplane_->room_interest(room, true);
+  if (first_of_user) backplane_->presence().local_room_user_joined(room, c.user_id);
   return true;
 }
 
+void EngineCore::set_watching(Connection& c, std::string_view room, bool on) {
+  bool edge = false;
+  if (on ? hub_.watch(room, c.id, &edge) : hub_.unwatch(room, c.id, &edge))
+    if (edge) backplane_->room_presence_interest(room, on);
+}
+
 void EngineCore::leave_room(Connection& c, std::string_view room) {
-  bool last_member = false;
-  if (!hub_.leave(room, c.id, &last_member)) return;
+  set_watching(c, room, false);
+  bool last_member = false, last_of_user = false;
+  if (!hub_.leave(room, c.id, &last_member, c.user_id, &last_of_user)) return;
+  if (last_of_user) backplane_->presence().local_room_user_left(room, c.user_id);
   for (auto it = c.rooms.begin(); it != c.rooms.end(); ++it) {
     if (*it == room) {
       c.rooms.erase(it);
@@ -1009,6 +1072,20 @@ void EngineCore::deliver_to_user(std::string_view user, FramePtr frame) {
 
 void EngineCore::presence_changed(std::string_view user, bool online, std::string_view timestamp) {
   if (hooks_.on_presence) hooks_.on_presence(user, online, timestamp);
+}
+
+void EngineCore::room_presence_changed(std::string_view room, std::string_view user, bool joined,
+                                       std::string_view timestamp) {
+  const std::vector<ConnId>& watchers = hub_.room_watchers(room);
+  if (watchers.empty()) return;
+  ++messages_this_turn_;
+  // One frame per event, shared by every watcher. A connection is not told
+  // about its own user: it knows, and its own join's event may be published
+  // before its subscription is in place, which would make it arrive or not.
+  FramePtr frame = make_text_frame(protocol::encode_room_presence_event(room, user, joined, timestamp));
+  for (ConnId id : watchers)
+    if (Connection* c = conns_.find(id); c && c->user_id != user)
+      for_connection(*c, "room presence delivery", [&] { enqueue(*c, frame); });
 }
 
 }  // namespace rtcore

@@ -56,6 +56,10 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   // Completes a deferred authorization: the held message goes on, or is
   // answered with `forbidden`; the connection's later messages follow.
   void resolve_authorization(uint64_t request_id, bool allow);
+  // Host queries (docs/protocol.md section 9): answered through the presence,
+  // fn runs exactly once on the engine thread. limit 0: presence_limit.
+  void room_members(std::string_view room, size_t limit, Presence::MembersFn fn);
+  void users_online(const std::vector<std::string>& users, Presence::OnlineFn fn);
 
   // TransportEvents
   UpgradeDecision on_upgrade(const UpgradeRequest& request) override;
@@ -76,6 +80,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void deliver_to_room(std::string_view room, FramePtr frame) override;
   void deliver_to_user(std::string_view user, FramePtr frame) override;
   void presence_changed(std::string_view user, bool online, std::string_view timestamp) override;
+  void room_presence_changed(std::string_view room, std::string_view user, bool joined,
+                             std::string_view timestamp) override;
 
  private:
   // preauthorized: the host already allowed this message (deferred
@@ -97,6 +103,10 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   static void on_join_timer(uv_timer_t* timer);
   void handle_room_message(Connection& c, const protocol::ClientMessage& m);
   void handle_direct_message(Connection& c, const protocol::ClientMessage& m);
+  void handle_presence_query(Connection& c, const protocol::ClientMessage& m);
+  void handle_online_query(Connection& c, const protocol::ClientMessage& m);
+  // Subscribes c to (or off) room's user_joined / user_left; c is a member.
+  void set_watching(Connection& c, std::string_view room, bool on);
 
   bool join_room(Connection& c, std::string_view room);
   void leave_room(Connection& c, std::string_view room);

@@ -1,8 +1,10 @@
 #include "protocol/client_message.hpp"
 
+#include <rapidjson/document.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "protocol/validate.hpp"
@@ -16,6 +18,8 @@ struct Field {
   bool present = false;
   bool is_string = false;
   bool is_integer = false;
+  bool is_bool = false;
+  bool bool_value = false;
   std::string text;
   std::string_view raw;
 };
@@ -27,12 +31,20 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
   TopLevelHandler(std::string_view input, const rapidjson::MemoryStream& stream)
       : input_(input), stream_(stream) {}
 
-  Field type, room, to, content, id;
+  Field type, room, to, content, id, users, presence;
   bool root_is_object = false;
   bool too_deep = false;
 
   bool Null() { return scalar(false, false, {}); }
-  bool Bool(bool) { return scalar(false, false, {}); }
+  bool Bool(bool b) {
+    if (depth_ == 1 && current_) {
+      Field* f = current_;
+      scalar(false, false, {});
+      f->is_bool = true;
+      f->bool_value = b;
+    }
+    return true;
+  }
   bool Int(int) { return scalar(false, true, {}); }
   bool Uint(unsigned) { return scalar(false, true, {}); }
   bool Int64(int64_t) { return scalar(false, true, {}); }
@@ -54,6 +66,8 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
                  : k == "to"      ? &to
                  : k == "content" ? &content
                  : k == "id"      ? &id
+                 : k == "users"   ? &users
+                 : k == "presence" ? &presence
                                   : nullptr;
       value_start_ = stream_.Tell();
     }
@@ -125,7 +139,35 @@ std::optional<MessageType> builtin_type(std::string_view name) {
   if (name == "leave_room") return MessageType::kLeaveRoom;
   if (name == "room_message") return MessageType::kRoomMessage;
   if (name == "direct_message") return MessageType::kDirectMessage;
+  if (name == "presence") return MessageType::kPresence;
+  if (name == "online") return MessageType::kOnline;
   return std::nullopt;
+}
+
+// The `users` array of an online query: its raw JSON text, parsed again on
+// its own (the top-level handler only locates it). False with a message on
+// anything but 1..kMaxOnlineQueryUsers valid user ids.
+bool parse_online_users(std::string_view raw, std::vector<std::string>& out, std::string& error) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(raw.data(), raw.size());
+  if (doc.HasParseError() || !doc.IsArray()) {
+    error = "'users' must be an array of user ids";
+    return false;
+  }
+  if (doc.Empty() || doc.Size() > kMaxOnlineQueryUsers) {
+    error = "'users' must hold 1 to " + std::to_string(kMaxOnlineQueryUsers) + " user ids";
+    return false;
+  }
+  for (const auto& v : doc.GetArray()) {
+    if (!v.IsString() || !is_valid_user_id(std::string_view(v.GetString(), v.GetStringLength()))) {
+      error = "'users' must hold valid user ids (1-128 bytes of UTF-8 without control characters or '/')";
+      return false;
+    }
+    std::string user(v.GetString(), v.GetStringLength());
+    // At most 100 entries: a linear scan keeps the first of duplicates.
+    if (std::find(out.begin(), out.end(), user) == out.end()) out.push_back(std::move(user));
+  }
+  return true;
 }
 
 }  // namespace
@@ -171,7 +213,11 @@ ParseResult parse_client_message(std::string_view frame) {
                   id_json);
     return std::nullopt;
   };
-  if (m.type == MessageType::kDirectMessage) {
+  if (m.type == MessageType::kOnline) {
+    if (!handler.users.present) return fail(ErrorCode::kMissingField, "'users' is required", id_json);
+    std::string error;
+    if (!parse_online_users(handler.users.raw, m.users, error)) return fail(ErrorCode::kInvalidField, error, id_json);
+  } else if (m.type == MessageType::kDirectMessage) {
     if (auto e = require_string(handler.to, "to")) return *e;
     if (!is_valid_user_id(handler.to.text))
       return fail(ErrorCode::kInvalidField, "'to' must be 1-128 bytes of UTF-8 without control characters or '/'",
@@ -183,6 +229,10 @@ ParseResult parse_client_message(std::string_view frame) {
       return fail(ErrorCode::kInvalidField, "'room' must be 1-128 bytes of UTF-8 without control characters",
                   id_json);
     m.room = std::move(handler.room.text);
+  }
+  if (m.type == MessageType::kJoinRoom && handler.presence.present) {
+    if (!handler.presence.is_bool) return fail(ErrorCode::kInvalidField, "'presence' must be true or false", id_json);
+    m.presence = handler.presence.bool_value ? ClientMessage::PresenceFlag::kOn : ClientMessage::PresenceFlag::kOff;
   }
   if (m.type == MessageType::kRoomMessage || m.type == MessageType::kDirectMessage) {
     if (!handler.content.present) return fail(ErrorCode::kMissingField, "'content' is required", id_json);

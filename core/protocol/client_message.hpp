@@ -5,26 +5,36 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/error_code.hpp"
 
 namespace rtcore::protocol {
 
-enum class MessageType { kJoinRoom, kLeaveRoom, kRoomMessage, kDirectMessage, kCustom };
+enum class MessageType { kJoinRoom, kLeaveRoom, kRoomMessage, kDirectMessage, kPresence, kOnline, kCustom };
 
 // Deepest nesting of arrays/objects accepted in one message. Bounding it
 // keeps parsing, relaying and every client's parser safe from depth bombs.
 inline constexpr int kMaxNestingDepth = 64;
+// Most user ids one `online` query may ask about (docs/protocol.md section 9).
+inline constexpr size_t kMaxOnlineQueryUsers = 100;
 
 struct ClientMessage {
   MessageType type = MessageType::kCustom;
   std::string type_name;  // as sent; the host's key for custom types
-  std::string room;       // join_room, leave_room, room_message
+  std::string room;       // join_room, leave_room, room_message, presence
   std::string to;         // direct_message
   // The content value exactly as the client wrote it (valid JSON), a view
   // into the parsed frame. Relaying it verbatim keeps big numbers exact and
   // costs no re-encoding.
   std::string_view content_json;
+  // online: the distinct user ids asked about, in the order first given
+  // (1..kMaxOnlineQueryUsers, each a valid user id).
+  std::vector<std::string> users;
+  // join_room: "presence": true subscribes to the room's user_joined /
+  // user_left events, false ends that; absent leaves it as it was.
+  enum class PresenceFlag { kAbsent, kOn, kOff };
+  PresenceFlag presence = PresenceFlag::kAbsent;
   // The request id as JSON (a quoted string or an integer), empty if none.
   std::string id_json;
 };

@@ -77,4 +77,53 @@ std::string encode_error(std::string_view code, std::string_view message, std::s
   return out;
 }
 
+std::string encode_presence_answer(std::string_view id_json, std::string_view room,
+                                   const std::vector<std::string>& users, bool truncated) {
+  std::string out = R"({"type":"presence")";
+  if (!id_json.empty()) {
+    out += R"(,"id":)";
+    out += id_json;
+  }
+  out += R"(,"room":)";
+  append_json_string(out, room);
+  out += R"(,"users":[)";
+  for (size_t i = 0; i < users.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, users[i]);
+  }
+  out.push_back(']');
+  if (truncated) out += R"(,"truncated":true)";
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_online_answer(std::string_view id_json, const std::vector<std::string>& users,
+                                 const std::vector<bool>& online) {
+  std::string out = R"({"type":"online")";
+  if (!id_json.empty()) {
+    out += R"(,"id":)";
+    out += id_json;
+  }
+  out += R"(,"users":{)";
+  for (size_t i = 0; i < users.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, users[i]);
+    out += i < online.size() && online[i] ? ":true" : ":false";
+  }
+  out += "}}";
+  return out;
+}
+
+std::string encode_room_presence_event(std::string_view room, std::string_view user, bool joined,
+                                       std::string_view timestamp) {
+  std::string out = joined ? R"({"type":"user_joined","room":)" : R"({"type":"user_left","room":)";
+  append_json_string(out, room);
+  out += R"(,"user":)";
+  append_json_string(out, user);
+  out += R"(,"timestamp":)";
+  append_json_string(out, timestamp);
+  out.push_back('}');
+  return out;
+}
+
 }  // namespace rtcore::protocol

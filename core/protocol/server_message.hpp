@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rtcore::protocol {
 
@@ -25,5 +26,17 @@ std::string encode_ack(std::string_view id_json);
 
 // {"type":"error","code":C,"message":M[,"id":ID]}
 std::string encode_error(std::string_view code, std::string_view message, std::string_view id_json);
+
+// Room presence (docs/protocol.md section 9).
+// {"type":"presence"[,"id":ID],"room":R,"users":[U...][,"truncated":true]}
+std::string encode_presence_answer(std::string_view id_json, std::string_view room,
+                                   const std::vector<std::string>& users, bool truncated);
+// {"type":"online"[,"id":ID],"users":{"U1":true,"U2":false}}; online[i]
+// answers users[i].
+std::string encode_online_answer(std::string_view id_json, const std::vector<std::string>& users,
+                                 const std::vector<bool>& online);
+// {"type":"user_joined"|"user_left","room":R,"user":U,"timestamp":T}
+std::string encode_room_presence_event(std::string_view room, std::string_view user, bool joined,
+                                       std::string_view timestamp);
 
 }  // namespace rtcore::protocol

@@ -184,3 +184,59 @@ TEST(ClientMessage, CustomTypeNameMustBeUnicode) {
   expect_error(R"({"type":"x\udc00"})", ErrorCode::kInvalidField);
   EXPECT_TRUE(parse(R"({"type":"x\u00e9"})").ok);
 }
+
+// ------------------------------------------------- room presence (section 9)
+
+TEST(ClientMessage, ParsesPresenceQuery) {
+  ParseResult r = parse(R"({"type":"presence","room":"r","id":4})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.type, MessageType::kPresence);
+  EXPECT_EQ(r.message.room, "r");
+  EXPECT_EQ(r.message.id_json, "4");
+  expect_error(R"({"type":"presence","id":4})", ErrorCode::kMissingField, "4");
+  expect_error(R"({"type":"presence","room":"","id":"x"})", ErrorCode::kInvalidField, "\"x\"");
+}
+
+TEST(ClientMessage, ParsesOnlineQuery) {
+  ParseResult r = parse(R"({"type":"online","users":["a","b\u00e9","a"],"id":"q"})");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.message.type, MessageType::kOnline);
+  EXPECT_EQ(r.message.users, (std::vector<std::string>{"a", "b\xc3\xa9"}));  // duplicates once
+  expect_error(R"({"type":"online","id":1})", ErrorCode::kMissingField, "1");
+  expect_error(R"({"type":"online","users":[],"id":1})", ErrorCode::kInvalidField, "1");
+  expect_error(R"({"type":"online","users":"a","id":1})", ErrorCode::kInvalidField, "1");
+  expect_error(R"({"type":"online","users":["a",2]})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"online","users":["a/b"]})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"online","users":[""]})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"online","users":["a\u0001"]})", ErrorCode::kInvalidField);
+  expect_error(R"({"type":"online","users":[["a"]]})", ErrorCode::kInvalidField);
+  std::string many = R"({"type":"online","users":[)";
+  for (int i = 0; i < 100; ++i) many += (i ? ",\"u" : "\"u") + std::to_string(i) + "\"";
+  EXPECT_TRUE(parse(many + "]}").ok);
+  expect_error(many + R"(,"u100"]})", ErrorCode::kInvalidField);
+}
+
+TEST(ClientMessage, JoinRoomPresenceFlag) {
+  EXPECT_EQ(parse(R"({"type":"join_room","room":"r"})").message.presence, ClientMessage::PresenceFlag::kAbsent);
+  EXPECT_EQ(parse(R"({"type":"join_room","room":"r","presence":true})").message.presence,
+            ClientMessage::PresenceFlag::kOn);
+  EXPECT_EQ(parse(R"({"type":"join_room","presence":false,"room":"r"})").message.presence,
+            ClientMessage::PresenceFlag::kOff);
+  // Nested fields with the name do not count.
+  EXPECT_EQ(parse(R"({"type":"join_room","room":"r","x":{"presence":true}})").message.presence,
+            ClientMessage::PresenceFlag::kAbsent);
+  expect_error(R"({"type":"join_room","room":"r","presence":1,"id":2})", ErrorCode::kInvalidField, "2");
+  expect_error(R"({"type":"join_room","room":"r","presence":"yes"})", ErrorCode::kInvalidField);
+}
+
+TEST(ServerMessage, EncodesPresenceAnswers) {
+  EXPECT_EQ(encode_presence_answer("1", "r\"", {"a", "b"}, false),
+            R"({"type":"presence","id":1,"room":"r\"","users":["a","b"]})");
+  EXPECT_EQ(encode_presence_answer("", "r", {}, true), R"({"type":"presence","room":"r","users":[],"truncated":true})");
+  EXPECT_EQ(encode_online_answer("\"q\"", {"a", "b"}, {true, false}),
+            R"({"type":"online","id":"q","users":{"a":true,"b":false}})");
+  EXPECT_EQ(encode_room_presence_event("r", "u", true, "T"),
+            R"({"type":"user_joined","room":"r","user":"u","timestamp":"T"})");
+  EXPECT_EQ(encode_room_presence_event("r", "u", false, "T"),
+            R"({"type":"user_left","room":"r","user":"u","timestamp":"T"})");
+}

@@ -74,3 +74,36 @@ TEST(RoomIndex, LeavingFromTheMiddleKeepsEveryOtherMember) {
   EXPECT_TRUE(h.join("r", 2));
   EXPECT_EQ(h.room_members("r").size(), 4u);
 }
+
+TEST(Hub, CountsUsersPerRoomAndWatchers) {
+  rtcore::Hub h;
+  bool first_member = false, first_user = false, last_member = false, last_user = false;
+  EXPECT_TRUE(h.join("r", 1, &first_member, "alice", &first_user));
+  EXPECT_TRUE(first_member);
+  EXPECT_TRUE(first_user);
+  EXPECT_TRUE(h.join("r", 2, &first_member, "alice", &first_user));  // second tab
+  EXPECT_FALSE(first_user);
+  EXPECT_TRUE(h.join("r", 3, &first_member, "bob", &first_user));
+  EXPECT_TRUE(first_user);
+  EXPECT_EQ(h.room_user_count("r"), 2u);
+  bool first_watcher = false, last_watcher = false;
+  EXPECT_FALSE(h.watch("r", 9, &first_watcher));  // not a member
+  EXPECT_TRUE(h.watch("r", 1, &first_watcher));
+  EXPECT_TRUE(first_watcher);
+  EXPECT_TRUE(h.watch("r", 3, &first_watcher));
+  EXPECT_FALSE(first_watcher);
+  EXPECT_FALSE(h.watch("r", 3));
+  EXPECT_EQ(h.room_watchers("r").size(), 2u);
+  EXPECT_TRUE(h.unwatch("r", 3, &last_watcher));
+  EXPECT_FALSE(last_watcher);
+  EXPECT_TRUE(h.leave("r", 1, &last_member, "alice", &last_user));
+  EXPECT_FALSE(last_user);
+  EXPECT_TRUE(h.room_watchers("r").empty());  // leaving unwatches
+  EXPECT_TRUE(h.leave("r", 2, &last_member, "alice", &last_user));
+  EXPECT_TRUE(last_user);
+  EXPECT_EQ(h.room_user_count("r"), 1u);
+  EXPECT_TRUE(h.leave("r", 3, &last_member, "bob", &last_user));
+  EXPECT_TRUE(last_user);
+  EXPECT_TRUE(last_member);
+  EXPECT_EQ(h.room_user_count("r"), 0u);
+}
