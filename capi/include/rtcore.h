@@ -61,7 +61,8 @@ extern "C" {
   X(ENOTFOUND, -8, "no such connection or user")                           \
   X(EQUEUE, -9, "the engine's command queue is full")                      \
   X(ETLS, -10, "the TLS certificate or key could not be loaded")          \
-  X(ETOOBIG, -11, "the message is larger than the send queue limit")
+  X(ETOOBIG, -11, "the message is larger than the send queue limit")      \
+  X(EUNAVAILABLE, -12, "the backplane could not answer (Redis unreachable)")
 
 typedef enum rtc_result {
 #define RTC_X_ENUM(name, value, msg) RTC_##name = value,
@@ -219,6 +220,11 @@ typedef struct rtc_config {
    * (/stats only with expose_stats). Borrowed until rtc_engine_create()
    * returns; RTC_EINVAL if malformed. */
   const char *internal_listen;
+
+  /* Most users one presence answer lists (the client's "presence" query and
+   * rtc_room_members with limit 0); when the room has more, the answer
+   * says truncated. 0 means the default, 1000. */
+  uint32_t presence_limit;
 } rtc_config;
 
 #define RTC_AUTH_NONE 0
@@ -364,7 +370,10 @@ typedef struct rtc_handlers {
    * connection's later messages, wait meanwhile (in order, up to
    * max_send_queue_bytes of them, beyond which the connection is closed
    * with 1008; undecided after 10 s means denied). target is the room, or the recipient of a direct
-   * message. Runs on the engine thread for every such message: it must be
+   * message; for RTC_ACTION_PRESENCE (a client's presence query) the room,
+   * for RTC_ACTION_ONLINE (an online query) empty (target_len 0). Hosts
+   * must treat action values they do not know as they see fit (more may
+   * be appended). Runs on the engine thread for every such message: it must be
    * fast and must not block. NULL allows everything. */
   int32_t (*on_authorize)(void *user_data, rtc_conn_id conn,
                           const char *user_id, size_t user_id_len,
@@ -395,6 +404,8 @@ typedef struct rtc_handlers {
 #define RTC_ACTION_JOIN_ROOM 1
 #define RTC_ACTION_ROOM_MESSAGE 2
 #define RTC_ACTION_DIRECT_MESSAGE 3
+#define RTC_ACTION_PRESENCE 4 /* appended (issue 11) */
+#define RTC_ACTION_ONLINE 5   /* appended (issue 11) */
 
 /* Zeroes *handlers and sets struct_size. Any thread. */
 RTC_API void rtc_handlers_init(rtc_handlers *handlers);
@@ -633,6 +644,48 @@ typedef void (*rtc_text_cb)(const char *text, size_t len, void *userdata);
  * for a NULL engine or cb. Any thread. */
 RTC_API int rtc_engine_metrics(const rtc_engine *engine, rtc_text_cb cb,
                                void *userdata);
+
+/* ------------------------------------------------------------------ */
+/* Room presence queries (any thread, asynchronous; appended, issue 11) */
+/* ------------------------------------------------------------------ */
+/* Cluster-wide answers, like the clients' presence and online queries
+ * (docs/protocol.md section 9): with a Redis backplane they come from Redis,
+ * with the in-process one from this node.
+ *
+ * Both return RTC_OK once the query is queued (the callback then runs
+ * exactly once), RTC_EINVAL for a bad argument, RTC_ESTATE when the engine
+ * is not running (the callback is then never called).
+ *
+ * The callback runs on the engine thread and must not block. status is
+ * RTC_OK with the answer, RTC_EUNAVAILABLE when Redis could not answer
+ * (unreachable, or a malformed reply), or RTC_ESTATE when the engine
+ * stopped first (then it may run on the thread that stops or destroys
+ * the engine). Every array and string it gets is borrowed for the call
+ * only; on an error the arrays are empty (count 0). */
+
+/* The distinct users with at least one connection in room, on any node:
+ * users[i] (users_len[i] bytes, not NUL-terminated), count of them,
+ * truncated = 1 when the room had more than the limit (which ones are then
+ * listed is unspecified). limit 0 means the engine's presence_limit. */
+typedef void (*rtc_room_members_cb)(void *userdata, int32_t status,
+                                    const char *const *users,
+                                    const size_t *users_len, size_t count,
+                                    int32_t truncated);
+RTC_API int rtc_room_members(rtc_engine *engine, const char *room,
+                             size_t room_len, uint32_t limit,
+                             rtc_room_members_cb callback, void *userdata);
+
+/* Whether each user is online (has a connection on any node): online[i]
+ * (1 or 0) answers users[i], in the order given (duplicates answered
+ * each time); count is the caller's count. 1..1000 valid user ids
+ * (RTC_EINVAL otherwise); the engine copies them before returning. */
+typedef void (*rtc_users_online_cb)(void *userdata, int32_t status,
+                                    const char *const *users,
+                                    const size_t *users_len,
+                                    const int32_t *online, size_t count);
+RTC_API int rtc_users_online(rtc_engine *engine, const char *const *users,
+                             const size_t *users_len, size_t count,
+                             rtc_users_online_cb callback, void *userdata);
 
 #ifdef __cplusplus
 }

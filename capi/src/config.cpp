@@ -127,6 +127,8 @@ int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
     if (!parse_host_port(c->internal_listen, out.internal_host, out.internal_port)) return RTC_EINVAL;
     out.internal_listen = true;
   }
+  if (RTC_HAS_FIELD(c, rtc_config, presence_limit) && c->presence_limit != 0)
+    out.presence_limit = c->presence_limit;
   return RTC_OK;
 }
 
@@ -157,6 +159,7 @@ void rtc_config_init(rtc_config* config) {
   config->handshake_timeout_ms = d.handshake_timeout_ms;
   config->idle_timeout_ms = d.idle_timeout_ms;
   config->join_timeout_ms = d.join_timeout_ms;
+  config->presence_limit = d.presence_limit;
 }
 
 }  // extern "C"

@@ -81,6 +81,8 @@ rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
                                   uint64_t request_id) {
       int32_t a = action == rtcore::Action::kJoinRoom      ? RTC_ACTION_JOIN_ROOM
                   : action == rtcore::Action::kRoomMessage ? RTC_ACTION_ROOM_MESSAGE
+                  : action == rtcore::Action::kPresence    ? RTC_ACTION_PRESENCE
+                  : action == rtcore::Action::kOnline      ? RTC_ACTION_ONLINE
                                                            : RTC_ACTION_DIRECT_MESSAGE;
       int32_t v = fn(ud, id, user.data(), user.size(), a, target.data(), target.size(), request_id);
       return v == RTC_AUTHZ_ALLOW   ? rtcore::Verdict::kAllow

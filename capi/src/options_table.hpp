@@ -32,6 +32,8 @@
     "publishes kept during a Redis outage")                                                                       \
   X(join_timeout_ms, RTC_OPTION_UINT, RTC_UNIT_MS, "--join-timeout", "RTCORE_JOIN_TIMEOUT", 1, 86400000,                                 \
     "a join_room id unconfirmed by Redis this long is answered `unavailable`; the join stays")                    \
+  X(presence_limit, RTC_OPTION_UINT, RTC_UNIT_NONE, "--presence-limit", "RTCORE_PRESENCE_LIMIT", 1, 1000000,                \
+    "most users one `presence` answer lists; beyond, it says \"truncated\"")                                      \
   X(node_id, RTC_OPTION_STRING, RTC_UNIT_NONE, "--node-id", "RTCORE_NODE_ID", 0, 0,                                                 \
     "this node's id: 1-128 printable ASCII bytes, no spaces (default: random)")                                   \
   X(auth_mode, RTC_OPTION_ENUM, RTC_UNIT_NONE, "--auth", "RTCORE_AUTH", 0, 1,                                                    \
