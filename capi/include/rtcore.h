@@ -657,10 +657,11 @@ RTC_API int rtc_engine_metrics(const rtc_engine *engine, rtc_text_cb cb,
  * is not running (the callback is then never called).
  *
  * The callback runs on the engine thread and must not block. status is
- * RTC_OK with the answer, RTC_EUNAVAILABLE when Redis could not answer
- * (unreachable, or a malformed reply), or RTC_ESTATE when the engine
- * stopped first (then it may run on the thread that stops or destroys
- * the engine). Every array and string it gets is borrowed for the call
+ * RTC_OK with the answer, RTC_EUNAVAILABLE when the backplane could not
+ * answer (Redis unreachable, a malformed reply, or the engine stopping
+ * while Redis had not answered yet), or RTC_ESTATE when the engine stopped
+ * before the query ran (the callback may then run on the thread that stops
+ * or destroys the engine). Every array and string it gets is borrowed for the call
  * only; on an error the arrays are empty (count 0). */
 
 /* The distinct users with at least one connection in room, on any node:

@@ -45,6 +45,7 @@ int main(void) {
   FIELD(rtc_config, join_timeout_ms);
   FIELD(rtc_config, log_format);
   FIELD(rtc_config, internal_listen);
+  FIELD(rtc_config, presence_limit);
   FIELD(rtc_header, name);
   FIELD(rtc_header, name_len);
   FIELD(rtc_header, value);
@@ -115,6 +116,8 @@ int main(void) {
   CONST(RTC_ACTION_JOIN_ROOM);
   CONST(RTC_ACTION_ROOM_MESSAGE);
   CONST(RTC_ACTION_DIRECT_MESSAGE);
+  CONST(RTC_ACTION_PRESENCE);
+  CONST(RTC_ACTION_ONLINE);
   CONST(RTC_AUTHZ_DENY);
   CONST(RTC_AUTHZ_ALLOW);
   CONST(RTC_AUTHZ_DEFER);

@@ -1783,6 +1783,161 @@ static void test_destroy_from_on_open_is_deferred(void) { destroy_from_handler(1
 static void test_destroy_from_on_message_is_deferred(void) { destroy_from_handler(0); }
 
 /* ------------------------------------------------------------------ */
+/* Room presence queries (single node)                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct presence_answer {
+  pthread_mutex_t mu;
+  int calls;
+  int32_t status;
+  size_t count;
+  int32_t truncated;
+  char joined[256]; /* users, sorted by the test's reading, "|"-separated */
+  int32_t online[8];
+} presence_answer;
+
+static void answer_init(presence_answer *a) {
+  memset(a, 0, sizeof *a);
+  pthread_mutex_init(&a->mu, NULL);
+}
+
+static void on_members(void *ud, int32_t status, const char *const *users, const size_t *lens, size_t count,
+                       int32_t truncated) {
+  presence_answer *a = ud;
+  size_t i;
+  pthread_mutex_lock(&a->mu);
+  a->status = status;
+  a->count = count;
+  a->truncated = truncated;
+  a->joined[0] = '\0';
+  for (i = 0; i < count; i++) {
+    size_t used = strlen(a->joined);
+    if (used + lens[i] + 2 < sizeof a->joined) {
+      memcpy(a->joined + used, users[i], lens[i]);
+      a->joined[used + lens[i]] = '|';
+      a->joined[used + lens[i] + 1] = '\0';
+    }
+  }
+  a->calls++;
+  pthread_mutex_unlock(&a->mu);
+}
+
+static void on_online(void *ud, int32_t status, const char *const *users, const size_t *lens,
+                      const int32_t *online, size_t count) {
+  presence_answer *a = ud;
+  size_t i;
+  (void)users;
+  (void)lens;
+  pthread_mutex_lock(&a->mu);
+  a->status = status;
+  a->count = count;
+  for (i = 0; i < count && i < 8; i++) a->online[i] = online[i];
+  a->calls++;
+  pthread_mutex_unlock(&a->mu);
+}
+
+static int wait_answer(presence_answer *a, int calls) {
+  long long deadline = now_ms() + WAIT_MS;
+  for (;;) {
+    int n;
+    pthread_mutex_lock(&a->mu);
+    n = a->calls;
+    pthread_mutex_unlock(&a->mu);
+    if (n >= calls) return n == calls;
+    if (now_ms() > deadline) return 0;
+    sleep_ms(5);
+  }
+}
+
+static void test_room_members_and_users_online(void) {
+  events ev;
+  char head[4096];
+  rtc_engine *e;
+  peer p1, p2;
+  frame f;
+  presence_answer a;
+  const char *ask[3] = {"bob", "nobody", "carol"};
+  size_t ask_len[3] = {3, 6, 5};
+  const char *bad[1] = {"a/b"};
+  size_t bad_len[1] = {3};
+  events_init(&ev);
+  answer_init(&a);
+  if (!(e = start_engine(&ev, 0))) return;
+  /* arguments are checked at the call; the callback never runs then */
+  CHECK_INT(rtc_room_members(NULL, "r", 1, 0, on_members, &a), RTC_EINVAL);
+  CHECK_INT(rtc_room_members(e, "", 0, 0, on_members, &a), RTC_EINVAL);
+  CHECK_INT(rtc_room_members(e, "r", 1, 0, NULL, &a), RTC_EINVAL);
+  CHECK_INT(rtc_users_online(e, ask, ask_len, 0, on_online, &a), RTC_EINVAL);
+  CHECK_INT(rtc_users_online(e, bad, bad_len, 1, on_online, &a), RTC_EINVAL);
+  CHECK_INT(rtc_users_online(e, NULL, ask_len, 1, on_online, &a), RTC_EINVAL);
+
+  if (!ws_open(&p1, rtc_engine_port(e), "/ws/bob", head, sizeof head)) goto out;
+  if (!ws_open(&p2, rtc_engine_port(e), "/ws/carol", head, sizeof head)) goto out_close1;
+  CHECK(ws_send_text(&p1, "{\"type\":\"join_room\",\"room\":\"r\",\"id\":1}"));
+  CHECK(ws_expect_text(&p1, "{\"type\":\"ack\",\"id\":1}", &f));
+  CHECK(ws_send_text(&p2, "{\"type\":\"join_room\",\"room\":\"r\",\"id\":2}"));
+  CHECK(ws_expect_text(&p2, "{\"type\":\"ack\",\"id\":2}", &f));
+
+  CHECK_INT(rtc_room_members(e, "r", 1, 0, on_members, &a), RTC_OK);
+  if (CHECK(wait_answer(&a, 1))) {
+    CHECK_INT(a.status, RTC_OK);
+    CHECK_INT(a.count, 2);
+    CHECK_INT(a.truncated, 0);
+    CHECK(strcmp(a.joined, "bob|carol|") == 0 || strcmp(a.joined, "carol|bob|") == 0);
+  }
+  /* a limit below the room's size truncates */
+  CHECK_INT(rtc_room_members(e, "r", 1, 1, on_members, &a), RTC_OK);
+  if (CHECK(wait_answer(&a, 2))) {
+    CHECK_INT(a.status, RTC_OK);
+    CHECK_INT(a.count, 1);
+    CHECK_INT(a.truncated, 1);
+  }
+  CHECK_INT(rtc_room_members(e, "empty", 5, 0, on_members, &a), RTC_OK);
+  if (CHECK(wait_answer(&a, 3))) {
+    CHECK_INT(a.status, RTC_OK);
+    CHECK_INT(a.count, 0);
+  }
+  CHECK_INT(rtc_users_online(e, ask, ask_len, 3, on_online, &a), RTC_OK);
+  if (CHECK(wait_answer(&a, 4))) {
+    CHECK_INT(a.status, RTC_OK);
+    CHECK_INT(a.count, 3);
+    CHECK_INT(a.online[0], 1);
+    CHECK_INT(a.online[1], 0);
+    CHECK_INT(a.online[2], 1);
+  }
+  /* a client's own queries, answered on its connection */
+  CHECK(ws_send_text(&p1, "{\"type\":\"online\",\"users\":[\"carol\",\"zed\"],\"id\":3}"));
+  CHECK(ws_expect_text(&p1, "{\"type\":\"online\",\"id\":3,\"users\":{\"carol\":true,\"zed\":false}}", &f));
+  CHECK(ws_send_text(&p1, "{\"type\":\"presence\",\"room\":\"elsewhere\",\"id\":4}"));
+  CHECK(ws_expect_text(&p1, "\"code\":\"forbidden\"", &f));
+  peer_close(&p2);
+out_close1:
+  peer_close(&p1);
+out:
+  rtc_engine_destroy(e);
+  /* after the engine is gone, nothing can be queued */
+  pthread_mutex_destroy(&a.mu);
+}
+
+static void test_presence_queries_after_stop_are_estate(void) {
+  events ev;
+  rtc_engine *e;
+  presence_answer a;
+  const char *ask[1] = {"bob"};
+  size_t ask_len[1] = {3};
+  events_init(&ev);
+  answer_init(&a);
+  if (!(e = start_engine(&ev, 0))) return;
+  CHECK_INT(rtc_engine_stop(e, 100), RTC_OK);
+  CHECK_INT(rtc_room_members(e, "r", 1, 0, on_members, &a), RTC_ESTATE);
+  CHECK_INT(rtc_users_online(e, ask, ask_len, 1, on_online, &a), RTC_ESTATE);
+  sleep_ms(50);
+  CHECK_INT(a.calls, 0);
+  rtc_engine_destroy(e);
+  pthread_mutex_destroy(&a.mu);
+}
+
+/* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -1820,6 +1975,8 @@ static const test_case tests[] = {
     TEST(test_on_connect_can_choose_the_user_id),
     TEST(test_stop_from_a_handler_is_estate),
     TEST(test_raw_websocket_client_join_ack_and_close),
+    TEST(test_room_members_and_users_online),
+    TEST(test_presence_queries_after_stop_are_estate),
     TEST(test_send_bigger_than_the_send_queue_is_etoobig),
     TEST(test_user_limit_holds_with_deferred_decisions),
     TEST(test_destroy_from_on_open_is_deferred),

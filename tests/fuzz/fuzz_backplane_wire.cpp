@@ -10,6 +10,9 @@
 //  - a publication that decodes matches the channel it arrived on (kind and
 //    target), comes from a valid node id, targets a valid room / user id, and
 //    carries one JSON value as its frame;
+//  - a room presence event that decodes arrived on a room presence channel
+//    whose room it names, with a valid room and user id, and a
+//    short printable timestamp without quotes or backslashes;
 //  - classify_channel only ever returns a target that is a suffix of the
 //    channel name.
 #include <cstddef>
@@ -40,7 +43,7 @@ void check_publication(const wire::Channel& ch, const Envelope& p) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0: {
       if (auto m = wire::decode_control(in)) {
         FUZZ_CHECK(wire::is_valid_node_id(m->node));
@@ -79,6 +82,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::string target = e->target;
       wire::Channel ch{e->kind == EnvelopeKind::kRoom ? wire::ChannelKind::kRoom : wire::ChannelKind::kUser, target};
       if (auto p = wire::decode_publication(ch, in)) check_publication(ch, *p);
+      break;
+    }
+    case 4: {
+      // Room presence: the channel name (up to a NUL), then the payload.
+      size_t nul = in.find('\0');
+      std::string_view name = in.substr(0, nul);
+      std::string_view payload = nul == std::string_view::npos ? std::string_view() : in.substr(nul + 1);
+      wire::Channel ch = wire::classify_channel(name, "rtcore:");
+      if (!ch.target.empty()) FUZZ_CHECK(name.size() >= ch.target.size() && name.ends_with(ch.target));
+      if (auto e = wire::decode_room_presence_event(ch, payload)) {
+        FUZZ_CHECK(ch.kind == wire::ChannelKind::kRoomPresence);
+        FUZZ_CHECK(e->room == ch.target);
+        FUZZ_CHECK(protocol::is_valid_room(e->room));
+        FUZZ_CHECK(protocol::is_valid_user_id(e->user));
+        FUZZ_CHECK(e->timestamp.size() <= wire::kMaxTimestampBytes);
+        for (char c : e->timestamp) FUZZ_CHECK(c >= 0x20 && c <= 0x7E && c != '"' && c != '\\');
+      }
       break;
     }
   }

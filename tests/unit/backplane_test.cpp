@@ -138,3 +138,35 @@ TEST(Wire, APublicationMustMatchItsChannel) {
   std::string deep = R"({"type":"message","content":)" + std::string(64, '[') + std::string(64, ']') + "}";
   EXPECT_TRUE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", deep)));
 }
+
+TEST(Wire, RoomPresenceEventsMustMatchTheirChannelAndBeWellFormed) {
+  wire::Channel ch = wire::classify_channel("rtcore:room_presence:a/b:c", "rtcore:");
+  ASSERT_EQ(ch.kind, wire::ChannelKind::kRoomPresence);
+  EXPECT_EQ(ch.target, "a/b:c");
+  EXPECT_EQ(wire::classify_channel("rtcore:room:x", "rtcore:").kind, wire::ChannelKind::kRoom);
+  auto e = wire::decode_room_presence_event(ch, R"({"room":"a\/b:c","user":"bob","event":"joined","timestamp":"T1"})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->room, "a/b:c");
+  EXPECT_EQ(e->user, "bob");
+  EXPECT_TRUE(e->joined);
+  EXPECT_EQ(e->timestamp, "T1");
+  auto left = wire::decode_room_presence_event(ch, R"({"room":"a/b:c","user":"bob","event":"left","timestamp":"T"})");
+  ASSERT_TRUE(left);
+  EXPECT_FALSE(left->joined);
+  for (const char* bad : {
+           "", "[]", "nope", R"({"room":"x","user":"bob","event":"joined","timestamp":"T"})",  // another room
+           R"({"room":"a/b:c","user":"b/ob","event":"joined","timestamp":"T"})",
+           R"({"room":"a/b:c","user":"","event":"joined","timestamp":"T"})",
+           R"({"room":"a/b:c","user":"bob","event":"came","timestamp":"T"})",
+           R"({"room":"a/b:c","user":"bob","event":"joined"})",
+           R"({"room":"a/b:c","user":"bob","event":"joined","timestamp":"a\"b"})",
+           R"({"room":"a/b:c","user":"bob","event":"joined","timestamp":7})",
+           R"({"room":"a/b:c","user":1,"event":"joined","timestamp":"T"})",
+       })
+    EXPECT_FALSE(wire::decode_room_presence_event(ch, bad)) << bad;
+  // Only on a room presence channel.
+  EXPECT_FALSE(wire::decode_room_presence_event(wire::classify_channel("rtcore:room:a/b:c", "rtcore:"),
+                                                R"({"room":"a/b:c","user":"bob","event":"joined","timestamp":"T"})"));
+  std::string big = R"({"room":"a/b:c","user":"bob","event":"joined","timestamp":"T","pad":")" + std::string(5000, 'x') + "\"}";
+  EXPECT_FALSE(wire::decode_room_presence_event(ch, big));
+}
