@@ -16,6 +16,8 @@ export interface EngineOptions {
   redisBufferBytes?: number;
   /** ms: a join_room id that Redis has not confirmed by then is answered `unavailable` (the join stays). Default 3000. */
   joinTimeoutMs?: number;
+  /** Most users one presence answer (client `presence` query, roomMembers without limit) lists; beyond, it is truncated. Default 1000. */
+  presenceLimit?: number;
   nodeTtl?: number;
   nodeId?: string;
   pingInterval?: number;
@@ -96,6 +98,7 @@ export interface Defaults {
   readonly redisConnectTimeout: number;
   readonly redisBufferBytes: number;
   readonly joinTimeoutMs: number;
+  readonly presenceLimit: number;
   readonly authMode: AuthMode;
   readonly jwtLeewaySeconds: number;
   readonly rateLimitPerSecond: number;
@@ -126,14 +129,19 @@ export interface ConnectRequest {
 export type ConnectResult = string | boolean | undefined | void;
 
 /** The built-in actions an onAuthorize hook decides on. */
-export type AuthorizeAction = 'join_room' | 'room_message' | 'direct_message';
+export type AuthorizeAction = 'join_room' | 'room_message' | 'direct_message' | 'presence' | 'online';
 
 /**
- * May conn do action on target? target is the room (join_room, room_message)
- * or the recipient's user id (direct_message). true lets the message take
+ * May conn do action on target? target is the room (join_room, room_message,
+ * presence), the recipient's user id (direct_message), or '' (online). true lets the message take
  * effect; false (or a throw/rejection, reported) answers error forbidden.
  */
 export type AuthorizeHook = (conn: Connection, action: AuthorizeAction, target: string) => boolean | Promise<boolean>;
+
+export interface RoomMembers {
+  users: string[];
+  truncated: boolean;
+}
 
 export interface SendOptions {
   /** With `from` the message is content wrapped in a direct_message / message envelope. */
@@ -271,6 +279,10 @@ export declare class Engine extends EventEmitter {
   sendError(conn: ConnectionRef, code: string, message?: string, id?: string | number): void;
   disconnect(conn: ConnectionRef, code?: number): void;
   disconnectUser(userId: string, code?: number): void;
+  /** The distinct users with a connection in room on any node (at most limit, default presenceLimit); truncated when there were more. Rejects with RTC_EUNAVAILABLE when Redis cannot answer. */
+  roomMembers(room: string, options?: { limit?: number }): Promise<RoomMembers>;
+  /** Whether each user (1..1000 ids) has a connection on any node. */
+  isOnline(users: string[]): Promise<Record<string, boolean>>;
   stats(): Stats;
   /** Every counter, gauge and histogram in the Prometheus text format (GET /metrics). */
   metrics(): string;

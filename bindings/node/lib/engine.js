@@ -18,8 +18,9 @@ const EV_AUTHORIZE = 5;
 const EV_LOG = 6;
 // RTC_LOG_* -> the level a 'log' listener receives.
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
+const EV_ANSWER = 7;
 // RTC_ACTION_* -> the action name an onAuthorize hook receives.
-const ACTIONS = { 1: 'join_room', 2: 'room_message', 3: 'direct_message' };
+const ACTIONS = { 1: 'join_room', 2: 'room_message', 3: 'direct_message', 4: 'presence', 5: 'online' };
 const WANT_OPEN = 1;
 const WANT_DISCONNECT = 2;
 const WANT_PRESENCE = 4;
@@ -72,6 +73,9 @@ class Engine extends EventEmitter {
   #state = 'new'; // new -> starting -> listening -> closing -> closed
   #starting = null;
   #closing = null;
+  // Presence queries waiting for their answer: token -> { resolve, reject, what }.
+  #queries = new Map();
+  #nextQuery = 0;
 
   constructor(options) {
     super();
@@ -156,6 +160,10 @@ class Engine extends EventEmitter {
       if (typeof r !== 'number') await r;
       live.delete(this.#native);
       this.#state = 'closed';
+      // The engine answered every query it took; an answer it could no
+      // longer hand to JS (the host stops accepting events first) fails here.
+      for (const q of this.#queries.values()) q.reject(engineError(-3, q.what));
+      this.#queries.clear();
       this.emit('close');
     })();
     return this.#closing;
@@ -223,6 +231,63 @@ class Engine extends EventEmitter {
 
   leave(conn, room) {
     this.#call(this.#native.leave(connId(conn), check.room(room)), 'leave');
+  }
+
+  // The distinct users with a connection in room on any node:
+  // { users, truncated } with at most limit users (default: presenceLimit);
+  // truncated when the room had more.
+  async roomMembers(room, options = {}) {
+    const limit = options.limit ?? 0;
+    if (limit !== 0 && (!Number.isInteger(limit) || limit < 1 || limit > 0xffffffff)) {
+      return Promise.reject(invalid('limit must be a positive integer'));
+    }
+    return this.#query('roomMembers', (token) => this.#native.roomMembers(check.room(room), limit, token),
+      (users, truncated) => ({ users, truncated }));
+  }
+
+  // Whether each user has a connection on any node: { [userId]: boolean }.
+  async isOnline(users) {
+    if (!Array.isArray(users)) return Promise.reject(invalid('users must be an array of user ids'));
+    const unique = [...new Set(users.map((u) => check.userId(u)))];
+    if (unique.length < 1 || unique.length > 1000) return Promise.reject(invalid('users must hold 1 to 1000 user ids'));
+    return this.#query('isOnline', (token) => this.#native.usersOnline(unique, token), (names, _t, flags) => {
+      const out = {};
+      names.forEach((name, i) => { out[name] = flags[i]; });
+      return out;
+    });
+  }
+
+  #query(what, send, shape) {
+    return new Promise((resolve, reject) => {
+      const token = ++this.#nextQuery;
+      this.#queries.set(token, {
+        what,
+        reject,
+        resolve: (status, users, truncated, flags) => {
+          if (status !== 0) reject(engineError(status, what));
+          else resolve(shape(users, truncated, flags));
+        },
+      });
+      let rc;
+      try {
+        rc = send(token);
+      } catch (err) {
+        this.#queries.delete(token);
+        reject(err);
+        return;
+      }
+      if (rc !== 0) {
+        this.#queries.delete(token);
+        reject(engineError(rc, what));
+      }
+    });
+  }
+
+  #answer([, token, status, users, truncated, flags]) {
+    const q = this.#queries.get(token);
+    if (!q) return;
+    this.#queries.delete(token);
+    q.resolve(status, users, truncated, flags);
   }
 
   sendError(conn, code, message = '', id = undefined) {
@@ -297,6 +362,7 @@ class Engine extends EventEmitter {
           case EV_OPEN: this.#emitSafely('open', new Connection(this, ev[1], ev[2])); break;
           case EV_DISCONNECT: this.#emitSafely('disconnect', new Connection(this, ev[1], ev[2]), ev[3]); break;
           case EV_MESSAGE: this.#message(ev); break;
+          case EV_ANSWER: this.#answer(ev); break;
           case EV_PRESENCE:
             this.#emitSafely('presence', { userId: ev[1], status: ev[2] === 1 ? 'online' : 'offline', timestamp: ev[3] });
             break;

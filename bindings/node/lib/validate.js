@@ -50,6 +50,7 @@ const OPTIONS = {
   redisConnectTimeout: ['int', 1, U32],
   redisBufferBytes: ['int', 1, Number.MAX_SAFE_INTEGER],
   joinTimeoutMs: ['int', 1, 86400000],
+  presenceLimit: ['int', 1, 1000000],
   authMode: ['enum', ['none', 'jwt-hs256']],
   auth: ['enum', ['none', 'jwt-hs256']], // alias of authMode
   jwtSecret: ['secret'],

@@ -46,6 +46,8 @@ class Native : public Napi::ObjectWrap<Native> {
   Napi::Value SendToConnection(const Napi::CallbackInfo& info);
   Napi::Value Broadcast(const Napi::CallbackInfo& info);
   Napi::Value Join(const Napi::CallbackInfo& info);
+  Napi::Value RoomMembers(const Napi::CallbackInfo& info);
+  Napi::Value UsersOnline(const Napi::CallbackInfo& info);
   Napi::Value Leave(const Napi::CallbackInfo& info);
   Napi::Value SendError(const Napi::CallbackInfo& info);
   Napi::Value Disconnect(const Napi::CallbackInfo& info);
@@ -131,6 +133,8 @@ Napi::Function Native::Define(Napi::Env env) {
                          InstanceMethod<&Native::SendToConnection>("sendToConnection"),
                          InstanceMethod<&Native::Broadcast>("broadcast"),
                          InstanceMethod<&Native::Join>("join"),
+                         InstanceMethod<&Native::RoomMembers>("roomMembers"),
+                         InstanceMethod<&Native::UsersOnline>("usersOnline"),
                          InstanceMethod<&Native::Leave>("leave"),
                          InstanceMethod<&Native::SendError>("sendError"),
                          InstanceMethod<&Native::Disconnect>("disconnect"),
@@ -228,6 +232,7 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   num("redisConnectTimeout", cfg.redis_connect_timeout_ms);
   num("redisBufferBytes", cfg.redis_buffer_bytes);
   num("joinTimeoutMs", cfg.join_timeout_ms);
+  num("presenceLimit", cfg.presence_limit);
   num("authMode", cfg.auth_mode);
   num("jwtLeeway", cfg.jwt_leeway_s);
   num("rateLimitPerSecond", cfg.rate_limit_per_s);
@@ -375,6 +380,81 @@ Napi::Value Native::Join(const Napi::CallbackInfo& info) {
   return code(info.Env(), rtc_join(host_->engine, parse_id(info[0]), room.data(), room.size()));
 }
 
+// A presence query in flight: the answer goes back to JS as a kAnswer event
+// with the JS side's token. Owned by the C callback, which runs exactly once.
+struct Query {
+  Host* host;
+  uint64_t token;
+};
+
+void answer(Query* q, Event&& ev) {
+  std::unique_ptr<Query> owned(q);
+  ev.kind = EventKind::kAnswer;
+  ev.id = q->token;
+  try {
+    q->host->push(std::move(ev));  // dropped once the host stops accepting: close() fails the promise
+  } catch (const std::bad_alloc&) {
+  }
+}
+
+void on_members(void* ud, int32_t status, const char* const* users, const size_t* lens, size_t count,
+                int32_t truncated) {
+  Event ev;
+  ev.status = status;
+  ev.request = truncated ? 1 : 0;
+  try {
+    for (size_t i = 0; i < count; ++i) ev.users.emplace_back(users[i], lens[i]);
+  } catch (const std::bad_alloc&) {
+    ev.status = RTC_ENOMEM;
+    ev.users.clear();
+  }
+  answer(static_cast<Query*>(ud), std::move(ev));
+}
+
+void on_online(void* ud, int32_t status, const char* const* users, const size_t* lens, const int32_t* online,
+               size_t count) {
+  Event ev;
+  ev.status = status;
+  try {
+    for (size_t i = 0; i < count; ++i) {
+      ev.users.emplace_back(users[i], lens[i]);
+      ev.flags.push_back(online[i] ? 1 : 0);
+    }
+  } catch (const std::bad_alloc&) {
+    ev.status = RTC_ENOMEM;
+    ev.users.clear();
+    ev.flags.clear();
+  }
+  answer(static_cast<Query*>(ud), std::move(ev));
+}
+
+// roomMembers(room, limit, token)
+Napi::Value Native::RoomMembers(const Napi::CallbackInfo& info) {
+  std::string room = utf8(info[0]);
+  uint32_t limit = info[1].ToNumber().Uint32Value();
+  auto q = std::make_unique<Query>(Query{host_.get(), static_cast<uint64_t>(info[2].ToNumber().Int64Value())});
+  int rc = rtc_room_members(host_->engine, room.data(), room.size(), limit, &on_members, q.get());
+  if (rc == RTC_OK) q.release();
+  return code(info.Env(), rc);
+}
+
+// usersOnline([user...], token)
+Napi::Value Native::UsersOnline(const Napi::CallbackInfo& info) {
+  Napi::Array arr = info[0].As<Napi::Array>();
+  std::vector<std::string> users;
+  for (uint32_t i = 0; i < arr.Length(); ++i) users.push_back(utf8(arr.Get(i)));
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const auto& u : users) {
+    ptrs.push_back(u.data());
+    lens.push_back(u.size());
+  }
+  auto q = std::make_unique<Query>(Query{host_.get(), static_cast<uint64_t>(info[1].ToNumber().Int64Value())});
+  int rc = rtc_users_online(host_->engine, ptrs.data(), lens.data(), users.size(), &on_online, q.get());
+  if (rc == RTC_OK) q.release();
+  return code(info.Env(), rc);
+}
+
 Napi::Value Native::Leave(const Napi::CallbackInfo& info) {
   std::string room = utf8(info[1]);
   return code(info.Env(), rtc_leave(host_->engine, parse_id(info[0]), room.data(), room.size()));
@@ -484,6 +564,7 @@ Napi::Value config_defaults(const Napi::CallbackInfo& info) {
   set("redisConnectTimeout", c.redis_connect_timeout_ms);
   set("redisBufferBytes", static_cast<double>(c.redis_buffer_bytes));
   set("joinTimeoutMs", c.join_timeout_ms);
+  set("presenceLimit", c.presence_limit);
   o.Set("authMode", Napi::String::New(env, c.auth_mode == RTC_AUTH_JWT_HS256 ? "jwt-hs256" : "none"));
   set("jwtLeewaySeconds", c.jwt_leeway_s);
   set("rateLimitPerSecond", c.rate_limit_per_s);

@@ -263,6 +263,19 @@ void drain_on_js_thread(Napi::Env env, Napi::Function dispatch, Host* host, void
         e.Set(3u, str(env, ev.b));
         e.Set(4u, str(env, ev.user));
         break;
+      case EventKind::kAnswer: {
+        // [6, token, status, [user...], truncated, [online...]]
+        e.Set(1u, Napi::Number::New(env, static_cast<double>(ev.id)));
+        e.Set(2u, Napi::Number::New(env, ev.status));
+        Napi::Array users = Napi::Array::New(env, ev.users.size());
+        for (size_t j = 0; j < ev.users.size(); ++j) users.Set(static_cast<uint32_t>(j), str(env, ev.users[j]));
+        e.Set(3u, users);
+        e.Set(4u, Napi::Boolean::New(env, ev.request != 0));
+        Napi::Array flags = Napi::Array::New(env, ev.flags.size());
+        for (size_t j = 0; j < ev.flags.size(); ++j) flags.Set(static_cast<uint32_t>(j), Napi::Boolean::New(env, ev.flags[j] != 0));
+        e.Set(5u, flags);
+        break;
+      }
     }
     arr.Set(static_cast<uint32_t>(i), e);
   }

@@ -17,6 +17,8 @@
 
 namespace rtcore_node {
 
+// kAnswer: a presence query's answer (id = the JS token, status, request =
+// truncated, users, flags = online[i] for isOnline).
 enum class EventKind : uint32_t {
   kConnect = 0,
   kOpen = 1,
@@ -25,6 +27,7 @@ enum class EventKind : uint32_t {
   kPresence = 4,
   kAuthorize = 5,
   kLog = 6,
+  kAnswer = 7,
 };
 
 // Bits of Host::wanted: which events have a JS listener. Events nobody
@@ -40,6 +43,9 @@ struct Event {
   std::string a;  // type (message), path (connect), timestamp (presence), target (authorize), event (log)
   std::string b;  // json (message), query (connect), message (log)
   std::vector<std::pair<std::string, std::string>> headers;
+  int32_t status = 0;              // kAnswer: RTC_OK or an RTC_E* code
+  std::vector<std::string> users;  // kAnswer
+  std::vector<uint8_t> flags;      // kAnswer of isOnline
 };
 
 class Host;

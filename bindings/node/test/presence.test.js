@@ -43,3 +43,32 @@ test('with no listeners nothing is delivered to JS, and listeners can come later
   await until(() => events.length === 1);
   assert.deepEqual(events, ['offline']);
 });
+
+test('roomMembers and isOnline answer from the engine', async (t) => {
+  const engine = await startEngine({ presenceLimit: 2 });
+  t.after(() => engine.close());
+  const a = await connect(engine, 'alice');
+  const b = await connect(engine, 'bob');
+  const c = await connect(engine, 'carol');
+  for (const [i, ws] of [a, b].entries()) {
+    ws.send({ type: 'join_room', room: 'r', id: i });
+    assert.equal((await ws.next()).type, 'ack');
+  }
+  const m = await engine.roomMembers('r');
+  assert.deepEqual([...m.users].sort(), ['alice', 'bob']);
+  assert.equal(m.truncated, false);
+  const one = await engine.roomMembers('r', { limit: 1 });
+  assert.equal(one.users.length, 1);
+  assert.equal(one.truncated, true);
+  c.send({ type: 'join_room', room: 'r', id: 9 });
+  await c.next();
+  const capped = await engine.roomMembers('r'); // the presenceLimit option
+  assert.equal(capped.users.length, 2);
+  assert.equal(capped.truncated, true);
+  assert.deepEqual(await engine.roomMembers('empty'), { users: [], truncated: false });
+  assert.deepEqual(await engine.isOnline(['bob', 'zed', 'bob']), { bob: true, zed: false });
+  await assert.rejects(engine.roomMembers(''), /RTC_EINVAL|room/);
+  await assert.rejects(engine.isOnline([]), /1 to 1000/);
+  await assert.rejects(engine.roomMembers('r', { limit: -1 }), /limit/);
+  for (const ws of [a, b, c]) await ws.close();
+});

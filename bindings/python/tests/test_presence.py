@@ -59,3 +59,42 @@ async def test_handler_exceptions_in_event_hooks_are_contained() -> None:
         async with ws(app, "/ws/alice") as client:
             await send_json(client, {"type": "join_room", "room": "r", "id": 1})
             assert await recv_json(client) == {"type": "ack", "id": 1}
+
+
+@async_test()
+async def test_room_members_and_is_online() -> None:
+    app = rtcore.App(presence_limit=2)
+    async with app:
+        async with ws(app, "/ws/alice") as a, ws(app, "/ws/bob") as b, ws(app, "/ws/carol") as c:
+            for i, conn in enumerate((a, b)):
+                await send_json(conn, {"type": "join_room", "room": "r", "id": i})
+                assert (await recv_json(conn))["type"] == "ack"
+            members = await app.room_members("r")
+            assert isinstance(members, rtcore.RoomMembers)
+            assert sorted(members.users) == ["alice", "bob"] and members.truncated is False
+            users, truncated = await app.room_members("r", limit=1)
+            assert len(users) == 1 and truncated is True
+            assert await app.room_members("nobody-here") == rtcore.RoomMembers([], False)
+            await send_json(c, {"type": "join_room", "room": "r", "id": 9})
+            await recv_json(c)
+            over = await app.room_members("r")  # the presence_limit setting
+            assert len(over.users) == 2 and over.truncated is True
+            assert await app.is_online(["bob", "zed", "bob"]) == {"bob": True, "zed": False}
+            try:
+                await app.room_members("")
+            except rtcore.InvalidArgument:
+                pass
+            else:
+                raise AssertionError("an empty room must be refused")
+            try:
+                await app.is_online([])
+            except rtcore.InvalidArgument:
+                pass
+            else:
+                raise AssertionError("no users must be refused")
+    try:
+        await app.room_members("r")
+    except rtcore.StateError:
+        pass
+    else:
+        raise AssertionError("a stopped app must refuse")

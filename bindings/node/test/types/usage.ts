@@ -69,6 +69,11 @@ async function main(): Promise<void> {
   engine.onAuthorize((conn, action) => action === 'leave_room');
   // @ts-expect-error ports are numbers
   new Engine({ port: '3000' });
+  const members: { users: string[]; truncated: boolean } = await engine.roomMembers('r', { limit: 10 });
+  const online: Record<string, boolean> = await engine.isOnline(['alice']);
+  console.log(members.users.length, online.alice);
+  // @ts-expect-error isOnline takes an array of user ids
+  await engine.isOnline('alice');
   await engine.close({ timeout: 500 });
 }
 

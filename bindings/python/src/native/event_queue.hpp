@@ -13,6 +13,8 @@
 
 namespace rtcore_py {
 
+// kAnswer: the answer to rtc_room_members / rtc_users_online (id = the
+// caller's token, number = status, request = truncated).
 enum class EventKind : int {
   kConnect = 0,
   kOpen = 1,
@@ -21,6 +23,7 @@ enum class EventKind : int {
   kPresence = 4,
   kAuthorize = 5,
   kLog = 6,
+  kAnswer = 7,
 };
 
 // One engine event, copied out of the borrowed handler arguments. Fields
@@ -34,6 +37,8 @@ struct Event {
   std::string a;         // path | message type | timestamp | target (kAuthorize) | event (kLog)
   std::string b;         // query | message JSON | message (kLog)
   std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::string> users;  // kAnswer
+  std::vector<uint8_t> flags;      // kAnswer of users_online: online[i]
 };
 
 class EventQueue {

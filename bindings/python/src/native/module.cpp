@@ -43,6 +43,14 @@ py::tuple to_tuple(const Event& e) {
     case K::kPresence: return py::make_tuple(kind, text(e.user_id), e.number, text(e.a));
     case K::kAuthorize: return py::make_tuple(kind, e.id, text(e.user_id), e.number, text(e.a), e.request);
     case K::kLog: return py::make_tuple(kind, e.number, text(e.a), text(e.b), text(e.user_id));
+    case K::kAnswer: {
+      // (kind, token, status, users, truncated, flags)
+      py::list users(e.users.size());
+      for (size_t i = 0; i < e.users.size(); ++i) users[i] = text(e.users[i]);
+      py::list flags(e.flags.size());
+      for (size_t i = 0; i < e.flags.size(); ++i) flags[i] = py::bool_(e.flags[i] != 0);
+      return py::make_tuple(kind, e.id, e.number, users, e.request != 0, flags);
+    }
   }
   return py::make_tuple(kind);
 }
@@ -154,9 +162,12 @@ PYBIND11_MODULE(_native, m) {
   m.attr("EVENT_PRESENCE") = static_cast<int>(rtcore_py::EventKind::kPresence);
   m.attr("EVENT_AUTHORIZE") = static_cast<int>(rtcore_py::EventKind::kAuthorize);
   m.attr("EVENT_LOG") = static_cast<int>(rtcore_py::EventKind::kLog);
+  m.attr("EVENT_ANSWER") = static_cast<int>(rtcore_py::EventKind::kAnswer);
   m.attr("ACTION_JOIN_ROOM") = RTC_ACTION_JOIN_ROOM;
   m.attr("ACTION_ROOM_MESSAGE") = RTC_ACTION_ROOM_MESSAGE;
   m.attr("ACTION_DIRECT_MESSAGE") = RTC_ACTION_DIRECT_MESSAGE;
+  m.attr("ACTION_PRESENCE") = RTC_ACTION_PRESENCE;
+  m.attr("ACTION_ONLINE") = RTC_ACTION_ONLINE;
 
   py::class_<PyEngine>(m, "Engine")
       .def(py::init<>())
@@ -200,6 +211,7 @@ PYBIND11_MODULE(_native, m) {
             get("handshake_timeout_ms", s.handshake_timeout_ms);
             get("idle_timeout_ms", s.idle_timeout_ms);
             get("join_timeout_ms", s.join_timeout_ms);
+            get("presence_limit", s.presence_limit);
             get("expose_stats", s.expose_stats);
             get("tls_cert_file", s.tls_cert_file);
             get("tls_key_file", s.tls_key_file);
@@ -249,5 +261,7 @@ PYBIND11_MODULE(_native, m) {
       .def("send_error", &PyEngine::send_error, py::arg("conn"), py::arg("code"), py::arg("message"),
            py::arg("id_json"))
       .def("disconnect", &PyEngine::disconnect, py::arg("conn"), py::arg("close_code"))
-      .def("disconnect_user", &PyEngine::disconnect_user, py::arg("user_id"), py::arg("close_code"));
+      .def("disconnect_user", &PyEngine::disconnect_user, py::arg("user_id"), py::arg("close_code"))
+      .def("room_members", &PyEngine::room_members, py::arg("room"), py::arg("limit"), py::arg("token"))
+      .def("users_online", &PyEngine::users_online, py::arg("users"), py::arg("token"));
 }

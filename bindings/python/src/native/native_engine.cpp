@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <memory>
 #include <new>
 
 namespace rtcore_py {
@@ -65,6 +66,7 @@ int NativeEngine::create(const Settings& s) {
   config.handshake_timeout_ms = s.handshake_timeout_ms;
   config.idle_timeout_ms = s.idle_timeout_ms;
   config.join_timeout_ms = s.join_timeout_ms;
+  config.presence_limit = s.presence_limit;
   config.expose_stats = s.expose_stats ? 1 : 0;
   config.tls_cert_file = s.tls_cert_file.empty() ? nullptr : s.tls_cert_file.c_str();
   config.tls_key_file = s.tls_key_file.empty() ? nullptr : s.tls_key_file.c_str();
@@ -156,6 +158,78 @@ int NativeEngine::disconnect(rtc_conn_id conn, uint32_t close_code) {
 
 int NativeEngine::disconnect_user(std::string_view user, uint32_t close_code) {
   return rtc_disconnect_user(engine_, user.data(), user.size(), close_code);
+}
+
+namespace {
+
+// What a query's C callback needs: the queue and the Python side's token.
+struct Query {
+  EventQueue* queue;
+  uint64_t token;
+};
+
+void push_answer(Query* q, Event&& e) {
+  std::unique_ptr<Query> owned(q);  // the callback runs exactly once
+  try {
+    e.id = q->token;
+    q->queue->push(std::move(e));
+  } catch (const std::bad_alloc&) {
+    // Lost: the Python side's future then waits until stop() fails it.
+  }
+}
+
+void on_members(void* ud, int32_t status, const char* const* users, const size_t* lens, size_t count,
+                int32_t truncated) {
+  Event e{EventKind::kAnswer};
+  try {
+    e.number = status;
+    e.request = truncated ? 1 : 0;
+    e.users.reserve(count);
+    for (size_t i = 0; i < count; ++i) e.users.emplace_back(users[i], lens[i]);
+  } catch (const std::bad_alloc&) {
+    e.number = RTC_ENOMEM;
+    e.users.clear();
+  }
+  push_answer(static_cast<Query*>(ud), std::move(e));
+}
+
+void on_online(void* ud, int32_t status, const char* const* users, const size_t* lens, const int32_t* online,
+               size_t count) {
+  Event e{EventKind::kAnswer};
+  try {
+    e.number = status;
+    for (size_t i = 0; i < count; ++i) {
+      e.users.emplace_back(users[i], lens[i]);
+      e.flags.push_back(online[i] ? 1 : 0);
+    }
+  } catch (const std::bad_alloc&) {
+    e.number = RTC_ENOMEM;
+    e.users.clear();
+    e.flags.clear();
+  }
+  push_answer(static_cast<Query*>(ud), std::move(e));
+}
+
+}  // namespace
+
+int NativeEngine::room_members(std::string_view room, uint32_t limit, uint64_t token) {
+  auto q = std::make_unique<Query>(Query{&queue_, token});
+  int rc = rtc_room_members(engine_, room.data(), room.size(), limit, &on_members, q.get());
+  if (rc == RTC_OK) q.release();  // the callback owns it now
+  return rc;
+}
+
+int NativeEngine::users_online(const std::vector<std::string>& users, uint64_t token) {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const auto& u : users) {
+    ptrs.push_back(u.data());
+    lens.push_back(u.size());
+  }
+  auto q = std::make_unique<Query>(Query{&queue_, token});
+  int rc = rtc_users_online(engine_, ptrs.data(), lens.data(), users.size(), &on_online, q.get());
+  if (rc == RTC_OK) q.release();
+  return rc;
 }
 
 // ---- handlers: engine thread, no GIL, no exceptions out ----------------

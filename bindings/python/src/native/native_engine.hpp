@@ -56,6 +56,7 @@ struct Settings {
   uint32_t handshake_timeout_ms = 0;
   uint32_t idle_timeout_ms = 0;
   uint32_t join_timeout_ms = 0;  // 0: the C default
+  uint32_t presence_limit = 0;   // 0: the C default
   bool expose_stats = false;
   std::string tls_cert_file;  // both empty: ws://
   std::string tls_key_file;
@@ -98,6 +99,10 @@ class NativeEngine {
   int send_error(rtc_conn_id conn, std::string_view code, std::string_view message, std::string_view id_json);
   int disconnect(rtc_conn_id conn, uint32_t close_code);
   int disconnect_user(std::string_view user, uint32_t close_code);
+  // The answers arrive as kAnswer events carrying token (exactly one per
+  // call that returned RTC_OK).
+  int room_members(std::string_view room, uint32_t limit, uint64_t token);
+  int users_online(const std::vector<std::string>& users, uint64_t token);
 
  private:
   static void on_connect(void* self, const rtc_connect_request* req, rtc_connect_decision* decision);

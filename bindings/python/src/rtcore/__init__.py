@@ -12,8 +12,9 @@ from ._errors import (
     Reject,
     StateError,
     TooBigError,
+    UnavailableError,
 )
-from ._types import Connection, ConnectRequest, PresenceEvent, Stats
+from ._types import Connection, ConnectRequest, PresenceEvent, RoomMembers, Stats
 
 __version__: str = _native.version()
 
@@ -32,8 +33,10 @@ __all__ = [
     "NotSupportedError",
     "PresenceEvent",
     "Reject",
+    "RoomMembers",
     "StateError",
     "Stats",
     "TooBigError",
+    "UnavailableError",
     "__version__",
 ]

@@ -16,7 +16,7 @@ from ._config import BUILTIN_TYPES, Config, Defaults, rate_limit_pair
 from ._dispatch import Dispatcher
 from ._errors import StateError, check
 from ._hooks import Hooks
-from ._types import Connection, Stats
+from ._types import Connection, RoomMembers, Stats
 
 logger = logging.getLogger("rtcore")
 
@@ -74,6 +74,7 @@ class App:
         redis_connect_timeout: float = Defaults.redis_connect_timeout,
         redis_buffer_bytes: int = Defaults.redis_buffer_bytes,
         join_timeout_ms: int = Defaults.join_timeout_ms,
+        presence_limit: int = Defaults.presence_limit,
         auth: str = "none",
         jwt_secret: Union[None, str, bytes] = None,
         jwt_leeway: int = Defaults.jwt_leeway,
@@ -109,6 +110,7 @@ class App:
             redis_connect_timeout=redis_connect_timeout,
             redis_buffer_bytes=redis_buffer_bytes,
             join_timeout_ms=join_timeout_ms,
+            presence_limit=presence_limit,
             auth=auth,
             jwt_secret=jwt_secret,  # type: ignore[arg-type]  # normalised to bytes
             jwt_leeway=jwt_leeway,
@@ -133,6 +135,9 @@ class App:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._dispatcher: Optional[Dispatcher] = None
         self._host = ""
+        # Presence queries waiting for their answer: token -> future.
+        self._queries: "dict[int, asyncio.Future[Any]]" = {}
+        self._next_query = 0
 
     # ---- handler registration ---------------------------------------------
 
@@ -292,6 +297,7 @@ class App:
         self._engine = None
         _live.discard(self)
         await loop.run_in_executor(None, engine.destroy)
+        self._fail_queries()
 
     def _close_now(self) -> None:
         """Synchronous teardown for interpreter exit (no loop needed)."""
@@ -399,6 +405,62 @@ class App:
             check(engine.disconnect_user(target, code), "disconnect")
         else:
             check(engine.disconnect(_conn_id(target), code), "disconnect")
+
+    # ---- presence queries (docs/protocol.md section 9) ------------------------
+
+    async def room_members(self, room: str, limit: Optional[int] = None) -> RoomMembers:
+        """The distinct users with a connection in ``room`` on any node, as
+        ``RoomMembers(users, truncated)``: at most ``limit`` users (default:
+        the ``presence_limit`` setting); ``truncated`` is True when the room
+        had more. With Redis the answer comes from Redis. Raises
+        InvalidArgument for a bad room or limit, UnavailableError when Redis
+        could not answer, StateError when the engine is not running."""
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 2**32 - 1):
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        engine = self._require_engine()
+        token, future = self._new_query()
+        self._query_sent(token, engine.room_members(room, limit or 0, token), "room_members")
+        status, users, truncated, _ = await future
+        check(status, "room_members")
+        return RoomMembers(users, truncated)
+
+    async def is_online(self, users: Sequence[str]) -> "dict[str, bool]":
+        """Whether each user has a connection on any node: ``{user: bool}``
+        for 1..1000 user ids (duplicates answered once). Raises as
+        room_members does."""
+        if isinstance(users, str):
+            raise TypeError("is_online takes a sequence of user ids, not one string")
+        unique = list(dict.fromkeys(users))
+        engine = self._require_engine()
+        token, future = self._new_query()
+        self._query_sent(token, engine.users_online(unique, token), "is_online")
+        status, names, _, flags = await future
+        check(status, "is_online")
+        return dict(zip(names, flags))
+
+    def _new_query(self) -> "tuple[int, asyncio.Future[Any]]":
+        self._next_query += 1
+        future: "asyncio.Future[Any]" = asyncio.get_running_loop().create_future()
+        self._queries[self._next_query] = future
+        return self._next_query, future
+
+    def _query_sent(self, token: int, rc: int, what: str) -> None:
+        if rc != _native.RTC_OK:
+            self._queries.pop(token, None)
+            check(rc, what)
+
+    def _answer(self, token: int, status: int, users: list, truncated: bool, flags: list) -> None:
+        future = self._queries.pop(token, None)
+        if future is not None and not future.done():
+            future.set_result((status, users, truncated, flags))
+
+    def _fail_queries(self) -> None:
+        # The engine answers every query it took, if only with RTC_ESTATE;
+        # whatever is left (an answer lost to memory exhaustion) fails here.
+        queries, self._queries = self._queries, {}
+        for future in queries.values():
+            if not future.done():
+                future.set_result((_native.RTC_ESTATE, [], False, []))
 
     def stats(self) -> Stats:
         """A snapshot of the engine's counters."""

@@ -21,7 +21,7 @@ _U32 = 2**32 - 1
 _U64 = 2**64 - 1
 
 # Built-in types are handled inside the engine and never reach Python.
-BUILTIN_TYPES = frozenset({"join_room", "leave_room", "room_message", "direct_message"})
+BUILTIN_TYPES = frozenset({"join_room", "leave_room", "room_message", "direct_message", "presence", "online"})
 
 # The C defaults (rtc_config_init).
 C_DEFAULTS: Dict[str, Any] = _native.config_defaults()
@@ -50,6 +50,7 @@ class Defaults:
     handshake_timeout: float = _seconds("handshake_timeout_ms")
     idle_timeout: float = _seconds("idle_timeout_ms")
     join_timeout_ms: int = C_DEFAULTS["join_timeout_ms"]
+    presence_limit: int = C_DEFAULTS["presence_limit"]
     expose_stats: bool = C_DEFAULTS["expose_stats"]
 
 
@@ -156,6 +157,8 @@ class Config:
     # A join_room id not confirmed by the backplane this long is answered
     # `unavailable` (the join stays). Milliseconds, like the C setting.
     join_timeout_ms: int = Defaults.join_timeout_ms
+    # Most users one presence answer lists (beyond: truncated).
+    presence_limit: int = Defaults.presence_limit
     # Protections (SECURITY.md).
     auth: str = "none"
     jwt_secret: Optional[bytes] = field(default=None, compare=False)
@@ -201,6 +204,7 @@ class Config:
         _ms("redis_connect_timeout", self.redis_connect_timeout)
         _positive_int("redis_buffer_bytes", self.redis_buffer_bytes)
         _positive_int("join_timeout_ms", self.join_timeout_ms, 86_400_000)
+        _positive_int("presence_limit", self.presence_limit, 1_000_000)
         if self.auth not in _AUTH_MODES:
             raise ValueError(f"auth must be one of {sorted(_AUTH_MODES)}, got {self.auth!r}")
         if self.auth == "jwt-hs256" and self.jwt_secret is None:
@@ -287,6 +291,7 @@ class Config:
             handshake_timeout_ms=_ms("handshake_timeout", self.handshake_timeout),
             idle_timeout_ms=_ms_or_off("idle_timeout", self.idle_timeout),
             join_timeout_ms=self.join_timeout_ms,
+            presence_limit=self.presence_limit,
             expose_stats=self.expose_stats,
             tls_cert_file=self.tls_cert or "",
             tls_key_file=self.tls_key or "",

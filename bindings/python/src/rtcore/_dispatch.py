@@ -32,6 +32,8 @@ ACTIONS: Dict[int, str] = {
     _native.ACTION_JOIN_ROOM: "join_room",
     _native.ACTION_ROOM_MESSAGE: "room_message",
     _native.ACTION_DIRECT_MESSAGE: "direct_message",
+    _native.ACTION_PRESENCE: "presence",
+    _native.ACTION_ONLINE: "online",
 }
 
 
@@ -71,6 +73,8 @@ class Dispatcher:
                     self._simple(self._app._hooks.disconnect, "on_disconnect", conn, event[3])
                 elif kind == _native.EVENT_LOG:
                     self._log(*event[1:])
+                elif kind == _native.EVENT_ANSWER:
+                    self._app._answer(*event[1:])
                 elif kind == _native.EVENT_PRESENCE:
                     status = "online" if event[2] == _native.PRESENCE_ONLINE else "offline"
                     self._simple(self._app._hooks.presence, "on_presence", PresenceEvent(event[1], status, event[3]))

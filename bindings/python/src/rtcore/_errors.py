@@ -42,6 +42,11 @@ class TooBigError(Error, ValueError):
     was sent and no connection was affected."""
 
 
+class UnavailableError(Error):
+    """RTC_EUNAVAILABLE: the backplane could not answer (Redis unreachable,
+    or the engine stopped while it waited)."""
+
+
 _BY_CODE = {
     _native.RTC_EINVAL: InvalidArgument,
     _native.RTC_ESTATE: StateError,
@@ -49,6 +54,7 @@ _BY_CODE = {
     _native.RTC_ETLS: ListenError,
     _native.RTC_ENOTSUP: NotSupportedError,
     _native.RTC_ETOOBIG: TooBigError,
+    _native.RTC_EUNAVAILABLE: UnavailableError,
 }
 
 

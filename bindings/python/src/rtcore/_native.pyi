@@ -43,6 +43,9 @@ EVENT_LOG: int
 ACTION_JOIN_ROOM: int
 ACTION_ROOM_MESSAGE: int
 ACTION_DIRECT_MESSAGE: int
+ACTION_PRESENCE: int
+ACTION_ONLINE: int
+EVENT_ANSWER: int
 
 # (EVENT_CONNECT, request_id, user_id, path, query, [(name, value)])
 # (EVENT_OPEN, conn, user_id)
@@ -51,6 +54,7 @@ ACTION_DIRECT_MESSAGE: int
 # (EVENT_PRESENCE, user_id, status, timestamp)
 # (EVENT_AUTHORIZE, conn, user_id, action, target, request_id)
 # (EVENT_LOG, level, event, message, fields_json)
+# (EVENT_ANSWER, token, status, [user], truncated, [online])
 Event = Tuple[Union[int, str, List[Tuple[str, str]]], ...]
 
 class Engine:
@@ -87,6 +91,7 @@ class Engine:
         handshake_timeout_ms: int,
         idle_timeout_ms: int,
         join_timeout_ms: int,
+        presence_limit: int,
         expose_stats: bool,
         tls_cert_file: str,
         tls_key_file: str,
@@ -113,3 +118,5 @@ class Engine:
     def send_error(self, conn: int, code: str, message: str, id_json: str) -> int: ...
     def disconnect(self, conn: int, close_code: int) -> int: ...
     def disconnect_user(self, user_id: str, close_code: int) -> int: ...
+    def room_members(self, room: str, limit: int, token: int) -> int: ...
+    def users_online(self, users: List[str], token: int) -> int: ...

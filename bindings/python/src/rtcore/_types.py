@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional
 
 if TYPE_CHECKING:
     from ._app import App
@@ -66,6 +66,15 @@ class PresenceEvent:
     @property
     def online(self) -> bool:
         return self.status == "online"
+
+
+class RoomMembers(NamedTuple):
+    """What ``App.room_members`` answers: the distinct users with a
+    connection in the room on any node (at most the limit), and whether the
+    room had more (then which ones are listed is unspecified)."""
+
+    users: List[str]
+    truncated: bool
 
 
 @dataclass(frozen=True)
