@@ -316,7 +316,7 @@ void EngineCore::on_closed(void* conn) {
   if (!c.close_code) stats_.closes_by_code[metrics::kClientClose].add();
   std::string user = std::move(c.user_id);
   ConnId id = c.id;
-  stats_.drops.add(c.queue.frames());
+  if (c.queue.frames()) count_drops(metrics::DropReason::kUnsentAtClose, c.queue.frames());
   conns_.erase(id);  // destroys c
   update_gauges();
   if (hooks_.on_disconnect) hooks_.on_disconnect(id, user, code);

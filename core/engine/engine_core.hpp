@@ -116,6 +116,11 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
                           metrics::FrameKind kind = metrics::FrameKind::kDirect);
 
   void enqueue(Connection& c, const FramePtr& frame, metrics::FrameKind kind = metrics::FrameKind::kHost);
+  // Counts n undelivered frames, in drops and by reason.
+  void count_drops(metrics::DropReason why, uint64_t n = 1) {
+    stats_.drops.add(n);
+    stats_.drops_by_reason[static_cast<size_t>(why)].add(n);
+  }
   void send_error(Connection& c, protocol::ErrorCode code, std::string_view message, std::string_view id_json);
   // A callback that acks id_json to conn if it still exists; empty if no id.
   Backplane::Done ack_later(ConnId conn, std::string_view id_json);

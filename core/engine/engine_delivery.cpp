@@ -155,7 +155,7 @@ void EngineCore::deliver_local_user(std::string_view user, const FramePtr& frame
 
 void EngineCore::enqueue(Connection& c, const FramePtr& frame, metrics::FrameKind kind) {
   if (c.close_code) {
-    stats_.drops.add();
+    count_drops(metrics::DropReason::kClosing);
     return;
   }
   if (frame->size() > config_.max_send_queue_bytes) {
@@ -163,13 +163,13 @@ void EngineCore::enqueue(Connection& c, const FramePtr& frame, metrics::FrameKin
     // recipient, which is not at fault and stays connected. (The C API
     // refuses such host sends with RTC_ETOOBIG; this catches the rest, e.g.
     // a client message under max_message_size but over this limit.)
-    stats_.drops.add();
+    count_drops(metrics::DropReason::kTooBig);
     return;
   }
   if (c.queue.bytes() + frame->size() > config_.max_send_queue_bytes) {
     // A slow consumer: drop what it has not taken and close it, so one
     // client never grows the server's memory or stalls the room.
-    stats_.drops.add(c.queue.frames() + 1);
+    count_drops(metrics::DropReason::kSlowConsumer, c.queue.frames() + 1);
     stats_.slow_consumer_closes.add();
     begin_close(c, 1008, "slow consumer");
     return;

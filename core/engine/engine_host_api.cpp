@@ -35,7 +35,7 @@ void EngineCore::send_to_connection(ConnId conn, const FramePtr& frame) {
   if (Connection* c = conns_.find(conn))
     enqueue(*c, frame);
   else
-    stats_.drops.add();
+    count_drops(metrics::DropReason::kNoConnection);
 }
 
 void EngineCore::broadcast(std::string_view room, const FramePtr& frame) {

@@ -25,6 +25,7 @@ struct EngineStats {
   std::array<Counter, metrics::kMessageTypes.size()> messages_by_type;
   std::array<Counter, metrics::kFrameKinds.size()> frames_by_kind;
   std::array<Counter, metrics::kCloseCodes.size()> closes_by_code;
+  std::array<Counter, metrics::kDropReasons.size()> drops_by_reason;  // sums to drops
 };
 
 }  // namespace rtcore

@@ -27,6 +27,14 @@ enum class FrameKind : uint8_t { kMessage, kDirect, kAck, kError, kHost, kEvent,
 inline constexpr std::array<std::string_view, static_cast<size_t>(FrameKind::kCount)> kFrameKinds = {
     "message", "direct_message", "ack", "error", "host", "event"};
 
+// Frames not delivered, by why: the recipient was closing, the frame was
+// larger than any send queue, the recipient was a slow consumer (its queue
+// is dropped with it), frames still queued when a connection ended, or the
+// connection no longer existed.
+enum class DropReason : uint8_t { kClosing, kTooBig, kSlowConsumer, kUnsentAtClose, kNoConnection, kCount };
+inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kCount)> kDropReasons = {
+    "closing", "too_big", "slow_consumer", "unsent_at_close", "no_connection"};
+
 // Closes by code: the codes the engine uses, host codes as "4xxx", the
 // client's own closes as "client".
 inline constexpr std::array<std::string_view, 9> kCloseCodes = {"1000", "1001", "1008", "1009", "1011",

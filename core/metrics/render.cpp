@@ -125,6 +125,8 @@ std::string render_prometheus(const EngineStats& s, const Context& context) {
   labelled(out, "rtcore_closes_total", "code",
            "Connections closed, by close code (4xxx: host or refusal codes; client: closed by the client).",
            s.closes_by_code, kCloseCodes);
+  labelled(out, "rtcore_frame_drops_total", "reason", "Frames not delivered, by reason (sums to rtcore_dropped_frames_total).",
+           s.drops_by_reason, kDropReasons);
   histogram(out, "rtcore_backplane_round_trip_seconds",
             "Time for this node's own probe publication to come back through the backplane.",
             s.backplane.round_trip);

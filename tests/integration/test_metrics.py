@@ -47,6 +47,8 @@ def test_metrics_parse_and_every_stats_counter_is_there(start_server):
     assert families["rtcore_backplane_round_trip_seconds"].type == "histogram"
     assert families["rtcore_delivery_age_seconds"].type == "histogram"
     assert "# TYPE rtcore_connections gauge" in text
+    drops = {x.labels["reason"] for x in families["rtcore_frame_drops"].samples if x.name.endswith("_total")}
+    assert drops == {"closing", "too_big", "slow_consumer", "unsent_at_close", "no_connection"}
 
 
 def test_counters_move_with_traffic_and_labels_carry_no_user_data(start_server):
@@ -91,6 +93,8 @@ def test_counters_move_with_traffic_and_labels_carry_no_user_data(start_server):
             assert value(f, "rtcore_sent_bytes") > 0
             assert value(f, "rtcore_closes", code="client") == value(before_close, "rtcore_closes", code="client") + 1
             assert value(f, "rtcore_connections_accepted") == 2
+            by_reason = sum(x.value for x in f["rtcore_frame_drops"].samples if x.name.endswith("_total"))
+            assert by_reason == value(f, "rtcore_dropped_frames")
 
     run(main())
 
