@@ -18,6 +18,18 @@
 //           connections/s until every upgrade is answered.
 //   hold    N idle connections; prints {"ready":N} once all are open, then
 //           answers pings until stdin reaches EOF or SIGTERM/SIGINT.
+//   presence  C clients join one room (over every --url); client 0 then
+//           sends --queries Q `presence` queries one after another (each
+//           waits for its answer), then Q pipelined (all sent at once):
+//           server CPU per query, latency, answer size, truncation.
+//
+// --presence (fanout): every join_room carries "presence": true, so each
+// member also gets user_joined for the users joining after it (O(C^2)
+// frames). The joins are timed (connect + join until the last ack, then
+// until the last user_joined: `join_s`, `join_drain_s`, with the server's
+// CPU over that phase), and the burst is measured only after the events
+// are drained. user_joined / user_left frames are counted apart
+// (`presence_frames`), never as deliveries.
 //
 // The result is one JSON object on stdout.
 #include <arpa/inet.h>
@@ -164,6 +176,10 @@ struct Options {
   double rate = 0;  // messages/s per sender; 0 = burst
   int size = 32;    // content bytes (approximately)
   bool cross = false;
+  bool presence = false;  // fanout: join_room with "presence": true
+  int queries = 200;      // presence scenario
+  int limit = 1000;       // presence scenario: the server's --presence-limit
+  int depth = 16;         // presence scenario: pipelined queries outstanding
   int src_ips = 1, src_base = 2;
   double timeout_s = 60, quiet_s = 5;
   std::string label = "b";
@@ -223,6 +239,7 @@ struct Client {
   // of seen sequence numbers per stream.
   std::vector<Stream> streams;
   std::vector<uint64_t> seen;
+  std::vector<uint64_t> pseen;  // --presence: user_joined seen, per user index
   uint64_t frames_in = 0;
 };
 
@@ -230,6 +247,8 @@ struct Totals {
   uint64_t deliveries = 0, unique = 0, duplicates = 0, reordered = 0, misrouted = 0, errors = 0,
            acks = 0, probes = 0, bad_frames = 0, unexpected_closes = 0, slow_deliveries = 0;
   uint64_t first_delivery_ns = 0, last_delivery_ns = 0;
+  uint64_t presence_frames = 0, presence_in_window = 0, presence_dups = 0, presence_self = 0,
+           last_presence_ns = 0;
   std::string first_error;
 };
 
@@ -265,11 +284,14 @@ class Loadgen {
   bool wait_until(double deadline_s, const std::function<bool()>& done, double quiet_s = 0);
   std::string content(uint32_t sender, uint32_t seq);
   void track(Client& c, uint32_t sender, uint32_t seq, uint64_t sent_ns);
+  void on_room_event(Client& c, std::string_view msg);
+  void on_presence_answer(Client& c, std::string_view msg);
 
   int scenario_fanout();
   int scenario_direct();
   int scenario_storm();
   int scenario_hold();
+  int scenario_presence();
 
   // --- reporting
   std::vector<ProcSample> sample_all(const std::vector<int>& pids) {
@@ -301,7 +323,15 @@ class Loadgen {
   uint32_t messages_per_stream_ = 0;
 
   // measurement window
+  bool measuring_ = false;
   uint64_t m_start_ns_ = 0, m_end_ns_ = 0;
+  // presence answers: sent time per query id, latency (100 ns units)
+  std::vector<uint64_t> q_sent_;
+  std::vector<uint32_t> q_lat_;
+  uint32_t q_answers_ = 0, q_bad_ = 0, q_truncated_ = 0, q_unexpected_ = 0;
+  uint64_t q_bytes_ = 0, q_users_ = 0, q_last_bytes_ = 0, q_last_users_ = 0;
+  uint64_t q_expect_users_ = 0;
+  bool q_expect_truncated_ = false, q_check_ = false;
   double lg_cpu0_ = 0, lg_cpu1_ = 0;
   std::vector<ProcSample> s0_, s1_, a0_, a1_;
   uint64_t rss_before_kb_ = 0;
@@ -630,6 +660,16 @@ uint64_t parse_u64(const char*& p, const char* end) {
 }
 
 void Loadgen::on_text(Client& c, std::string_view msg) {
+  // The server writes "type" first: room events and presence answers are
+  // told apart by their prefix (answers can be large: no scan).
+  if (msg.rfind("{\"type\":\"user_joined\"", 0) == 0 || msg.rfind("{\"type\":\"user_left\"", 0) == 0) {
+    on_room_event(c, msg);
+    return;
+  }
+  if (msg.rfind("{\"type\":\"presence\"", 0) == 0) {
+    on_presence_answer(c, msg);
+    return;
+  }
   static constexpr std::string_view kContent = "\"content\":\"";
   auto at = msg.find(kContent);
   if (at != std::string_view::npos) {
@@ -722,9 +762,83 @@ void Loadgen::track(Client& c, uint32_t sender, uint32_t seq, uint64_t sent_ns) 
   }
 }
 
+// user_joined / user_left: counted apart from deliveries. A user's join is
+// announced at most once to each connection, never to its own.
+void Loadgen::on_room_event(Client& c, std::string_view msg) {
+  uint64_t now = now_ns();
+  progress_ns_ = now;
+  t_.last_presence_ns = now;
+  ++t_.presence_frames;
+  if (measuring_) ++t_.presence_in_window;
+  static constexpr std::string_view kUser = "\"user\":\"";
+  auto at = msg.find(kUser);
+  if (at == std::string_view::npos) {
+    ++t_.bad_frames;
+    return;
+  }
+  std::string_view user = msg.substr(at + kUser.size());
+  user = user.substr(0, user.find('"'));
+  if (user == c.user) {
+    ++t_.presence_self;
+    return;
+  }
+  bool joined = msg[10] == 'j';
+  std::string prefix = opt_.label + "u";
+  if (!joined || c.pseen.empty() || user.rfind(prefix, 0) != 0) return;
+  const char* p = user.data() + prefix.size();
+  uint64_t idx = parse_u64(p, user.data() + user.size());
+  if (idx >= c.pseen.size() * 64) return;
+  uint64_t m = 1ull << (idx & 63);
+  if (c.pseen[idx >> 6] & m) ++t_.presence_dups;
+  c.pseen[idx >> 6] |= m;
+}
+
+// {"type":"presence","id":K,"room":R,"users":[...][,"truncated":true]}
+void Loadgen::on_presence_answer(Client& c, std::string_view msg) {
+  (void)c;
+  uint64_t now = now_ns();
+  progress_ns_ = now;
+  static constexpr std::string_view kId = "\"id\":";
+  auto at = msg.find(kId);
+  if (at == std::string_view::npos) {
+    ++q_unexpected_;
+    return;
+  }
+  const char* p = msg.data() + at + kId.size();
+  uint64_t id = parse_u64(p, msg.data() + msg.size());
+  if (id >= q_sent_.size() || q_sent_[id] == 0) {
+    ++q_unexpected_;
+    return;
+  }
+  uint64_t lat = (now - q_sent_[id]) / 100;
+  q_sent_[id] = 0;
+  q_lat_.push_back(uint32_t(std::min<uint64_t>(lat, 0xffffffffu)));
+  ++q_answers_;
+  auto u = msg.find("\"users\":[");
+  auto e = u == std::string_view::npos ? u : msg.find(']', u);
+  uint64_t users = 0;
+  if (e != std::string_view::npos) {
+    uint64_t quotes = uint64_t(std::count(msg.begin() + long(u) + 9, msg.begin() + long(e), '"'));
+    users = quotes / 2;
+  }
+  bool truncated = msg.find("\"truncated\":true", e == std::string_view::npos ? 0 : e) != std::string_view::npos;
+  q_bytes_ += msg.size();
+  q_users_ += users;
+  q_last_bytes_ = msg.size();
+  q_last_users_ = users;
+  if (truncated) ++q_truncated_;
+  if (q_check_ && (users != q_expect_users_ || truncated != q_expect_truncated_)) {
+    ++q_bad_;
+    if (t_.first_error.empty())
+      t_.first_error = "presence answer with " + std::to_string(users) + " users" + (truncated ? " (truncated)" : "") +
+                       ", expected " + std::to_string(q_expect_users_);
+  }
+}
+
 void Loadgen::on_open(Client& c) {
-  if (opt_.scenario == "fanout" || (opt_.scenario == "direct" && false)) {
-    std::string j = "{\"type\":\"join_room\",\"room\":\"" + opt_.room + "\",\"id\":1}";
+  if (opt_.scenario == "fanout" || opt_.scenario == "presence") {
+    std::string j = "{\"type\":\"join_room\",\"room\":\"" + opt_.room + "\",\"id\":1" +
+                    (opt_.presence ? ",\"presence\":true}" : "}");
     queue_frame(c, j);
     flush(c);
   }
@@ -768,10 +882,12 @@ void Loadgen::begin_measure() {
   lg_cpu0_ = self_cpu_s();
   m_start_ns_ = now_ns();
   progress_ns_ = m_start_ns_;
+  measuring_ = true;
 }
 
 void Loadgen::end_measure() {
   m_end_ns_ = now_ns();
+  measuring_ = false;
   lg_cpu1_ = self_cpu_s();
   s1_ = sample_all(opt_.pids);
   a1_ = sample_all(opt_.aux_pids);
@@ -845,14 +961,34 @@ int Loadgen::scenario_fanout() {
     Client& c = make_client(clients_, i, opt_.label + "u" + std::to_string(i), uint16_t(i % urls_.size()));
     c.slow = i >= C - K;
     prepare_tracking(c, S, M);
+    if (opt_.presence) c.pseen.assign((C + 63) / 64, 0);
     all.push_back(i);
   }
+  // The join phase (connect + join_room until the last ack, and with
+  // --presence until the last user_joined) is timed with the server's CPU.
+  std::vector<ProcSample> j0 = sample_all(opt_.pids), ja0 = sample_all(opt_.aux_pids);
+  uint64_t join_t0 = now_ns(), join_acked_ns = 0;
   connect_all(all, opt_.timeout_s);
   if (open_count_ != C) {
     std::fprintf(stderr, "loadgen: only %u of %u connected\n", open_count_, C);
   }
   bool joined = wait_until(opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
+  join_acked_ns = now_ns();
   if (!joined) std::fprintf(stderr, "loadgen: only %u of %u join acks\n", join_acks_, C);
+  // With presence, every member that joined before user u hears u's join:
+  // C(C-1)/2 user_joined frames on one node. Drain them (or stop after
+  // 0.5 s without any) before the measured burst.
+  uint64_t presence_expected = opt_.presence ? uint64_t(C) * (C - 1) / 2 : 0;
+  if (opt_.presence) wait_until(opt_.timeout_s, [&] { return t_.presence_frames >= presence_expected; }, 0.5);
+  uint64_t join_end_ns = std::max(join_acked_ns, t_.last_presence_ns);
+  std::vector<ProcSample> j1 = sample_all(opt_.pids), ja1 = sample_all(opt_.aux_pids);
+  uint64_t join_run_ns = 0, join_aux_ns = 0;
+  for (size_t i = 0; i < j0.size() && i < j1.size(); ++i) join_run_ns += j1[i].run_ns - std::min(j1[i].run_ns, j0[i].run_ns);
+  for (size_t i = 0; i < ja0.size() && i < ja1.size(); ++i)
+    join_aux_ns += ja1[i].run_ns - std::min(ja1[i].run_ns, ja0[i].run_ns);
+  uint64_t presence_join_frames = t_.presence_frames;
+  // A short settle so the join phase's tail is not in the window.
+  if (opt_.presence) wait_until(0.1, [] { return false; });
   uint64_t expected = uint64_t(C - K) * S * M;
   uint64_t acks_before = t_.acks;
   begin_measure();
@@ -910,14 +1046,156 @@ int Loadgen::scenario_fanout() {
     for (auto& s : c.streams) slow_got += s.got;
   }
   uint64_t loss = expected > t_.unique ? expected - t_.unique : 0;
-  char extra[512];
+  char extra[1024];
   std::snprintf(extra, sizeof extra,
                 ",\"clients\":%u,\"senders\":%u,\"messages\":%u,\"slow\":%u,\"rate\":%.1f,\"size\":%d,\"nodes\":%zu"
                 ",\"expected\":%" PRIu64 ",\"loss\":%" PRIu64 ",\"join_acks\":%u,\"msg_acks\":%" PRIu64
-                ",\"slow_closed\":%u,\"slow_open\":%u,\"slow_received\":%" PRIu64,
+                ",\"slow_closed\":%u,\"slow_open\":%u,\"slow_received\":%" PRIu64
+                ",\"presence\":%s,\"join_s\":%.4f,\"join_drain_s\":%.4f,\"join_server_cpu_s\":%.4f,\"join_aux_cpu_s\":%.4f"
+                ",\"presence_frames\":%" PRIu64 ",\"presence_expected\":%" PRIu64 ",\"presence_in_window\":%" PRIu64
+                ",\"presence_dups\":%" PRIu64 ",\"presence_self\":%" PRIu64,
                 C, S, M, K, opt_.rate, opt_.size, urls_.size(), expected, loss, join_acks_, t_.acks - acks_before,
-                slow_closed, slow_open, slow_got);
+                slow_closed, slow_open, slow_got, opt_.presence ? "true" : "false", double(join_acked_ns - join_t0) / 1e9,
+                double(join_end_ns - join_t0) / 1e9, double(join_run_ns) / 1e9, double(join_aux_ns) / 1e9,
+                presence_join_frames, presence_expected, t_.presence_in_window, t_.presence_dups, t_.presence_self);
   report(extra);
+  for (auto& c : clients_) close_client(*c, true);
+  return 0;
+}
+
+int Loadgen::scenario_presence() {
+  const uint32_t C = uint32_t(std::max(opt_.clients, 1)), Q = uint32_t(std::max(opt_.queries, 1));
+  std::vector<uint32_t> all;
+  for (uint32_t i = 0; i < C; ++i) {
+    make_client(clients_, i, opt_.label + "u" + std::to_string(i), uint16_t(i % urls_.size()));
+    all.push_back(i);
+  }
+  uint64_t t0 = now_ns();
+  connect_all(all, opt_.timeout_s);
+  if (open_count_ != C) std::fprintf(stderr, "loadgen: only %u of %u connected\n", open_count_, C);
+  bool joined = wait_until(opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
+  if (!joined) std::fprintf(stderr, "loadgen: only %u of %u join acks\n", join_acks_, C);
+  double join_s = double(now_ns() - t0) / 1e9;
+  Client& asker = *clients_[0];
+  q_sent_.assign(size_t(3) * Q + 64, 0);
+  uint32_t next_id = 1;
+  auto ask = [&](bool flush_now) {
+    uint32_t id = next_id++;
+    q_sent_[id] = now_ns();
+    queue_frame(asker, "{\"type\":\"presence\",\"room\":\"" + opt_.room + "\",\"id\":" + std::to_string(id) + "}");
+    if (flush_now) flush(asker);
+  };
+  // Ready: the member set is complete (with Redis, joins on the other node
+  // are registered asynchronously): an answer with every user, or one that
+  // says truncated. Up to 10 s.
+  q_expect_users_ = std::min<uint64_t>(C, uint64_t(opt_.limit));
+  q_expect_truncated_ = C > uint32_t(opt_.limit);
+  uint32_t warm = 0;
+  uint64_t ready_deadline = now_ns() + 10000000000ull;
+  while (asker.state == State::kOpen && now_ns() < ready_deadline && next_id < 64) {
+    uint32_t before = q_answers_;
+    ask(true);
+    ++warm;
+    wait_until(5.0, [&] { return q_answers_ > before; });
+    if (q_last_users_ == q_expect_users_ && (q_truncated_ > 0) == q_expect_truncated_) break;
+    q_truncated_ = 0;
+    wait_until(0.1, [] { return false; });
+  }
+  bool ready = q_last_users_ == q_expect_users_;
+  // Idle baseline: what the servers spend with C idle members, per second.
+  wait_until(0.2, [] { return false; });
+  begin_measure();
+  wait_until(0.5, [] { return false; });
+  end_measure();
+  uint64_t idle_ns = 0;
+  for (size_t i = 0; i < s0_.size() && i < s1_.size(); ++i) idle_ns += s1_[i].run_ns - std::min(s1_[i].run_ns, s0_[i].run_ns);
+  double idle_cpu_per_s = double(idle_ns) / 1e9 / (double(m_end_ns_ - m_start_ns_) / 1e9);
+  // Phase 1: Q queries one after another.
+  q_answers_ = 0;
+  q_truncated_ = 0;
+  q_bytes_ = q_users_ = 0;
+  q_lat_.clear();
+  q_check_ = true;
+  begin_measure();
+  for (uint32_t k = 0; k < Q && asker.state == State::kOpen; ++k) {
+    uint32_t before = q_answers_;
+    ask(true);
+    if (!wait_until(5.0, [&] { return q_answers_ > before; })) break;
+  }
+  end_measure();
+  auto sum_run = [&](const std::vector<ProcSample>& a, const std::vector<ProcSample>& b) {
+    uint64_t ns = 0;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) ns += b[i].run_ns - std::min(b[i].run_ns, a[i].run_ns);
+    return double(ns) / 1e9;
+  };
+  auto pct = [](std::vector<uint32_t> v, double f) {
+    if (v.empty()) return 0.0;
+    size_t k = std::min(v.size() - 1, size_t(f * double(v.size())));
+    std::nth_element(v.begin(), v.begin() + long(k), v.end());
+    return v[k] / 1e4;  // ms
+  };
+  double seq_wall = double(m_end_ns_ - m_start_ns_) / 1e9;
+  double seq_cpu = sum_run(s0_, s1_), seq_aux = sum_run(a0_, a1_);
+  double seq_lg = lg_cpu1_ - lg_cpu0_;
+  uint32_t seq_answers = q_answers_, seq_trunc = q_truncated_;
+  double seq_p50 = pct(q_lat_, 0.5), seq_p99 = pct(q_lat_, 0.99);
+  double seq_max = q_lat_.empty() ? 0.0 : *std::max_element(q_lat_.begin(), q_lat_.end()) / 1e4;
+  uint64_t seq_bytes = q_last_bytes_, seq_users = q_last_users_;
+  double seq_mean_bytes = seq_answers ? double(q_bytes_) / seq_answers : 0.0;
+  // Phase 2: Q queries pipelined, at most --depth outstanding (0: all at
+  // once; the answers then queue up together at the server, and past
+  // --max-queue-bytes the asker is closed as a slow consumer).
+  q_answers_ = 0;
+  q_truncated_ = 0;
+  q_lat_.clear();
+  const uint32_t D = opt_.depth > 0 ? uint32_t(opt_.depth) : Q;
+  uint32_t sent = 0;
+  begin_measure();
+  while (asker.state == State::kOpen && (sent < Q || q_answers_ < Q)) {
+    bool more = false;
+    while (sent < Q && sent - q_answers_ < D) {
+      ask(false);
+      ++sent;
+      more = true;
+    }
+    if (more) flush(asker);
+    uint32_t before = q_answers_;
+    if (!wait_until(opt_.timeout_s, [&] { return q_answers_ > before || q_answers_ >= Q; }, opt_.quiet_s)) break;
+  }
+  end_measure();
+  double pipe_wall = double(m_end_ns_ - m_start_ns_) / 1e9;
+  double pipe_cpu = sum_run(s0_, s1_), pipe_aux = sum_run(a0_, a1_);
+  uint32_t pipe_answers = q_answers_;
+  double pipe_p50 = pct(q_lat_, 0.5), pipe_p99 = pct(q_lat_, 0.99);
+  bool alive = true;
+  uint64_t rss = 0;
+  for (auto& s : s1_) {
+    alive = alive && s.alive;
+    rss += s.rss_kb;
+  }
+  uint64_t lost = uint64_t(2 * Q) - std::min<uint64_t>(2 * Q, uint64_t(seq_answers) + pipe_answers);
+  std::string fe;
+  for (char ch : t_.first_error + errors_) fe += (ch == '"' || ch == '\\') ? '\'' : (ch < 0x20 ? ' ' : ch);
+  std::printf(
+      "{\"scenario\":\"presence\",\"members\":%u,\"nodes\":%zu,\"queries\":%u,\"limit\":%d,\"depth\":%u,\"join_s\":%.3f"
+      ",\"ready\":%s,\"warmup_queries\":%u,\"idle_server_cpu_per_s\":%.5f"
+      ",\"answer_users\":%" PRIu64 ",\"answer_bytes\":%" PRIu64 ",\"answer_mean_bytes\":%.1f,\"truncated\":%s"
+      ",\"seq_answers\":%u,\"seq_wall_s\":%.4f,\"seq_server_cpu_s\":%.4f,\"seq_aux_cpu_s\":%.4f,\"seq_loadgen_cpu_s\":%.4f"
+      ",\"seq_cpu_us_per_query\":%.2f,\"seq_aux_us_per_query\":%.2f,\"seq_p50_ms\":%.3f,\"seq_p99_ms\":%.3f,\"seq_max_ms\":%.3f"
+      ",\"pipe_answers\":%u,\"pipe_wall_s\":%.4f,\"pipe_queries_per_s\":%.1f,\"pipe_server_cpu_s\":%.4f"
+      ",\"pipe_aux_cpu_s\":%.4f,\"pipe_cpu_us_per_query\":%.2f,\"pipe_p50_ms\":%.3f,\"pipe_p99_ms\":%.3f"
+      ",\"server_cpu_s\":%.4f,\"lat_p99_ms\":%.3f,\"loadgen_cpu_s\":%.4f,\"server_rss_kb\":%" PRIu64
+      ",\"server_alive\":%s,\"open\":%u,\"failed\":%u,\"join_acks\":%u,\"loss\":%" PRIu64 ",\"bad_answers\":%u"
+      ",\"unexpected_answers\":%u,\"errors\":%" PRIu64 ",\"bad_frames\":%" PRIu64 ",\"unexpected_closes\":%" PRIu64
+      ",\"first_error\":\"%s\"}\n",
+      C, urls_.size(), Q, opt_.limit, D, join_s, ready ? "true" : "false", warm, idle_cpu_per_s, seq_users, seq_bytes,
+      seq_mean_bytes, seq_trunc ? "true" : "false", seq_answers, seq_wall, seq_cpu, seq_aux, seq_lg,
+      seq_answers ? seq_cpu * 1e6 / seq_answers : 0.0, seq_answers ? seq_aux * 1e6 / seq_answers : 0.0, seq_p50, seq_p99,
+      seq_max, pipe_answers, pipe_wall, pipe_wall > 0 ? pipe_answers / pipe_wall : 0.0, pipe_cpu, pipe_aux,
+      pipe_answers ? pipe_cpu * 1e6 / pipe_answers : 0.0, pipe_p50, pipe_p99, seq_cpu, seq_p99, seq_lg, rss,
+      alive ? "true" : "false", open_count_, fail_count_, join_acks_, lost, q_bad_, q_unexpected_, t_.errors,
+      t_.bad_frames, t_.unexpected_closes, fe.c_str());
+  std::fflush(stdout);
   for (auto& c : clients_) close_client(*c, true);
   return 0;
 }
@@ -1076,6 +1354,7 @@ int Loadgen::run() {
   if (opt_.scenario == "direct") return scenario_direct();
   if (opt_.scenario == "storm") return scenario_storm();
   if (opt_.scenario == "hold") return scenario_hold();
+  if (opt_.scenario == "presence") return scenario_presence();
   die("unknown scenario %s", opt_.scenario.c_str());
 }
 
@@ -1084,8 +1363,9 @@ int Loadgen::run() {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: loadgen fanout|direct|storm|hold --url ws://H:P [--url ...] [--pids P,P] [--aux-pids P]\n"
-                 "  [--clients C] [--senders S] [--messages M] [--rate R] [--size B] [--slow K]\n"
+                 "usage: loadgen fanout|direct|storm|hold|presence --url ws://H:P [--url ...] [--pids P,P] [--aux-pids P]\n"
+                 "  [--clients C] [--senders S] [--messages M] [--rate R] [--size B] [--slow K] [--presence]\n"
+                 "  [--queries Q] [--limit L] [--depth D]\n"
                  "  [--pairs P] [--cross] [--conns N] [--window W] [--src-ips N] [--src-base B]\n"
                  "  [--timeout S] [--quiet S] [--label L]\n");
     return 2;
@@ -1109,6 +1389,10 @@ int main(int argc, char** argv) {
     else if (a == "--slow") o.slow = std::atoi(val().c_str());
     else if (a == "--pairs") o.pairs = std::atoi(val().c_str());
     else if (a == "--cross") o.cross = true;
+    else if (a == "--presence") o.presence = true;
+    else if (a == "--queries") o.queries = std::atoi(val().c_str());
+    else if (a == "--limit") o.limit = std::atoi(val().c_str());
+    else if (a == "--depth") o.depth = std::atoi(val().c_str());
     else if (a == "--conns") o.conns = std::atoi(val().c_str());
     else if (a == "--window") o.window = std::atoi(val().c_str());
     else if (a == "--src-ips") o.src_ips = std::atoi(val().c_str());
