@@ -343,3 +343,42 @@ def test_stalled_node_is_fenced_and_registers_its_members_again(start_node):
             assert await members(watcher, "r") == {"watcher", "frank"}
 
     run(main(), timeout=30)
+
+
+# ------------------------------------------------------------ Redis away
+
+def test_queries_answer_unavailable_while_redis_is_away_and_work_again_after(start_node, redis_server):
+    # A stalled Redis keeps its sockets open: the node notices on its
+    # heartbeat (a third of the TTL) and answers what was waiting with
+    # `unavailable`; a dead Redis is refused at once. Either way, no query
+    # hangs, and the answers are right again once Redis is back.
+    a = start_node("ua", "--node-ttl", "3")
+
+    async def main():
+        async with Clients(a) as ca:
+            alice = await ca.open("alice")
+            await join(alice, "r")
+            assert await members(alice, "r") == {"alice"}
+            redis_server.pause()
+            try:
+                started = time.monotonic()
+                frame = await request(alice, {"type": "presence", "room": "r", "id": "stalled"}, timeout=10)
+                assert_error(frame, "unavailable", "stalled")
+                stalled_s = time.monotonic() - started
+                frame = await request(alice, {"type": "online", "users": ["alice"], "id": "o1"}, timeout=10)
+                assert frame["type"] in ("error", "online"), frame
+                if frame["type"] == "error":
+                    assert_error(frame, "unavailable", "o1")
+            finally:
+                redis_server.resume()
+            print(f"FIGURE: presence_query_unavailable_after_redis_stall_s: {stalled_s:.2f}")
+            assert stalled_s < 6, stalled_s
+            await eventually(lambda: _is(members_or_none(alice, "r"), {"alice"}), timeout=10)
+            assert await online(alice, ["alice", "zed"]) == {"alice": True, "zed": False}
+
+    run(main())
+
+
+async def members_or_none(ws, room):
+    frame = await request(ws, {"type": "presence", "room": room, "id": "again"}, timeout=10)
+    return set(frame["users"]) if frame["type"] == "presence" else None
