@@ -204,11 +204,13 @@ void EngineCore::register_connection(Connection& c) {
   c.last_message_ms = uv_now(loop_);
   bool first = hub_.add_user_connection(c.user_id, c.id);
   update_gauges();
-  if (hooks_.on_open) hooks_.on_open(c.id, c.user_id);
   if (first) {
     backplane_->user_interest(c.user_id, true);
     backplane_->local_user_online(c.user_id);
   }
+  // The host hook last: if it throws, on_open's undo takes the user offline
+  // again, and that offline then follows an online that was announced.
+  if (hooks_.on_open) hooks_.on_open(c.id, c.user_id);
 }
 
 void EngineCore::resolve_connect(uint64_t request_id, bool accept, int http_status, std::string user_id) {

@@ -2,6 +2,9 @@
 // command that throws is counted in internal_errors, the rest of its batch
 // still runs, and the engine keeps serving.
 #include <gtest/gtest.h>
+
+#include <mutex>
+#include <vector>
 #include <uv.h>
 
 #include <arpa/inet.h>
@@ -111,6 +114,13 @@ TEST(EngineGuards, ThrowingOnOpenHookUndoesOnlyThatConnection) {
     if (opens.fetch_add(1) == 0) throw std::runtime_error("test: a failing on_open hook");
   };
   hooks.on_disconnect = [&](ConnId, std::string_view, uint16_t) { disconnects.fetch_add(1); };
+  // Presence stays paired: the undo's offline follows an online.
+  std::mutex presence_mu;
+  std::vector<bool> presence;
+  hooks.on_presence = [&](std::string_view, bool online, std::string_view) {
+    std::lock_guard lock(presence_mu);
+    presence.push_back(online);
+  };
   EngineConfig cfg = quiet_config();
   cfg.max_connections_per_user = 1;
   Engine engine(cfg, hooks);
@@ -124,6 +134,10 @@ TEST(EngineGuards, ThrowingOnOpenHookUndoesOnlyThatConnection) {
   EXPECT_EQ(engine.stats().users.get(), 0u);
   EXPECT_EQ(engine.stats().internal_errors.get(), 1u);
   EXPECT_EQ(disconnects.load(), 1);  // the host saw on_open (it threw there): it hears of the end
+  {
+    std::lock_guard lock(presence_mu);
+    EXPECT_EQ(presence, (std::vector<bool>{true, false}));
+  }
   // Nothing of alice's first connection is left: with a limit of one, her
   // next upgrade is accepted.
   EXPECT_EQ(upgrade_status_line(engine.port(), "alice").substr(0, 12), "HTTP/1.1 101");
