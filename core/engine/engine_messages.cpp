@@ -40,10 +40,7 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
   protocol::ParseResult r;
   if (!binary) r = protocol::parse_client_message(text);
   if (!preauthorized)
-    stats_.messages_by_type[r.ok ? metrics::message_type_index(r.message.type_name,
-                                                                 r.message.type == protocol::MessageType::kCustom)
-                                 : metrics::kInvalidMessage]
-        .add();
+    stats_.messages_by_type[r.ok ? metrics::message_type_index(r.message.type) : metrics::kInvalidMessage].add();
   // Every frame counts against the rate, malformed ones too: answering
   // errors is work a flood must not get for free.
   if (!preauthorized && !within_rate_limit(c))

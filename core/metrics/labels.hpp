@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "protocol/client_message.hpp"
+
 namespace rtcore::metrics {
 
 // Client messages by type: the protocol's built-in types by name, host
@@ -14,11 +16,21 @@ namespace rtcore::metrics {
 inline constexpr std::array<std::string_view, 10> kMessageTypes = {
     "join_room", "leave_room", "room_message", "direct_message", "presence",
     "online",    "history",    "resume_direct", "custom",        "invalid"};
-inline size_t message_type_index(std::string_view type_name, bool custom) {
-  if (!custom)
-    for (size_t i = 0; i + 2 < kMessageTypes.size(); ++i)
-      if (kMessageTypes[i] == type_name) return i;
-  return custom ? kMessageTypes.size() - 2 : kMessageTypes.size() - 1;
+// By the parsed type (no string compares on the per-message path); the
+// array's order is the enum's, plus "history" and "resume_direct" for the
+// types a later version parses.
+inline size_t message_type_index(protocol::MessageType type) {
+  using protocol::MessageType;
+  switch (type) {
+    case MessageType::kJoinRoom: return 0;
+    case MessageType::kLeaveRoom: return 1;
+    case MessageType::kRoomMessage: return 2;
+    case MessageType::kDirectMessage: return 3;
+    case MessageType::kPresence: return 4;
+    case MessageType::kOnline: return 5;
+    case MessageType::kCustom: break;
+  }
+  return kMessageTypes.size() - 2;  // "custom"
 }
 inline constexpr size_t kInvalidMessage = kMessageTypes.size() - 1;
 
