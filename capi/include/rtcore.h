@@ -225,6 +225,17 @@ typedef struct rtc_config {
    * rtc_room_members with limit 0); when the room has more, the answer
    * says truncated. 0 means the default, 1000. */
   uint32_t presence_limit;
+
+  /* --- Appended (issue 12) --- */
+  /* History and recovery (docs/protocol.md section 8): every room and every
+   * user's direct messages keep their last history_size messages, each for
+   * history_ttl_s seconds, and frames carry offsets. 0 (default) turns
+   * history off. With a Redis backplane the history and the offsets live in
+   * Redis; without one, in this process. */
+  uint32_t history_size;
+  /* How long a stored message (and a stream without new messages) is kept,
+   * seconds. 0 means the default, 300. */
+  uint32_t history_ttl_s;
 } rtc_config;
 
 #define RTC_AUTH_NONE 0

@@ -129,6 +129,11 @@ int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   }
   if (RTC_HAS_FIELD(c, rtc_config, presence_limit) && c->presence_limit != 0)
     out.presence_limit = c->presence_limit;
+  if (RTC_HAS_FIELD(c, rtc_config, history_ttl_s)) {
+    if (c->history_size > rtcore::kMaxHistorySize) return RTC_EINVAL;
+    out.history_size = c->history_size;
+    if (c->history_ttl_s != 0) out.history_ttl_s = c->history_ttl_s;
+  }
   return RTC_OK;
 }
 
@@ -160,6 +165,8 @@ void rtc_config_init(rtc_config* config) {
   config->idle_timeout_ms = d.idle_timeout_ms;
   config->join_timeout_ms = d.join_timeout_ms;
   config->presence_limit = d.presence_limit;
+  config->history_size = d.history_size;
+  config->history_ttl_s = d.history_ttl_s;
 }
 
 }  // extern "C"

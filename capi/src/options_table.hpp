@@ -74,7 +74,11 @@
     "text|json: stderr lines as text, or one JSON object each (time, level, event, node, msg, fields)")          \
   X(internal_listen, RTC_OPTION_STRING, RTC_UNIT_NONE, "--internal-listen", "RTCORE_INTERNAL_LISTEN", 0, 0,                       \
     "HOST:PORT of a second, plain-HTTP listener for GET /metrics, /readyz, /stats and /healthz (PORT 0: a free "  \
-    "one); the public port then 404s the first three (default: none)")
+    "one); the public port then 404s the first three (default: none)")                                           \
+  X(history_size, RTC_OPTION_UINT, RTC_UNIT_NONE, "--history-size", "RTCORE_HISTORY_SIZE", 0, 100000,              \
+    "messages kept per room and per user's direct messages for recovery and history reads; 0 = history off")     \
+  X(history_ttl_s, RTC_OPTION_UINT, RTC_UNIT_NONE, "--history-ttl", "RTCORE_HISTORY_TTL", 1, 31536000,             \
+    "seconds a kept message lives; a stream idle this long starts a new epoch (default 300)")
 
 // rtc_config fields that are not rows: set through dedicated flags or calls
 // (the secret never through a flag; the rate limit as one N[:BURST] flag).

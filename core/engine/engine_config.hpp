@@ -14,6 +14,9 @@
 
 namespace rtcore {
 
+// Largest history_size accepted (messages per stream).
+inline constexpr uint32_t kMaxHistorySize = 100000;
+
 struct EngineConfig {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
@@ -35,6 +38,11 @@ struct EngineConfig {
   uint32_t join_timeout_ms = 3000;
   // Most users one `presence` answer lists; beyond, it says truncated.
   uint32_t presence_limit = 1000;
+  // History (docs/protocol.md section 8): messages kept per stream (room or
+  // user), 0 = off; each kept for history_ttl_s, and a stream without a new
+  // message for that long starts over in a new epoch.
+  uint32_t history_size = 0;
+  uint32_t history_ttl_s = 300;
 
   // --- protections (SECURITY.md lists each with its default) ---
   enum class AuthMode { kNone, kJwtHs256 };

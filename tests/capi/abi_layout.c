@@ -46,6 +46,8 @@ int main(void) {
   FIELD(rtc_config, log_format);
   FIELD(rtc_config, internal_listen);
   FIELD(rtc_config, presence_limit);
+  FIELD(rtc_config, history_size);
+  FIELD(rtc_config, history_ttl_s);
   FIELD(rtc_header, name);
   FIELD(rtc_header, name_len);
   FIELD(rtc_header, value);
