@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "buffer/frame.hpp"
+#include "history/history.hpp"
 #include "presence/presence.hpp"
 
 namespace rtcore {
@@ -23,6 +24,18 @@ class BackplaneSink : public PresenceSink {
   // A frame published by another node to a room or user channel.
   virtual void deliver_to_room(std::string_view room, FramePtr frame) = 0;
   virtual void deliver_to_user(std::string_view user, FramePtr frame) = 0;
+  // A message of a stream with history (history/history.hpp), published by
+  // any node, this one included, in the order the history assigned offsets
+  // (as far as the transport kept it: gaps are the engine's to detect). The
+  // frame already carries "offset": offset.
+  virtual void deliver_stream(StreamKind kind, std::string_view name, FramePtr frame, std::string_view epoch,
+                              uint64_t offset) = 0;
+  // The channel of stream (kind, name) is subscribed: called when Redis
+  // confirms it the first time and again after every reconnection of the
+  // subscription link, since what was published in between may have been
+  // missed. Only for streams this node wants (room_interest/user_interest)
+  // and only when history is on. The in-process backplane never calls it.
+  virtual void stream_subscribed(StreamKind /*kind*/, std::string_view /*name*/) {}
 };
 
 // Whether the backplane lets this node do its job (GET /readyz).
@@ -64,6 +77,10 @@ class Backplane {
   virtual void local_user_offline(std::string_view user) = 0;
   // Room presence and the presence queries (presence/presence.hpp).
   virtual Presence& presence() = 0;
+  // The streams' history and offsets (history/history.hpp); null when
+  // history is off. Messages appended there are published by it: do not
+  // also publish_to_room/publish_to_user them.
+  virtual History* history() { return nullptr; }
 
   // This node has (or no longer has) connections subscribed to room's
   // user_joined / user_left events, so it needs (or not) the cluster's
