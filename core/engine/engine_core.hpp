@@ -79,6 +79,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   // BackplaneSink
   void deliver_to_room(std::string_view room, FramePtr frame) override;
   void deliver_to_user(std::string_view user, FramePtr frame) override;
+  void deliver_stream(StreamKind kind, std::string_view name, FramePtr frame, std::string_view epoch,
+                      uint64_t offset) override;
   void presence_changed(std::string_view user, bool online, std::string_view timestamp) override;
   void room_presence_changed(std::string_view room, std::string_view user, bool joined,
                              std::string_view timestamp) override;
