@@ -3,16 +3,32 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <utility>
 #include <string>
 #include <vector>
 
 #include "buffer/send_queue.hpp"
+#include "history/history.hpp"
 #include "hub/conn_id.hpp"
 
 struct lws;
 
 namespace rtcore {
+
+// A recovery in progress on one stream of a connection (docs/protocol.md
+// section 8): while the history is read, live frames of the stream are held
+// here (holding); once the replay is out, frames the replay already covered
+// (offset <= floor) are skipped until the stream passes the floor.
+struct StreamHold {
+  StreamKind kind = StreamKind::kRoom;
+  std::string name;
+  uint64_t id = 0;  // tells a superseded read's answer apart
+  bool holding = true;
+  uint64_t floor = 0;
+  std::vector<std::pair<uint64_t, FramePtr>> frames;  // (offset, frame), in arrival order
+  size_t bytes = 0;
+};
 
 struct Connection {
   ConnId id = 0;
@@ -64,6 +80,15 @@ struct Connection {
   uint64_t pending_since_ms = 0;
   // Messages that arrived while pending (lws may hold some already read).
   std::vector<std::string> held;
+
+  // Recoveries in progress; null (no cost on the fan-out path) otherwise.
+  std::unique_ptr<std::vector<StreamHold>> holds;
+  StreamHold* find_hold(StreamKind kind, std::string_view name) {
+    if (!holds) return nullptr;
+    for (auto& h : *holds)
+      if (h.kind == kind && h.name == name) return &h;
+    return nullptr;
+  }
 
   bool in_room(std::string_view room) const {
     for (const auto& r : rooms)

@@ -206,6 +206,7 @@ void EngineCore::register_connection(Connection& c) {
   update_gauges();
   if (first) {
     backplane_->user_interest(c.user_id, true);
+    follow_stream(StreamKind::kUser, c.user_id);
     backplane_->local_user_online(c.user_id);
   }
   // The host hook last: if it throws, on_open's undo takes the user offline
@@ -324,6 +325,7 @@ void EngineCore::on_closed(void* conn) {
   if (hooks_.on_disconnect) hooks_.on_disconnect(id, user, code);
   if (last) {
     backplane_->user_interest(user, false);
+    unfollow_stream(StreamKind::kUser, user);
     backplane_->local_user_offline(user);
   }
 }

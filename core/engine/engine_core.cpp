@@ -50,6 +50,7 @@ int EngineCore::start() {
     // rtcore_backplane_round_trip_seconds.
     backplane_->on_round_trip = [this](double seconds) { stats_.backplane.round_trip.observe(seconds); };
   }
+  history_ = backplane_->history();
   WsServerOptions opts;
   opts.host = config_.host;
   opts.port = config_.port;
@@ -155,6 +156,7 @@ void EngineCore::housekeeping() {
       self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
     });
   }
+  expire_stream_acks(now);
   // Closing connections past their deadline are dropped.
   while (!self->close_deadlines_.empty() && self->close_deadlines_.front().first <= now) {
     ConnId id = self->close_deadlines_.front().second;

@@ -18,6 +18,7 @@
 #include "common/guard.hpp"
 #include "engine/connection.hpp"
 #include "engine/engine_config.hpp"
+#include "engine/stream_sequencer.hpp"
 #include "engine/stats.hpp"
 #include "hub/hub.hpp"
 #include "hub/registry.hpp"
@@ -46,6 +47,17 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   // A host's error frame: sent like any frame, counted as an error.
   void send_error_frame(ConnId conn, const FramePtr& frame);
   void broadcast(std::string_view room, const FramePtr& frame);
+  // A `message` / `direct_message` frame (JSON text) from the host: like
+  // broadcast / send_to_user, but with history on it gets an offset and is
+  // kept (docs/protocol.md section 8).
+  void broadcast_message(std::string_view room, std::string_view frame_json);
+  void send_message_to_user(std::string_view user, std::string_view frame_json);
+  // Host history read (docs/protocol.md section 8): the newest `limit`
+  // stored messages of room with offset < before (0: no bound), oldest
+  // first; fn runs once on the engine thread. limit 0: 50. Without history
+  // fn gets ok false.
+  void history_read(std::string_view room, uint64_t limit, uint64_t before, History::ReadFn fn);
+  bool history_enabled() const { return history_ != nullptr; }
   void join(ConnId conn, std::string_view room);
   void leave(ConnId conn, std::string_view room);
   void disconnect(ConnId conn, uint16_t code);
@@ -84,8 +96,68 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void presence_changed(std::string_view user, bool online, std::string_view timestamp) override;
   void room_presence_changed(std::string_view room, std::string_view user, bool joined,
                              std::string_view timestamp) override;
+  void stream_subscribed(StreamKind kind, std::string_view name) override;
 
  private:
+  // --- history and recovery (engine_history.cpp) ---
+  // What this node keeps per stream it follows (a room with local members,
+  // a user with local connections): the sequencer, joins and resumes
+  // waiting for the stream's position, and publishers' acks waiting for
+  // their message to be delivered here.
+  struct StreamState {
+    StreamSequencer seq;
+    std::vector<std::function<void(bool known)>> waiters;
+    struct PendingAck {
+      uint64_t offset;
+      uint64_t since_ms;
+      Backplane::Done done;
+    };
+    std::deque<PendingAck> acks;
+  };
+  // How a position answer is sent: for a join_room with id, through its
+  // pending_joins_ token (exactly one answer); else acked with id_json,
+  // or as a frame of type `type` ("joined", "resumed").
+  struct PositionAnswer {
+    uint64_t token = 0;
+    std::string id_json;
+    const char* type = "joined";
+    std::string room;
+  };
+  using StreamMap = std::unordered_map<std::string, StreamState>;
+  StreamMap& streams(StreamKind kind) { return kind == StreamKind::kRoom ? room_streams_ : user_streams_; }
+  StreamState* find_stream(StreamKind kind, std::string_view name);
+  void follow_stream(StreamKind kind, std::string_view name);
+  void unfollow_stream(StreamKind kind, std::string_view name);
+  void run_stream_actions(StreamKind kind, std::string_view name, StreamSequencer::Actions& a);
+  void deliver_local_stream(StreamKind kind, std::string_view name, uint64_t offset, const FramePtr& frame);
+  // True when c holds or skips this frame (a recovery in progress).
+  bool hold_for_recovery(Connection& c, StreamKind kind, std::string_view name, uint64_t offset,
+                         const FramePtr& frame);
+  void send_gap(StreamKind kind, std::string_view name);
+  void when_stream_known(StreamKind kind, std::string_view name, std::function<void(bool)> fn);
+  void publish_message(StreamKind kind, std::string_view name, std::string_view frame_json, Backplane::Done done);
+  void ack_after_delivery(StreamKind kind, std::string_view name, uint64_t offset, Backplane::Done done);
+  void release_acks(StreamState& st, bool all);
+  void expire_stream_acks(uint64_t now);
+  void history_join(Connection& c, const protocol::ClientMessage& m, std::function<void(Backplane::Done)> when_ready);
+  void handle_resume_direct(Connection& c, const protocol::ClientMessage& m);
+  void handle_history(Connection& c, const protocol::ClientMessage& m);
+  // Starts a recovery of (kind, name) for c: live frames are held from now.
+  uint64_t begin_hold(Connection& c, StreamKind kind, std::string_view name);
+  // Ends it: held frames with offset > floor go out; a floor above the
+  // stream's position keeps skipping what the replay covered.
+  void end_hold(Connection& c, StreamKind kind, std::string_view name, uint64_t floor);
+  // The stream's position is known: answer it, or read the history after
+  // `since` and answer with the replay.
+  void answer_position(StreamKind kind, std::string_view name, ConnId conn, PositionAnswer answer,
+                       bool has_since, std::string since_epoch, uint64_t since, uint64_t hold_id);
+  void finish_recovery(StreamKind kind, std::string_view name, ConnId conn, const PositionAnswer& answer,
+                       uint64_t since, uint64_t hold_id, const HistoryRead& r);
+  // Sends text as the answer; false (nothing sent) when a join's answer was
+  // already given (timed out).
+  bool send_answer(Connection& c, const PositionAnswer& answer, std::string text);
+  bool answer_pending(const PositionAnswer& answer) const;
+
   // preauthorized: the host already allowed this message (deferred
   // authorization); it skips the rate limit and the hook.
   void handle_message(Connection& c, std::string_view text, bool binary, bool preauthorized = false);
@@ -100,7 +172,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void handle_leave(Connection& c, const protocol::ClientMessage& m);
   // The one answer to a join_room id: the ack once the backplane confirms
   // the room (ok), else `unavailable`; later calls for token do nothing.
-  void finish_join(uint64_t token, bool ok, bool timed_out);
+  void finish_join(uint64_t token, bool ok, bool timed_out, std::string answer = {});
   void arm_join_timer();
   static void on_join_timer(uv_timer_t* timer);
   void handle_room_message(Connection& c, const protocol::ClientMessage& m);
@@ -174,12 +246,17 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   struct PendingJoin {
     ConnId conn;
     std::string id_json;
+    std::string recovering_room;  // a join with since: its hold ends with the answer
   };
   std::unordered_map<uint64_t, PendingJoin> pending_joins_;  // token -> waiting ack
   std::deque<std::pair<uint64_t, uint64_t>> join_deadlines_;  // (when, token), in time order
   uint64_t next_join_token_ = 0;
   uv_timer_t join_timer_{};
+  // Streams followed (history on); before backplane_ for the same reason.
+  StreamMap room_streams_, user_streams_;
+  uint64_t next_hold_id_ = 0;
   std::unique_ptr<Backplane> backplane_;
+  History* history_ = nullptr;  // backplane_->history(): null when history is off
   // Coalescing buffer for writes, with lws's headroom in front.
   std::vector<unsigned char> write_buf_;
   bool stopping_ = false;

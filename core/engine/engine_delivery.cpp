@@ -113,7 +113,10 @@ bool EngineCore::join_room(Connection& c, std::string_view room) {
   if (!hub_.join(room, c.id, &first_member, c.user_id, &first_of_user)) return false;
   c.rooms.emplace_back(room);
   update_gauges();
-  if (first_member) backplane_->room_interest(room, true);
+  if (first_member) {
+    backplane_->room_interest(room, true);
+    follow_stream(StreamKind::kRoom, room);
+  }
   if (first_of_user) backplane_->presence().local_room_user_joined(room, c.user_id);
   return true;
 }
@@ -136,7 +139,11 @@ void EngineCore::leave_room(Connection& c, std::string_view room) {
     }
   }
   update_gauges();
-  if (last_member) backplane_->room_interest(room, false);
+  if (c.holds) end_hold(c, StreamKind::kRoom, room, 0);
+  if (last_member) {
+    backplane_->room_interest(room, false);
+    unfollow_stream(StreamKind::kRoom, room);
+  }
 }
 
 void EngineCore::deliver_local_room(std::string_view room, const FramePtr& frame, metrics::FrameKind kind) {

@@ -73,14 +73,6 @@ void EngineCore::deliver_to_user(std::string_view user, FramePtr frame) {
   deliver_local_user(user, frame);
 }
 
-void EngineCore::deliver_stream(StreamKind kind, std::string_view name, FramePtr frame, std::string_view,
-                                uint64_t) {
-  if (kind == StreamKind::kRoom)
-    deliver_to_room(name, std::move(frame));
-  else
-    deliver_to_user(name, std::move(frame));
-}
-
 void EngineCore::presence_changed(std::string_view user, bool online, std::string_view timestamp) {
   if (hooks_.on_presence) hooks_.on_presence(user, online, timestamp);
 }

@@ -56,12 +56,17 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
     case protocol::MessageType::kDirectMessage: return handle_direct_message(c, m);
     case protocol::MessageType::kPresence: return handle_presence_query(c, m);
     case protocol::MessageType::kOnline: return handle_online_query(c, m);
-    case protocol::MessageType::kCustom:
-      if (!hooks_.on_message)
-        return send_error(c, ErrorCode::kUnknownType, "unknown message type", m.id_json);
-      hooks_.on_message(c.id, c.user_id, m.type_name, text);
-      return;
+    // Without history these are not ours: custom types, like any other.
+    case protocol::MessageType::kHistory:
+      if (history_) return handle_history(c, m);
+      break;
+    case protocol::MessageType::kResumeDirect:
+      if (history_) return handle_resume_direct(c, m);
+      break;
+    case protocol::MessageType::kCustom: break;
   }
+  if (!hooks_.on_message) return send_error(c, ErrorCode::kUnknownType, "unknown message type", m.id_json);
+  hooks_.on_message(c.id, c.user_id, m.type_name, text);
 }
 
 bool EngineCore::within_rate_limit(Connection& c) {
@@ -154,6 +159,8 @@ void EngineCore::handle_join(Connection& c, const protocol::ClientMessage& m) {
   if (!c.in_room(m.room) && config_.max_rooms_per_connection != 0 &&
       c.rooms.size() >= config_.max_rooms_per_connection)
     return send_error(c, ErrorCode::kTooManyRooms, "room limit reached for this connection", m.id_json);
+  if (history_ && m.has_since && c.find_hold(StreamKind::kRoom, m.room))
+    return send_error(c, ErrorCode::kInvalidField, "a recovery of this room is already in progress", m.id_json);
   join_room(c, m.room);
   if (m.presence != protocol::ClientMessage::PresenceFlag::kAbsent)
     set_watching(c, m.room, m.presence == protocol::ClientMessage::PresenceFlag::kOn);
@@ -176,17 +183,18 @@ void EngineCore::handle_join(Connection& c, const protocol::ClientMessage& m) {
   // `unavailable`; the membership stays (the subscription is still wanted
   // and takes effect when Redis confirms it), and that late confirmation
   // sends nothing more: exactly one answer per id.
+  if (history_) return history_join(c, m, when_ready);
   if (m.id_json.empty()) return;
   if (config_.join_timeout_ms == 0) return when_ready(ack_later(c.id, m.id_json));
   uint64_t token = ++next_join_token_;
-  pending_joins_.emplace(token, PendingJoin{c.id, std::string(m.id_json)});
+  pending_joins_.emplace(token, PendingJoin{c.id, std::string(m.id_json), {}});
   when_ready([this, token](bool ok) { finish_join(token, ok, false); });
   if (!pending_joins_.count(token)) return;  // answered at once (already subscribed)
   join_deadlines_.emplace_back(uv_now(loop_) + config_.join_timeout_ms, token);
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&join_timer_))) arm_join_timer();
 }
 
-void EngineCore::finish_join(uint64_t token, bool ok, bool timed_out) {
+void EngineCore::finish_join(uint64_t token, bool ok, bool timed_out, std::string answer) {
   auto it = pending_joins_.find(token);
   if (it == pending_joins_.end()) return;  // answered already
   PendingJoin p = std::move(it->second);
@@ -194,8 +202,11 @@ void EngineCore::finish_join(uint64_t token, bool ok, bool timed_out) {
   Connection* c = conns_.find(p.conn);
   if (!c) return;
   for_connection(*c, "join answer", [&] {
+    // A recovery that cannot be answered any more delivers what it held.
+    if (!ok && !p.recovering_room.empty()) end_hold(*c, StreamKind::kRoom, p.recovering_room, 0);
     if (ok)
-      enqueue(*c, make_text_frame(protocol::encode_ack(p.id_json)), metrics::FrameKind::kAck);
+      enqueue(*c, make_text_frame(answer.empty() ? protocol::encode_ack(p.id_json) : answer),
+              metrics::FrameKind::kAck);
     else if (timed_out)
       send_error(*c, ErrorCode::kUnavailable,
                  "the backplane did not confirm the room in time; the join takes effect when it does",
@@ -234,15 +245,17 @@ void EngineCore::handle_leave(Connection& c, const protocol::ClientMessage& m) {
 void EngineCore::handle_room_message(Connection& c, const protocol::ClientMessage& m) {
   if (!config_.allow_post_without_join && !c.in_room(m.room))
     return send_error(c, ErrorCode::kNotInRoom, "join the room before posting to it", m.id_json);
-  FramePtr frame = make_text_frame(
-      protocol::encode_room_message(m.room, c.user_id, m.content_json, protocol::now_timestamp()));
+  std::string json = protocol::encode_room_message(m.room, c.user_id, m.content_json, protocol::now_timestamp());
+  if (history_) return publish_message(StreamKind::kRoom, m.room, json, ack_later(c.id, m.id_json));
+  FramePtr frame = make_text_frame(json);
   deliver_local_room(m.room, frame);
   backplane_->publish_to_room(m.room, frame, ack_later(c.id, m.id_json));
 }
 
 void EngineCore::handle_direct_message(Connection& c, const protocol::ClientMessage& m) {
-  FramePtr frame =
-      make_text_frame(protocol::encode_direct_message(c.user_id, m.content_json, protocol::now_timestamp()));
+  std::string json = protocol::encode_direct_message(c.user_id, m.content_json, protocol::now_timestamp());
+  if (history_) return publish_message(StreamKind::kUser, m.to, json, ack_later(c.id, m.id_json));
+  FramePtr frame = make_text_frame(json);
   deliver_local_user(m.to, frame);
   backplane_->publish_to_user(m.to, frame, ack_later(c.id, m.id_json));
 }

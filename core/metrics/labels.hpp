@@ -28,6 +28,8 @@ inline size_t message_type_index(protocol::MessageType type) {
     case MessageType::kDirectMessage: return 3;
     case MessageType::kPresence: return 4;
     case MessageType::kOnline: return 5;
+    case MessageType::kHistory: return 6;
+    case MessageType::kResumeDirect: return 7;
     case MessageType::kCustom: break;
   }
   return kMessageTypes.size() - 2;  // "custom"

@@ -31,7 +31,7 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
   TopLevelHandler(std::string_view input, const rapidjson::MemoryStream& stream)
       : input_(input), stream_(stream) {}
 
-  Field type, room, to, content, id, users, presence;
+  Field type, room, to, content, id, users, presence, since, limit, before;
   bool root_is_object = false;
   bool too_deep = false;
 
@@ -68,6 +68,9 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
                  : k == "id"      ? &id
                  : k == "users"   ? &users
                  : k == "presence" ? &presence
+                 : k == "since"   ? &since
+                 : k == "limit"   ? &limit
+                 : k == "before"  ? &before
                                   : nullptr;
       value_start_ = stream_.Tell();
     }
@@ -141,6 +144,8 @@ std::optional<MessageType> builtin_type(std::string_view name) {
   if (name == "direct_message") return MessageType::kDirectMessage;
   if (name == "presence") return MessageType::kPresence;
   if (name == "online") return MessageType::kOnline;
+  if (name == "history") return MessageType::kHistory;
+  if (name == "resume_direct") return MessageType::kResumeDirect;
   return std::nullopt;
 }
 
@@ -167,6 +172,41 @@ bool parse_online_users(std::string_view raw, std::vector<std::string>& out, std
     // At most 100 entries: a linear scan keeps the first of duplicates.
     if (std::find(out.begin(), out.end(), user) == out.end()) out.push_back(std::move(user));
   }
+  return true;
+}
+
+// The `since` object: {"epoch": string, "offset": integer 0..2^53}; other
+// members are ignored.
+bool parse_since(std::string_view raw, ClientMessage& m, std::string& error) {
+  error = "'since' must be {\"epoch\": string, \"offset\": integer 0 to 2^53}";
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(raw.data(), raw.size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  auto epoch = doc.FindMember("epoch");
+  auto offset = doc.FindMember("offset");
+  if (epoch == doc.MemberEnd() || offset == doc.MemberEnd() || !epoch->value.IsString()) return false;
+  std::string_view e(epoch->value.GetString(), epoch->value.GetStringLength());
+  if (e.empty() || e.size() > kMaxEpochSize || !is_valid_utf8(e)) return false;
+  // Integers only: 5.0, -1, "5" and anything past 2^53 are refused.
+  if (!offset->value.IsUint64() || offset->value.GetUint64() > kMaxOffset) return false;
+  m.since_offset = offset->value.GetUint64();
+  m.since_epoch.assign(e);
+  m.has_since = true;
+  return true;
+}
+
+// A positive integer of at most max, from its raw JSON text (the top-level
+// pass reads numbers as text).
+bool parse_positive(const Field& f, uint64_t max, uint64_t& out) {
+  if (!f.is_integer || f.raw.empty() || f.raw[0] == '-' || f.raw.size() > 20) return false;
+  uint64_t v = 0;
+  for (char ch : f.raw) {
+    if (ch < '0' || ch > '9') return false;
+    if (v > (UINT64_MAX - 9) / 10) return false;
+    v = v * 10 + static_cast<uint64_t>(ch - '0');
+  }
+  if (v == 0 || v > max) return false;
+  out = v;
   return true;
 }
 
@@ -217,6 +257,8 @@ ParseResult parse_client_message(std::string_view frame) {
     if (!handler.users.present) return fail(ErrorCode::kMissingField, "'users' is required", id_json);
     std::string error;
     if (!parse_online_users(handler.users.raw, m.users, error)) return fail(ErrorCode::kInvalidField, error, id_json);
+  } else if (m.type == MessageType::kResumeDirect) {
+    // No target: the stream is the connection's own user's.
   } else if (m.type == MessageType::kDirectMessage) {
     if (auto e = require_string(handler.to, "to")) return *e;
     if (!is_valid_user_id(handler.to.text))
@@ -233,6 +275,16 @@ ParseResult parse_client_message(std::string_view frame) {
   if (m.type == MessageType::kJoinRoom && handler.presence.present) {
     if (!handler.presence.is_bool) return fail(ErrorCode::kInvalidField, "'presence' must be true or false", id_json);
     m.presence = handler.presence.bool_value ? ClientMessage::PresenceFlag::kOn : ClientMessage::PresenceFlag::kOff;
+  }
+  if ((m.type == MessageType::kJoinRoom || m.type == MessageType::kResumeDirect) && handler.since.present) {
+    std::string error;
+    if (!parse_since(handler.since.raw, m, error)) return fail(ErrorCode::kInvalidField, error, id_json);
+  }
+  if (m.type == MessageType::kHistory) {
+    if (handler.limit.present && !parse_positive(handler.limit, kMaxOffset, m.limit))
+      return fail(ErrorCode::kInvalidField, "'limit' must be a positive integer", id_json);
+    if (handler.before.present && !parse_positive(handler.before, kMaxOffset, m.before))
+      return fail(ErrorCode::kInvalidField, "'before' must be an integer 1 to 2^53", id_json);
   }
   if (m.type == MessageType::kRoomMessage || m.type == MessageType::kDirectMessage) {
     if (!handler.content.present) return fail(ErrorCode::kMissingField, "'content' is required", id_json);

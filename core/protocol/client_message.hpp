@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,13 +12,29 @@
 
 namespace rtcore::protocol {
 
-enum class MessageType { kJoinRoom, kLeaveRoom, kRoomMessage, kDirectMessage, kPresence, kOnline, kCustom };
+enum class MessageType {
+  kJoinRoom,
+  kLeaveRoom,
+  kRoomMessage,
+  kDirectMessage,
+  kPresence,
+  kOnline,
+  kHistory,       // docs/protocol.md section 8; custom when history is off
+  kResumeDirect,  // likewise
+  kCustom
+};
 
 // Deepest nesting of arrays/objects accepted in one message. Bounding it
 // keeps parsing, relaying and every client's parser safe from depth bombs.
 inline constexpr int kMaxNestingDepth = 64;
 // Most user ids one `online` query may ask about (docs/protocol.md section 9).
 inline constexpr size_t kMaxOnlineQueryUsers = 100;
+// Largest offset a client may name (`since`, `before`): 2^53, the largest
+// integer every JSON client represents exactly.
+inline constexpr uint64_t kMaxOffset = uint64_t{1} << 53;
+// Longest epoch a client may name in `since` (ours are shorter; an unknown
+// epoch of valid shape is answered recovered:false, not an error).
+inline constexpr size_t kMaxEpochSize = 64;
 
 struct ClientMessage {
   MessageType type = MessageType::kCustom;
@@ -35,6 +52,13 @@ struct ClientMessage {
   // user_left events, false ends that; absent leaves it as it was.
   enum class PresenceFlag { kAbsent, kOn, kOff };
   PresenceFlag presence = PresenceFlag::kAbsent;
+  // join_room, resume_direct: "since": {"epoch": E, "offset": N}.
+  bool has_since = false;
+  std::string since_epoch;
+  uint64_t since_offset = 0;
+  // history: "limit" (0: absent) and "before" (0: absent).
+  uint64_t limit = 0;
+  uint64_t before = 0;
   // The request id as JSON (a quoted string or an integer), empty if none.
   std::string id_json;
 };

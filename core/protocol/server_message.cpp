@@ -126,4 +126,72 @@ std::string encode_room_presence_event(std::string_view room, std::string_view u
   return out;
 }
 
+std::string offset_frame_prefix(std::string_view frame_json) {
+  size_t end = frame_json.find_last_of('}');
+  std::string out(frame_json.substr(0, end == std::string_view::npos ? frame_json.size() : end));
+  out += R"(,"offset":)";
+  return out;
+}
+
+std::string encode_position(std::string_view id_json, std::string_view answer_type, std::string_view room,
+                            int recovered, std::string_view epoch, uint64_t offset) {
+  std::string out;
+  if (!id_json.empty()) {
+    out = R"({"type":"ack","id":)";
+    out += id_json;
+  } else {
+    out = R"({"type":)";
+    append_json_string(out, answer_type);
+    if (!room.empty()) {
+      out += R"(,"room":)";
+      append_json_string(out, room);
+    }
+  }
+  if (recovered >= 0) out += recovered ? R"(,"recovered":true)" : R"(,"recovered":false)";
+  out += R"(,"epoch":)";
+  append_json_string(out, epoch);
+  out += R"(,"offset":)";
+  out += std::to_string(offset);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_history_answer(std::string_view id_json, std::string_view room, std::string_view epoch,
+                                  const std::vector<std::string_view>& frames) {
+  size_t size = 64 + room.size() + epoch.size() + id_json.size();
+  for (auto f : frames) size += f.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out = R"({"type":"history")";
+  if (!id_json.empty()) {
+    out += R"(,"id":)";
+    out += id_json;
+  }
+  out += R"(,"room":)";
+  append_json_string(out, room);
+  out += R"(,"epoch":)";
+  append_json_string(out, epoch);
+  out += R"(,"messages":[)";
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (i) out.push_back(',');
+    out += frames[i];
+  }
+  out += "]}";
+  return out;
+}
+
+std::string encode_gap(std::string_view room) {
+  std::string out = R"({"type":"error","code":"gap","message":)";
+  append_json_string(out, room.empty() ? "direct messages may have been missed: send resume_direct again"
+                                       : "messages may have been missed: join the room again with since");
+  if (room.empty()) {
+    out += R"(,"direct":true})";
+  } else {
+    out += R"(,"room":)";
+    append_json_string(out, room);
+    out.push_back('}');
+  }
+  return out;
+}
+
 }  // namespace rtcore::protocol

@@ -2,6 +2,7 @@
 // Each function returns the JSON text of one frame.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,5 +39,27 @@ std::string encode_online_answer(std::string_view id_json, const std::vector<std
 // {"type":"user_joined"|"user_left","room":R,"user":U,"timestamp":T}
 std::string encode_room_presence_event(std::string_view room, std::string_view user, bool joined,
                                        std::string_view timestamp);
+
+// History and recovery (docs/protocol.md section 8).
+// The frame with "offset" appended: text is an encoded frame (one JSON
+// object); the result is its text up to and including `,"offset":`, ready
+// for the history to append the offset and the closing brace.
+std::string offset_frame_prefix(std::string_view frame_json);
+
+// A position answer. recovered: -1 absent, 0 false, 1 true.
+// With id_json: {"type":"ack","id":ID[,"recovered":B],"epoch":E,"offset":N}
+// without: {"type":T[,"room":R][,"recovered":B],"epoch":E,"offset":N}
+// where T is answer_type ("joined" or "resumed").
+std::string encode_position(std::string_view id_json, std::string_view answer_type, std::string_view room,
+                            int recovered, std::string_view epoch, uint64_t offset);
+
+// {"type":"history"[,"id":ID],"room":R,"epoch":E,"messages":[F...]}; each
+// frame is a stored frame's JSON text, copied verbatim.
+std::string encode_history_answer(std::string_view id_json, std::string_view room, std::string_view epoch,
+                                  const std::vector<std::string_view>& frames);
+
+// {"type":"error","code":"gap","message":M,"room":R} for a room, or
+// {..., "direct":true} for the user's direct messages (room empty).
+std::string encode_gap(std::string_view room);
 
 }  // namespace rtcore::protocol
