@@ -9,16 +9,16 @@ namespace rtcore {
 // Counters of a history backend (history/history.hpp); all zero while
 // history is off.
 struct HistoryStats {
-  Counter appends;          // messages stored and published (append done ok)
-  Counter append_failures;  // appends that failed (backend down, buffer full, shut down, bad reply)
-  Counter reads;            // read_since / read_latest answered
-  Counter read_failures;    // reads that could not be answered (backend down, bad reply)
+  Counter appends;                // messages stored and published (append done ok)
+  Counter append_failures;        // appends that failed (backend down, buffer full, shut down, bad reply)
+  Counter reads;                  // read_since / read_latest answered
+  Counter read_failures;          // reads that could not be answered (backend down, bad reply)
   Counter recoveries_incomplete;  // read_since answers with complete = false
   Counter stream_deliveries;      // stream messages handed to deliver_stream on this node
-  Counter epochs_created;   // streams (re)started with a new epoch by this node (in-process only)
-  Counter evicted_streams;  // whole streams dropped for the memory budget (in-process only)
-  Counter streams;          // gauge: streams held (in-process only)
-  Counter stored_bytes;     // gauge: frame bytes held (in-process only)
+  Counter epochs_created;         // streams (re)started with a new epoch by this node (in-process only)
+  Counter evicted_streams;        // whole streams dropped for the memory budget (in-process only)
+  Counter streams;                // gauge: streams held (in-process only)
+  Counter stored_bytes;           // gauge: frame bytes held (in-process only)
 };
 
 struct BackplaneStats {

@@ -13,8 +13,8 @@ constexpr size_t kEpochChars = 12;
 
 }  // namespace
 
-InProcessHistory::InProcessHistory(BackplaneSink& sink, uv_loop_t* loop, HistoryLimits limits, BackplaneStats& stats,
-                                   size_t budget_bytes)
+InProcessHistory::InProcessHistory(BackplaneSink& sink, uv_loop_t* loop, HistoryLimits limits,
+                                   BackplaneStats& stats, size_t budget_bytes)
     : sink_(sink),
       loop_(loop),
       limits_(limits),
@@ -39,7 +39,9 @@ InProcessHistory::InProcessHistory(BackplaneSink& sink, uv_loop_t* loop, History
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_));
 }
 
-InProcessHistory::~InProcessHistory() { close_heap_timer(timer_); }
+InProcessHistory::~InProcessHistory() {
+  close_heap_timer(timer_);
+}
 
 void InProcessHistory::shutdown() {
   shut_down_ = true;
@@ -53,9 +55,9 @@ void InProcessHistory::shutdown() {
 uint64_t InProcessHistory::now_ms() const {
   // A monotonic clock read per call: uv_now() is only updated once per loop
   // turn, and a TTL must not stretch with a long turn.
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
 }
 
 std::string InProcessHistory::key(StreamKind kind, std::string_view name) {
@@ -166,8 +168,8 @@ void InProcessHistory::append(StreamKind kind, std::string_view name, std::strin
   if (done) done(true, offset);
 }
 
-void InProcessHistory::read_since(StreamKind kind, std::string_view name, std::string_view epoch, uint64_t since,
-                                  ReadFn fn) {
+void InProcessHistory::read_since(StreamKind kind, std::string_view name, std::string_view epoch,
+                                  uint64_t since, ReadFn fn) {
   HistoryRead r;
   if (shut_down_) {
     stats_.read_failures.add();

@@ -36,7 +36,8 @@ class InProcessHistory final : public History {
 
   // loop: for the sweep timer (null: no timer; expiry is then applied only
   // when a stream is used). limits.size must be > 0. stats: not owned, must
-  // outlive this object (its history counters and internal_errors). budget_bytes: bound on stored frame bytes.
+  // outlive this object (its history counters and internal_errors). budget_bytes: bound on stored frame
+  // bytes.
   InProcessHistory(BackplaneSink& sink, uv_loop_t* loop, HistoryLimits limits, BackplaneStats& stats,
                    size_t budget_bytes = kDefaultBudgetBytes);
   ~InProcessHistory() override;
@@ -47,7 +48,8 @@ class InProcessHistory final : public History {
               AppendDone done) override;
   void read_since(StreamKind kind, std::string_view name, std::string_view epoch, uint64_t since,
                   ReadFn fn) override;
-  void read_latest(StreamKind kind, std::string_view name, uint32_t limit, uint64_t before, ReadFn fn) override;
+  void read_latest(StreamKind kind, std::string_view name, uint32_t limit, uint64_t before,
+                   ReadFn fn) override;
 
   // Drops expired entries and streams now (the timer calls it).
   void sweep();

@@ -10,9 +10,13 @@ namespace {
 
 constexpr size_t kEpochChars = 12;
 
-const char* type_letter(StreamKind kind) { return kind == StreamKind::kRoom ? "r:" : "u:"; }
+const char* type_letter(StreamKind kind) {
+  return kind == StreamKind::kRoom ? "r:" : "u:";
+}
 
-bool is_integer(const redisReply* r) { return r && r->type == REDIS_REPLY_INTEGER; }
+bool is_integer(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_INTEGER;
+}
 
 bool in_offset_range(const redisReply* r, long long lo) {
   return is_integer(r) && r->integer >= lo && static_cast<unsigned long long>(r->integer) <= wire::kMaxOffset;
@@ -27,8 +31,8 @@ struct RedisHistory::AppendCall {
 };
 
 RedisHistory::RedisHistory(RedisLink& commands, OutageBuffer& outbox, std::string prefix, std::string node_id,
-                           HistoryLimits limits, HistoryStats& stats, std::function<void(const char*)> invalid,
-                           std::function<void()> on_sent)
+                           HistoryLimits limits, HistoryStats& stats,
+                           std::function<void(const char*)> invalid, std::function<void()> on_sent)
     : commands_(commands),
       outbox_(outbox),
       prefix_(std::move(prefix)),
@@ -69,7 +73,8 @@ void RedisHistory::append(StreamKind kind, std::string_view name, std::string fr
   bool room = kind == StreamKind::kRoom;
   auto call = std::make_shared<AppendCall>();
   call->keys = {stream_key(kind, name), meta_key(kind, name)};
-  std::string head = encode_envelope_head(node_id_, room ? EnvelopeKind::kRoom : EnvelopeKind::kUser, name, sent_ms, 3);
+  std::string head =
+      encode_envelope_head(node_id_, room ? EnvelopeKind::kRoom : EnvelopeKind::kUser, name, sent_ms, 3);
   size_t bytes = frame_prefix.size() + head.size();
   call->args = {new_epoch(),
                 std::to_string(uint64_t{limits_.ttl_s} * 1000),
@@ -102,12 +107,14 @@ void RedisHistory::send(const std::shared_ptr<AppendCall>& call) {
     if (!reply) return fail();
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 || !in_offset_range(reply->element[0], 1) ||
         !is_integer(reply->element[1]) || reply->element[1]->integer < 0 ||
-        !redis_reply::is_string(reply->element[2]) || !wire::is_valid_epoch(redis_reply::text(reply->element[2]))) {
+        !redis_reply::is_string(reply->element[2]) ||
+        !wire::is_valid_epoch(redis_reply::text(reply->element[2]))) {
       invalid_(reply->type == REDIS_REPLY_ERROR ? "an error from the history append script"
                                                 : "the history append script's reply");
       return fail();
     }
-    for (long long i = 0; i < reply->element[1]->integer; ++i) invalid_("a history key that was not ours (deleted)");
+    for (long long i = 0; i < reply->element[1]->integer; ++i)
+      invalid_("a history key that was not ours (deleted)");
     stats.appends.add();
     if (call->done) call->done(true, static_cast<uint64_t>(reply->element[0]->integer));
   });
@@ -122,7 +129,8 @@ void RedisHistory::send(const std::shared_ptr<AppendCall>& call) {
 void RedisHistory::read_since(StreamKind kind, std::string_view name, std::string_view epoch, uint64_t since,
                               ReadFn fn) {
   read("the history read script's reply", read_since_, kind, name,
-       {std::string(epoch), std::to_string(since), std::to_string(limits_.size)}, true, since, 0, std::move(fn));
+       {std::string(epoch), std::to_string(since), std::to_string(limits_.size)}, true, since, 0,
+       std::move(fn));
 }
 
 void RedisHistory::read_latest(StreamKind kind, std::string_view name, uint32_t limit, uint64_t before,
@@ -132,8 +140,9 @@ void RedisHistory::read_latest(StreamKind kind, std::string_view name, uint32_t 
 }
 
 // is_since: read_since (since is its bound), else read_latest (before is).
-void RedisHistory::read(const std::string& what, const RedisScript& script, StreamKind kind, std::string_view name,
-                        std::vector<std::string> args, bool is_since, uint64_t since, uint64_t before, ReadFn fn) {
+void RedisHistory::read(const std::string& what, const RedisScript& script, StreamKind kind,
+                        std::string_view name, std::vector<std::string> args, bool is_since, uint64_t since,
+                        uint64_t before, ReadFn fn) {
   if (shut_down_ || !commands_.up()) {
     stats_.read_failures.add();
     return fn(HistoryRead{});
@@ -150,10 +159,10 @@ void RedisHistory::read(const std::string& what, const RedisScript& script, Stre
         }
         const redisReply* const* el = reply->element;
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5 || !redis_reply::is_string(el[0]) ||
-            !wire::is_valid_epoch(redis_reply::text(el[0])) || !in_offset_range(el[1], 0) || !is_integer(el[2]) ||
-            (el[2]->integer != 0 && el[2]->integer != 1) || !el[3] || el[3]->type != REDIS_REPLY_ARRAY ||
-            el[3]->elements % 2 != 0 || el[3]->elements / 2 > max_entries || !is_integer(el[4]) ||
-            el[4]->integer < 0) {
+            !wire::is_valid_epoch(redis_reply::text(el[0])) || !in_offset_range(el[1], 0) ||
+            !is_integer(el[2]) || (el[2]->integer != 0 && el[2]->integer != 1) || !el[3] ||
+            el[3]->type != REDIS_REPLY_ARRAY || el[3]->elements % 2 != 0 ||
+            el[3]->elements / 2 > max_entries || !is_integer(el[4]) || el[4]->integer < 0) {
           invalid_(what.c_str());
           stats.read_failures.add();
           return fn(HistoryRead{});
@@ -172,8 +181,8 @@ void RedisHistory::read(const std::string& what, const RedisScript& script, Stre
           uint64_t o = in_offset_range(off, 1) ? static_cast<uint64_t>(off->integer) : 0;
           // Ascending, within the stream (and the bounds asked for), and a
           // frame of exactly that offset: anything else is not ours.
-          if (o == 0 || o <= last || o > r.top || (before != 0 && o >= before) || !redis_reply::is_string(frame) ||
-              !wire::is_valid_stream_frame(redis_reply::text(frame), o)) {
+          if (o == 0 || o <= last || o > r.top || (before != 0 && o >= before) ||
+              !redis_reply::is_string(frame) || !wire::is_valid_stream_frame(redis_reply::text(frame), o)) {
             invalid_("a history entry that is not ours");
             complete = false;
             continue;
@@ -184,7 +193,8 @@ void RedisHistory::read(const std::string& what, const RedisScript& script, Stre
         if (is_since) {
           // Trust, but check: complete means exactly (since, top], no gap.
           bool covers = r.entries.size() == r.top - std::min(since, r.top) &&
-                        (r.entries.empty() || (r.entries.front().offset == since + 1 && r.entries.back().offset == r.top));
+                        (r.entries.empty() ||
+                         (r.entries.front().offset == since + 1 && r.entries.back().offset == r.top));
           r.complete = complete && since <= r.top && covers;
           if (!r.complete) stats.recoveries_incomplete.add();
         }

@@ -53,7 +53,8 @@ class RedisHistory final : public History {
               AppendDone done) override;
   void read_since(StreamKind kind, std::string_view name, std::string_view epoch, uint64_t since,
                   ReadFn fn) override;
-  void read_latest(StreamKind kind, std::string_view name, uint32_t limit, uint64_t before, ReadFn fn) override;
+  void read_latest(StreamKind kind, std::string_view name, uint32_t limit, uint64_t before,
+                   ReadFn fn) override;
 
   // Later calls fail at once; appends already held fail with the outbox.
   void shutdown() { shut_down_ = true; }

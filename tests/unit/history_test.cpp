@@ -123,7 +123,8 @@ TEST_F(InProcessFixture, OffsetsAreGapFreeAndDeliveredBeforeAppendReturns) {
   }
   EXPECT_EQ(sink.streams[0].epoch.size(), 12u);
   // Another stream has its own offsets and epoch.
-  h->append(StreamKind::kUser, "lobby", prefix_for("x", 1), 0, [](bool, uint64_t off) { EXPECT_EQ(off, 1u); });
+  h->append(StreamKind::kUser, "lobby", prefix_for("x", 1), 0,
+            [](bool, uint64_t off) { EXPECT_EQ(off, 1u); });
   EXPECT_NE(sink.streams.back().epoch, sink.streams[0].epoch);
   EXPECT_EQ(stats.history.appends.get(), 4u);
 }
@@ -199,7 +200,8 @@ TEST_F(InProcessFixture, TheSweepTimerFreesExpiredStreamsWithoutTraffic) {
   EXPECT_EQ(h->streams(), 2u);
   EXPECT_GT(stats.history.stored_bytes.get(), 0u);
   uv_timer_t* stop = new_heap_timer(&loop, nullptr);
-  uv_timer_start(stop, [](uv_timer_t* t) { uv_stop(t->loop); }, 1400, 0);
+  uv_timer_start(
+      stop, [](uv_timer_t* t) { uv_stop(t->loop); }, 1400, 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   EXPECT_EQ(h->streams(), 0u);
   EXPECT_EQ(stats.history.stored_bytes.get(), 0u);
@@ -233,7 +235,8 @@ TEST_F(InProcessFixture, AfterShutdownCallsFail) {
   make(10, 60);
   h->shutdown();
   bool failed = false;
-  h->append(StreamKind::kRoom, "a", prefix_for("a", 1), 0, [&](bool ok, uint64_t off) { failed = !ok && off == 0; });
+  h->append(StreamKind::kRoom, "a", prefix_for("a", 1), 0,
+            [&](bool ok, uint64_t off) { failed = !ok && off == 0; });
   EXPECT_TRUE(failed);
   HistoryRead r;
   r.ok = true;
@@ -388,7 +391,8 @@ struct RedisHistoryFixture : ::testing::Test {
   bool run_until(const std::function<bool()>& pred, uint64_t timeout_ms) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     uv_timer_t* tick = new_heap_timer(&loop, nullptr);
-    uv_timer_start(tick, [](uv_timer_t* t) { uv_stop(t->loop); }, 5, 5);
+    uv_timer_start(
+        tick, [](uv_timer_t* t) { uv_stop(t->loop); }, 5, 5);
     bool ok = pred();
     while (!ok && std::chrono::steady_clock::now() < deadline) {
       uv_run(&loop, UV_RUN_DEFAULT);
@@ -437,7 +441,8 @@ TEST_F(RedisHistoryFixture, BothNodesDeliverEveryAppendInOrderWithTheSameBytes) 
   ASSERT_TRUE(run_until([&] { return a.sink.streams.size() == 5 && b.sink.streams.size() == 5; }, 5000));
   for (size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(a.sink.streams[i].offset, i + 1);
-    EXPECT_EQ(a.sink.streams[i].frame, prefix_for("lobby", static_cast<int>(i + 1)) + std::to_string(i + 1) + "}");
+    EXPECT_EQ(a.sink.streams[i].frame,
+              prefix_for("lobby", static_cast<int>(i + 1)) + std::to_string(i + 1) + "}");
     EXPECT_EQ(b.sink.streams[i].frame, a.sink.streams[i].frame);
     EXPECT_EQ(b.sink.streams[i].offset, a.sink.streams[i].offset);
     EXPECT_EQ(b.sink.streams[i].epoch, a.sink.streams[0].epoch);
@@ -516,7 +521,7 @@ TEST_F(RedisHistoryFixture, ARedisRestartWithoutPersistenceStartsANewEpoch) {
   ASSERT_TRUE(redis.start());
   ASSERT_TRUE(run_until([&] { return a.bp->readiness().ready && b.bp->readiness().ready; }, 10000));
   EXPECT_GE(b.sink.subscribed_count("lobby"), 2u);  // re-subscribed: told again
-  EXPECT_EQ(append(a, 3), 1u);  // the counter was lost with the data
+  EXPECT_EQ(append(a, 3), 1u);                      // the counter was lost with the data
   ASSERT_TRUE(run_until([&] { return b.sink.streams.size() == 3; }, 5000));
   EXPECT_NE(b.sink.streams[2].epoch, ep);
   EXPECT_EQ(b.sink.streams[2].offset, 1u);
@@ -576,8 +581,8 @@ TEST_F(RedisHistoryFixture, StreamSubscribedIsReportedAgainAfterTheSubscriptionL
   start_both({10, 60});
   EXPECT_EQ(a.sink.subscribed_count("lobby"), 1u);
   EXPECT_NE(redis.cli("CLIENT KILL TYPE pubsub"), "0");
-  ASSERT_TRUE(run_until([&] { return a.sink.subscribed_count("lobby") >= 2 && b.sink.subscribed_count("lobby") >= 2; },
-                        8000));
+  ASSERT_TRUE(run_until(
+      [&] { return a.sink.subscribed_count("lobby") >= 2 && b.sink.subscribed_count("lobby") >= 2; }, 8000));
   // Still one ordered source: appends reach both again.
   ASSERT_TRUE(run_until([&] { return a.bp->readiness().ready && b.bp->readiness().ready; }, 8000));
   EXPECT_EQ(append(b, 1), 1u);
