@@ -23,6 +23,11 @@ struct Envelope {
   // When the publisher published it (Unix ms, its clock); 0 when absent
   // (optional key "ms", added after version 1 first shipped).
   uint64_t sent_ms = 0;
+  // A message of a stream with history (history/history.hpp): its epoch and
+  // offset (optional keys "ep" and "off"; both or neither). offset 0: absent.
+  // Such envelopes are built by the Redis history's append script.
+  std::string epoch;
+  uint64_t offset = 0;
 };
 
 // Encodes e as a MessagePack map {"v","o","k","t","f"}, plus "ms" when
@@ -30,6 +35,13 @@ struct Envelope {
 std::string encode_envelope(const Envelope& e);
 std::string encode_envelope(std::string_view origin, EnvelopeKind kind, std::string_view target,
                             std::string_view frame, uint64_t sent_ms = 0);
+
+// The head of a history envelope, for the append script: a MessagePack map
+// header counting the fixed keys plus extra_keys more, then the fixed keys
+// {"v","o","k","t"} (and "ms" when sent_ms is not 0) already encoded. The
+// script appends "ep", "off" and "f" (extra_keys = 3).
+std::string encode_envelope_head(std::string_view origin, EnvelopeKind kind, std::string_view target,
+                                 uint64_t sent_ms, uint32_t extra_keys);
 
 // Decodes bytes; nullopt for anything that is not a well-formed envelope of
 // a version this node understands.

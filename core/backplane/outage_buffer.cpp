@@ -29,14 +29,27 @@ OutageBuffer::~OutageBuffer() { close_heap_timer(timer_); }
 void OutageBuffer::start() { timer_ = new_heap_timer(loop_, this); }
 
 void OutageBuffer::hold(std::string channel, std::string payload, Backplane::Done done) {
-  if (bytes_ + payload.size() > max_bytes_) {
-    stats_.dropped.add();
+  size_t bytes = payload.size();
+  auto fail = [done] {
     if (done) done(false);
+  };
+  hold_send(
+      bytes,
+      [this, channel = std::move(channel), payload = std::move(payload), done = std::move(done)]() mutable {
+        send_(channel, payload, std::move(done));
+      },
+      std::move(fail));
+}
+
+void OutageBuffer::hold_send(size_t bytes, std::function<void()> send, std::function<void()> fail) {
+  if (bytes_ + bytes > max_bytes_) {
+    stats_.dropped.add();
+    if (fail) fail();
     return;
   }
-  bytes_ += payload.size();
+  bytes_ += bytes;
   stats_.buffered_bytes.set(bytes_);
-  outbox_.push_back(Pending{std::move(channel), std::move(payload), std::move(done)});
+  outbox_.push_back(Pending{bytes, std::move(send), std::move(fail)});
 }
 
 void OutageBuffer::link_up() {
@@ -56,7 +69,7 @@ void OutageBuffer::shutdown() {
   draining_ = false;
   stats_.buffered_bytes.set(0);
   for (auto& p : failed)
-    if (p.done) p.done(false);
+    if (p.fail) p.fail();
 }
 
 void OutageBuffer::start_drain() {
@@ -102,8 +115,8 @@ void OutageBuffer::flush() {
   while (!outbox_.empty() && commands_.up()) {
     Pending p = std::move(outbox_.front());
     outbox_.pop_front();
-    bytes_ -= p.payload.size();
-    send_(p.channel, p.payload, std::move(p.done));
+    bytes_ -= p.bytes;
+    if (p.send) p.send();
   }
   stats_.buffered_bytes.set(bytes_);
   if (!outbox_.empty()) draining_ = true;  // the link fell again: next time

@@ -1,5 +1,7 @@
 // Publishes kept while Redis is unreachable, in order and within a byte
-// bound (beyond it they are dropped and their acks fail). When the link
+// bound (beyond it they are dropped and their acks fail). A held item is a
+// plain PUBLISH or any other send (a history append script): a thunk that
+// sends it later, and one that fails it. When the link
 // returns they are held a little longer, until the peers known before the
 // outage have resubscribed ({prefix}ready:{node}) or kMaxDrainWaitMs passed:
 // publishing earlier would reach nodes not listening yet and be lost.
@@ -32,8 +34,12 @@ class OutageBuffer {
   void start();
   // True while publishes must queue here rather than go out directly.
   bool holding() const { return !outbox_.empty() || draining_; }
-  // Keeps a publish; false (and done(false)) when it does not fit.
+  // Keeps a publish; when it does not fit, done(false) at once.
   void hold(std::string channel, std::string payload, Backplane::Done done);
+  // Keeps any send of `bytes` bytes: send() runs when the outbox drains,
+  // fail() instead if it does not fit (at once) or at shutdown. Exactly one
+  // of them runs, once.
+  void hold_send(size_t bytes, std::function<void()> send, std::function<void()> fail);
   void link_up();
   void link_down();
   // Fails every held publish.
@@ -41,9 +47,9 @@ class OutageBuffer {
 
  private:
   struct Pending {
-    std::string channel;
-    std::string payload;
-    Backplane::Done done;
+    size_t bytes;
+    std::function<void()> send;
+    std::function<void()> fail;
   };
   void start_drain();
   void check_peers_ready();

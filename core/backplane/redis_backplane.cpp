@@ -67,6 +67,10 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
              [this](double seconds) { record_round_trip(seconds); }) {
   commands_.set_error_counter(&stats_.internal_errors);
   subscriptions_.set_error_counter(&stats_.internal_errors);
+  if (opts_.history.size > 0)
+    history_ = std::make_unique<RedisHistory>(
+        commands_, outbox_, opts_.prefix, opts_.node_id, opts_.history, stats_.history,
+        [this](const char* what) { invalid(what); }, [this] { publishes_unflushed_ = true; });
 }
 
 RedisBackplane::~RedisBackplane() { shutdown(); }
@@ -88,6 +92,7 @@ void RedisBackplane::shutdown() {
   // the TTL (best effort: written on the next loop turn).
   presence_.shutdown();
   liveness_.shutdown();
+  if (history_) history_->shutdown();
   outbox_.shutdown();
   subs_.shutdown();
   commands_.stop_gracefully();
@@ -147,6 +152,13 @@ void RedisBackplane::on_confirmed(const std::string& channel) {
   if (channel == control_channel_) liveness_.refresh_peers();
   // Readiness needs a round trip on this channel: the first one at once.
   if (channel == probe_channel_) probe_.send(true);
+  // A stream's channel (again, after a reset of the subscription link):
+  // what was published while it was not subscribed may have been missed.
+  if (history_ && subs_.wants(channel)) {
+    wire::Channel ch = wire::classify_channel(channel, opts_.prefix);
+    if (ch.kind == wire::ChannelKind::kRoom) sink_.stream_subscribed(StreamKind::kRoom, ch.target);
+    if (ch.kind == wire::ChannelKind::kUser) sink_.stream_subscribed(StreamKind::kUser, ch.target);
+  }
   if (subs_.settled()) mark_ready();
 }
 
@@ -165,14 +177,24 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
   }
   std::optional<Envelope> e = wire::decode_publication(ch, payload);
   if (!e) return invalid("a malformed publication");
-  if (e->origin == opts_.node_id) return;  // our own: delivered locally already
-  stats_.received.add();
-  if (e->sent_ms != 0) {
+  // A history message: every node, the publisher too, delivers it from
+  // here (the one ordered source per stream). Plain ones: our own were
+  // delivered locally already.
+  bool stream = e->offset != 0 && history_;
+  if (!stream && e->origin == opts_.node_id) return;
+  bool own = e->origin == opts_.node_id;
+  if (!own) stats_.received.add();
+  if (e->sent_ms != 0 && !own) {
     auto now = static_cast<uint64_t>(protocol::now_unix_ms());
     stats_.delivery_age.observe(now > e->sent_ms ? static_cast<double>(now - e->sent_ms) / 1000.0 : 0.0);
   }
   // One frame per publication, shared by every local recipient.
   FramePtr frame = make_text_frame(e->frame);
+  if (stream) {
+    stats_.history.stream_deliveries.add();
+    return sink_.deliver_stream(e->kind == EnvelopeKind::kRoom ? StreamKind::kRoom : StreamKind::kUser, e->target,
+                                std::move(frame), e->epoch, e->offset);
+  }
   if (e->kind == EnvelopeKind::kRoom)
     sink_.deliver_to_room(e->target, std::move(frame));
   else

@@ -10,6 +10,11 @@
 // Everything Redis hands us is validated there; what is malformed is
 // dropped, counted (backplane_invalid) and logged at most once per interval.
 // Everything runs on the engine's loop (hiredis async, our libuv adapter).
+//
+// With history on, appends go through RedisHistory's script, which
+// publishes envelopes carrying "ep"/"off"; those are delivered here with
+// deliver_stream even when this node published them (the single ordered
+// source per stream); plain publications from this node are still skipped.
 #pragma once
 
 #include <uv.h>
@@ -27,6 +32,7 @@
 #include "backplane/redis_subscriptions.hpp"
 #include "backplane/redis_url.hpp"
 #include "common/guard.hpp"
+#include "history/redis_history.hpp"
 #include "presence/redis_presence.hpp"
 
 namespace rtcore {
@@ -42,6 +48,8 @@ struct RedisBackplaneOptions {
   size_t buffer_bytes = 8 << 20;
   uint32_t connect_timeout_ms = 2000;
   int log_level = 1;
+  // History (history/redis_history.hpp): size 0 = off, history() is null.
+  HistoryLimits history;
 };
 
 class RedisBackplane final : public Backplane {
@@ -67,6 +75,7 @@ class RedisBackplane final : public Backplane {
   Presence& presence() override { return presence_; }
   void room_presence_interest(std::string_view room, bool wanted) override;
   void when_room_presence_ready(std::string_view room, Done done) override;
+  History* history() override { return history_.get(); }
 
  private:
   std::string room_channel(std::string_view room) const;
@@ -98,6 +107,7 @@ class RedisBackplane final : public Backplane {
   OutageBuffer outbox_;
   RedisSubscriptions subs_;
   RoundTripProbe probe_;
+  std::unique_ptr<RedisHistory> history_;  // null when history is off
   IntervalLog invalid_log_{10000};
   bool was_connected_ = false;
   bool ever_connected_ = false;

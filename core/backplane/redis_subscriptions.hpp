@@ -41,6 +41,8 @@ class RedisSubscriptions {
   // Every wanted channel is subscribed: none queued, none in flight.
   bool confirmed() const { return sub_inflight_.empty() && queue_sub_.empty(); }
   size_t wanted() const { return wanted_.size(); }
+  // channel is wanted (want(channel, true) and not undone).
+  bool wants(const std::string& channel) const { return wanted_.count(channel) != 0; }
 
   void link_up();
   void link_down();

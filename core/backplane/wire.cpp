@@ -40,6 +40,21 @@ bool is_valid_node_id(std::string_view node) {
   return true;
 }
 
+bool is_valid_epoch(std::string_view epoch) {
+  if (epoch.empty() || epoch.size() > kMaxEpochBytes) return false;
+  for (char c : epoch)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
+      return false;
+  return true;
+}
+
+bool is_valid_stream_frame(std::string_view frame, uint64_t offset) {
+  if (offset == 0 || offset > kMaxOffset) return false;
+  std::string suffix = "\"offset\":" + std::to_string(offset) + "}";
+  if (frame.size() < suffix.size() || frame.substr(frame.size() - suffix.size()) != suffix) return false;
+  return protocol::is_valid_json_value(frame, protocol::kMaxNestingDepth + 2);
+}
+
 std::string encode_control(ControlKind kind, std::string_view node) {
   std::string out(kind == ControlKind::kReady ? kReady : kGone);
   out.append(node);
@@ -152,6 +167,10 @@ std::optional<Envelope> decode_publication(const Channel& channel, std::string_v
   // The frame goes to clients as it is: it must be one JSON value (an object
   // for every frame the engine encodes; hosts may send any value raw).
   if (!protocol::is_valid_json_value(e->frame, protocol::kMaxNestingDepth + 2)) return std::nullopt;
+  if (e->offset != 0 || !e->epoch.empty()) {
+    if (e->offset == 0 || !is_valid_epoch(e->epoch) || !is_valid_stream_frame(e->frame, e->offset))
+      return std::nullopt;
+  }
   return e;
 }
 

@@ -76,10 +76,22 @@ struct RoomPresenceEvent {
 };
 std::optional<RoomPresenceEvent> decode_room_presence_event(const Channel& channel, std::string_view payload);
 
+// A stream's epoch (history/history.hpp): 1..32 bytes of [0-9A-Za-z_-].
+inline constexpr size_t kMaxEpochBytes = 32;
+bool is_valid_epoch(std::string_view epoch);
+// The largest offset a node accepts (2^53: exact in Redis' Lua numbers).
+inline constexpr uint64_t kMaxOffset = uint64_t{1} << 53;
+// A stored or published frame of a stream: one JSON value ending with
+// "offset":OFFSET} (what frame_prefix + OFFSET + "}" gives), offset in
+// 1..kMaxOffset.
+bool is_valid_stream_frame(std::string_view frame, uint64_t offset);
+
 // A publication on a room or user channel: a well-formed envelope whose kind
 // and target match the channel it arrived on (so bytes published on one
 // room's channel can never reach another room), from a valid node id, with a
 // target that is a valid room / user id and a frame that is one JSON value.
+// A history publication carries both "ep" and "off" (or neither): a valid
+// epoch, an offset in 1..kMaxOffset, and a frame that is_valid_stream_frame.
 std::optional<Envelope> decode_publication(const Channel& channel, std::string_view payload);
 
 }  // namespace rtcore::wire

@@ -31,7 +31,8 @@ int EngineCore::start() {
   jwt_policy_.audience = config_.jwt_audience;
   jwt_policy_.issuer = config_.jwt_issuer;
   if (config_.redis_url.empty()) {
-    backplane_ = std::make_unique<InProcessBackplane>(*this);
+    backplane_ = std::make_unique<InProcessBackplane>(
+        *this, loop_, HistoryLimits{config_.history_size, config_.history_ttl_s}, stats_.backplane);
     stats_.backplane.connected.set(1);  // nothing to be disconnected from
   } else {
     RedisBackplaneOptions ro;
@@ -45,6 +46,7 @@ int EngineCore::start() {
     ro.buffer_bytes = config_.redis_buffer_bytes;
     ro.connect_timeout_ms = config_.redis_connect_timeout_ms;
     ro.log_level = config_.log_level;
+    ro.history = HistoryLimits{config_.history_size, config_.history_ttl_s};
     backplane_ = std::make_unique<RedisBackplane>(loop_, std::move(ro), *this, stats_.backplane);
     // Each self-probe round trip (GET /readyz) feeds the histogram
     // rtcore_backplane_round_trip_seconds.

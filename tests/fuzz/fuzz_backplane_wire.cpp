@@ -9,7 +9,8 @@
 //    a short printable timestamp without quotes or backslashes;
 //  - a publication that decodes matches the channel it arrived on (kind and
 //    target), comes from a valid node id, targets a valid room / user id, and
-//    carries one JSON value as its frame;
+//    carries one JSON value as its frame; with history fields, both of them,
+//    a valid epoch and an offset in 1..2^53 that its frame ends with;
 //  - a room presence event that decodes arrived on a room presence channel
 //    whose room it names, with a valid room and user id, and a
 //    short printable timestamp without quotes or backslashes;
@@ -36,6 +37,12 @@ void check_publication(const wire::Channel& ch, const Envelope& p) {
   FUZZ_CHECK(p.kind == EnvelopeKind::kRoom ? protocol::is_valid_room(p.target) : protocol::is_valid_user_id(p.target));
   FUZZ_CHECK(wire::is_valid_node_id(p.origin));
   FUZZ_CHECK(protocol::is_valid_json_value(p.frame, protocol::kMaxNestingDepth + 2));
+  FUZZ_CHECK(p.epoch.empty() == (p.offset == 0));
+  if (p.offset != 0) {
+    FUZZ_CHECK(wire::is_valid_epoch(p.epoch) && p.offset <= wire::kMaxOffset);
+    std::string suffix = "\"offset\":" + std::to_string(p.offset) + "}";
+    FUZZ_CHECK(p.frame.size() >= suffix.size() && p.frame.ends_with(suffix));
+  }
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ namespace {
 
 bool same(const Envelope& a, const Envelope& b) {
   return a.version == b.version && a.origin == b.origin && a.kind == b.kind && a.target == b.target &&
-         a.frame == b.frame && a.sent_ms == b.sent_ms;
+         a.frame == b.frame && a.sent_ms == b.sent_ms && a.epoch == b.epoch && a.offset == b.offset;
 }
 
 }  // namespace
@@ -45,6 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Envelope e;
   e.kind = fdp.ConsumeBool() ? EnvelopeKind::kUser : EnvelopeKind::kRoom;
   e.sent_ms = fdp.ConsumeBool() ? fdp.ConsumeIntegral<uint64_t>() : 0;
+  if (fdp.ConsumeBool()) {
+    e.offset = fdp.ConsumeIntegralInRange<uint64_t>(1, UINT64_MAX);
+    e.epoch = fdp.ConsumeRandomLengthString(64);
+    if (e.epoch.empty()) e.epoch = "e";
+  }
   e.origin = fdp.ConsumeRandomLengthString(256);
   e.target = fdp.ConsumeRandomLengthString(256);
   e.frame = fdp.ConsumeRemainingBytesAsString();

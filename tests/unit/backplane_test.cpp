@@ -139,6 +139,46 @@ TEST(Wire, APublicationMustMatchItsChannel) {
   EXPECT_TRUE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", deep)));
 }
 
+TEST(Wire, HistoryPublicationsCarryBothKeysAValidEpochAndTheirOffset) {
+  wire::Channel lobby{wire::ChannelKind::kRoom, "lobby"};
+  auto env = [](std::string epoch, uint64_t offset, std::string frame) {
+    Envelope e;
+    e.origin = "n-1";
+    e.target = "lobby";
+    e.frame = std::move(frame);
+    e.epoch = std::move(epoch);
+    e.offset = offset;
+    return encode_envelope(e);
+  };
+  auto p = wire::decode_publication(lobby, env("abc_-XYZ09", 12, R"({"type":"message","offset":12})"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->epoch, "abc_-XYZ09");
+  EXPECT_EQ(p->offset, 12u);
+  EXPECT_FALSE(wire::decode_publication(lobby, env("abc", 12, R"({"type":"message","offset":112})")));
+  EXPECT_FALSE(wire::decode_publication(lobby, env("abc", 12, R"({"type":"message","offset":13})")));
+  EXPECT_FALSE(wire::decode_publication(lobby, env("a b", 1, R"({"offset":1})")));
+  EXPECT_FALSE(wire::decode_publication(lobby, env(std::string(33, 'a'), 1, R"({"offset":1})")));
+  EXPECT_TRUE(wire::decode_publication(lobby, env(std::string(32, 'a'), 1, R"({"offset":1})")));
+  EXPECT_TRUE(wire::decode_publication(lobby, env("e", wire::kMaxOffset, R"({"offset":9007199254740992})")));
+  EXPECT_FALSE(wire::decode_publication(lobby, env("e", wire::kMaxOffset + 1, R"({"offset":9007199254740993})")));
+  // One key without the other: not ours.
+  std::string head = encode_envelope_head("n-1", EnvelopeKind::kRoom, "lobby", 0, 2);
+  std::string epoch_only = head + "\xa2" "ep" "\xa1" "e" "\xa1" "f" "\xac" R"({"offset":7})";
+  EXPECT_FALSE(decode_envelope(epoch_only));
+  std::string off_only = head + "\xa3" "off" "\x07" "\xa1" "f" "\xac" R"({"offset":7})";
+  EXPECT_FALSE(decode_envelope(off_only));
+  // What the append script builds: str32 and uint64 encodings decode too.
+  std::string frame = R"({"offset":7})";
+  std::string lua = encode_envelope_head("n-1", EnvelopeKind::kRoom, "lobby", 5, 3) + "\xa2" "ep" +
+                    std::string("\xdb\0\0\0\x01", 5) + "e" + "\xa3" "off" + std::string("\xcf\0\0\0\0\0\0\0\x07", 9) +
+                    "\xa1" "f" + std::string("\xdb\0\0\0\x0c", 5) + frame;
+  p = wire::decode_publication(lobby, lua);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->offset, 7u);
+  EXPECT_EQ(p->sent_ms, 5u);
+  EXPECT_EQ(p->frame, frame);
+}
+
 TEST(Wire, RoomPresenceEventsMustMatchTheirChannelAndBeWellFormed) {
   wire::Channel ch = wire::classify_channel("rtcore:room_presence:a/b:c", "rtcore:");
   ASSERT_EQ(ch.kind, wire::ChannelKind::kRoomPresence);
