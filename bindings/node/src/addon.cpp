@@ -35,7 +35,8 @@ Napi::Value code(Napi::Env env, int rc) { return Napi::Number::New(env, rc); }
 // strings as text (empty leaves the engine's default; kept in `strings`
 // until the engine has copied them), the rest as integers; booleans are 0/1.
 // False for a value the row cannot hold.
-bool set_field(rtc_config& c, const rtc_option_info& o, const Napi::Value& v, std::deque<std::string>& strings) {
+bool set_field(rtc_config& c, const rtc_option_info& o, const Napi::Value& v,
+               std::deque<std::string>& strings) {
   char* p = reinterpret_cast<char*>(&c) + o.offset;
   if (o.type == RTC_OPTION_STRING) {
     if (!v.IsString() || o.size != sizeof(const char*)) return false;
@@ -46,7 +47,9 @@ bool set_field(rtc_config& c, const rtc_option_info& o, const Napi::Value& v, st
     return true;
   }
   if (o.type != RTC_OPTION_UINT && o.type != RTC_OPTION_BOOL && o.type != RTC_OPTION_ENUM) return false;
-  double d = v.IsBoolean() ? (v.As<Napi::Boolean>().Value() ? 1 : 0) : v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  double d = v.IsBoolean()  ? (v.As<Napi::Boolean>().Value() ? 1 : 0)
+             : v.IsNumber() ? v.As<Napi::Number>().DoubleValue()
+                            : -1;
   if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d))) return false;
   uint64_t n = static_cast<uint64_t>(d);
   if (o.size == sizeof(uint64_t)) {

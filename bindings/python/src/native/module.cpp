@@ -181,7 +181,8 @@ py::list stats_fields() {
 // (offset and size from the descriptor): no per-setting code. An empty
 // string leaves the field NULL (the engine's default); strings live in
 // `strings` until the engine has copied them.
-void set_field(rtc_config& c, const rtc_option_info& o, const py::handle& value, std::deque<std::string>& strings) {
+void set_field(rtc_config& c, const rtc_option_info& o, const py::handle& value,
+               std::deque<std::string>& strings) {
   char* p = reinterpret_cast<char*>(&c) + o.offset;
   if (o.type == RTC_OPTION_STRING) {
     if (o.size != sizeof(const char*)) throw py::type_error(std::string("setting ") + o.name + ": unexpected field");
@@ -268,7 +269,8 @@ PYBIND11_MODULE(_native, m) {
             for (size_t i = 0; i < rtc_config_option_count(); ++i) {
               const rtc_option_info* o = rtc_config_option(i);
               if (!o) break;
-              if (!kw.contains(o->name)) throw py::type_error(std::string("create() missing setting ") + o->name);
+              if (!kw.contains(o->name))
+                throw py::type_error(std::string("create() missing setting ") + o->name);
               set_field(config, *o, kw[o->name], strings);
               ++used;
             }
