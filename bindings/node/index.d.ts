@@ -15,7 +15,15 @@ export interface EngineOptions {
   redisConnectTimeout?: number;
   redisBufferBytes?: number;
   /** ms: a join_room id that Redis has not confirmed by then is answered `unavailable` (the join stays). Default 3000. */
+  joinTimeout?: number;
+  /** Alias of joinTimeout. */
   joinTimeoutMs?: number;
+  /** Messages kept per room and per user's direct messages; 0 = history off (default). */
+  historySize?: number;
+  /** ms (rounded up to whole seconds) a kept message lives; default 300000. */
+  historyTtl?: number;
+  /** Format of the lines the engine writes to stderr itself (without a 'log' listener). */
+  logFormat?: 'text' | 'json';
   /** Most users one presence answer (client `presence` query, roomMembers without limit) lists; beyond, it is truncated. Default 1000. */
   presenceLimit?: number;
   nodeTtl?: number;
@@ -38,7 +46,9 @@ export interface EngineOptions {
   auth?: AuthMode;
   /** The HMAC secret; required with 'jwt-hs256'. Never shown in inspect output or errors. */
   jwtSecret?: string | Buffer | Uint8Array;
-  /** Tolerance on exp and nbf, in seconds (default 30). */
+  /** Tolerance on exp and nbf, ms (whole seconds are used; default 30000). */
+  jwtLeeway?: number;
+  /** jwtLeeway in seconds (default 30). */
   jwtLeewaySeconds?: number;
   /** When set, the token's aud must equal it. */
   jwtAudience?: string;
@@ -97,7 +107,12 @@ export interface Defaults {
   readonly nodeTtl: number;
   readonly redisConnectTimeout: number;
   readonly redisBufferBytes: number;
+  readonly joinTimeout: number;
   readonly joinTimeoutMs: number;
+  readonly historySize: number;
+  readonly historyTtl: number;
+  readonly logFormat: 'text' | 'json';
+  readonly jwtLeeway: number;
   readonly presenceLimit: number;
   readonly authMode: AuthMode;
   readonly jwtLeewaySeconds: number;
@@ -108,9 +123,35 @@ export interface Defaults {
   readonly handshakeTimeout: number;
   readonly idleTimeout: number;
   readonly exposeStats: boolean;
+  /** A row added to the settings table after these types were written. */
+  readonly [option: string]: string | number | boolean | null;
 }
 
 export declare const defaults: Defaults;
+
+/** One row of the C library's settings table as this binding takes it. */
+export interface OptionInfo {
+  readonly name: string;
+  /** The rtc_config field. */
+  readonly field: string;
+  readonly kind: 'string' | 'bool' | 'enum' | 'int';
+  /** Bounds of the field's value (jsMin/jsMax: of the option's, in ms for seconds fields). */
+  readonly min: number;
+  readonly max: number;
+  readonly jsMin?: number;
+  readonly jsMax?: number;
+  /** ms per field unit (1000 for a field in seconds), else 1. */
+  readonly scale: number;
+  readonly choices?: readonly string[];
+  readonly default: string | number | boolean | null;
+  readonly help: string;
+  /** rtcore-server's flag. */
+  readonly flag: string;
+}
+/** Every option from the settings table, by name. */
+export declare const optionTable: Readonly<Record<string, OptionInfo>>;
+/** The counters' table: rtc_stats field name, its key in stats(), counter or gauge. */
+export declare const statsFields: ReadonlyArray<{ readonly name: string; readonly key: string; readonly kind: string; readonly help: string }>;
 
 export interface ConnectRequest {
   /** Opaque id of this upgrade request. */
@@ -199,6 +240,8 @@ export interface Stats {
   queuedBytes: number;
   /** Times this node found the cluster had declared it dead and re-registered. */
   backplaneFenced: number;
+  /** A row of the counters' table added after these types were written (statsFields). */
+  [counter: string]: number;
 }
 
 export type ConnectionRef = Connection | string;
@@ -302,5 +345,7 @@ declare const rtcore: {
   RtcoreError: typeof RtcoreError;
   version: string;
   defaults: Defaults;
+  optionTable: typeof optionTable;
+  statsFields: typeof statsFields;
 };
 export default rtcore;

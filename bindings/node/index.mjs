@@ -1,5 +1,6 @@
 // ESM entry: the same objects as the CommonJS one.
 import rtcore from './index.js';
 
-export const { Engine, Connection, Reject, RtcoreError, version, defaults, METRICS_CONTENT_TYPE } = rtcore;
+export const { Engine, Connection, Reject, RtcoreError, version, defaults, optionTable, statsFields,
+  METRICS_CONTENT_TYPE } = rtcore;
 export default rtcore;

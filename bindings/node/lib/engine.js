@@ -126,7 +126,7 @@ class Engine extends EventEmitter {
     this.#state = 'starting';
     this.#syncWanted();
     this.#starting = (async () => {
-      const p = this.#native.listen(this.#options, this.#connectHook !== null, this.#authorizeHook !== null);
+      const p = this.#native.listen(check.nativeConfig(this.#options), this.#connectHook !== null, this.#authorizeHook !== null);
       const rc = typeof p === 'number' ? p : await p;
       if (rc !== 0) {
         this.#state = 'closed';

@@ -29,55 +29,34 @@ function closeCode(code) {
   return code;
 }
 
-// Option name -> [kind, min, max]. Durations are milliseconds, except
-// jwtLeewaySeconds. Defaults are the C library's (native.configDefaults()).
+// Options: the settings table's rows (lib/options.js derives their names,
+// units, ranges and defaults), plus the options without a row, written
+// here: the JWT secret, the rate limit (object or flat form), and the
+// binding's own keepAlive and shutdownTimeout (ms, for close()).
 const U32 = 2 ** 32 - 1;
-const OPTIONS = {
-  port: ['int', 0, 65535],
-  host: ['string'],
-  redisUrl: ['string'],
-  nodeId: ['string'],
-  pingInterval: ['int', 1, U32],
-  pingTimeout: ['int', 1, U32],
-  maxMessageSize: ['int', 1, Number.MAX_SAFE_INTEGER],
-  maxSendQueueBytes: ['int', 1, Number.MAX_SAFE_INTEGER],
-  maxRoomsPerConnection: ['int', 0, U32],
-  allowPostWithoutJoin: ['bool'],
-  logLevel: ['int', 0, 3],
-  shutdownTimeout: ['int', 1, U32],
-  redisPrefix: ['string'],
-  nodeTtl: ['int', 1, U32],
-  redisConnectTimeout: ['int', 1, U32],
-  redisBufferBytes: ['int', 1, Number.MAX_SAFE_INTEGER],
-  joinTimeoutMs: ['int', 1, 86400000],
-  presenceLimit: ['int', 1, 1000000],
-  authMode: ['enum', ['none', 'jwt-hs256']],
-  auth: ['enum', ['none', 'jwt-hs256']], // alias of authMode
+const { TABLE, ALIASES, toField } = require('./options');
+const BINDING = {
   jwtSecret: ['secret'],
-  jwtLeewaySeconds: ['int', 0, U32],
-  jwtAudience: ['string'],
-  jwtIssuer: ['string'],
-  allowedOrigins: ['origins'],
   rateLimit: ['rateLimit'],
   rateLimitPerSecond: ['int', 0, U32],
   rateLimitBurst: ['int', 1, U32],
-  maxConnections: ['int', 0, U32],
-  maxConnectionsPerUser: ['int', 0, U32],
-  handshakeTimeout: ['int', 1, U32],
-  idleTimeout: ['int', 0, U32],
-  exposeStats: ['bool'],
   keepAlive: ['bool'],
-  tlsCertFile: ['string'],
-  tlsKeyFile: ['string'],
-  internalListen: ['string'], // "HOST:PORT"; the engine checks the form
+  shutdownTimeout: ['int', 1, U32],
 };
+// A row that takes more than its field's type: allowedOrigins is a
+// comma-separated string in rtc_config, an array (or one origin) here.
+const SPECIAL_KIND = { allowedOrigins: 'origins' };
 
-// JS option name -> native (rtc_config) name, where they differ.
-const RENAMED = { jwtLeewaySeconds: 'jwtLeeway', auth: 'authMode' };
+// Every option name the Engine takes, alias or not.
+const OPTIONS = Object.freeze([...Object.keys(TABLE), ...Object.keys(ALIASES), ...Object.keys(BINDING)]);
 
 // Options that must not be given together (an alias and its name, or the
 // object form of the rate limit and its flat form).
-const EXCLUSIVE = [['auth', 'authMode'], ['rateLimit', 'rateLimitPerSecond'], ['rateLimit', 'rateLimitBurst']];
+const EXCLUSIVE = [
+  ...Object.entries(ALIASES).map(([alias, { of }]) => [alias, of]),
+  ['rateLimit', 'rateLimitPerSecond'],
+  ['rateLimit', 'rateLimitBurst'],
+];
 
 // A redis URL for an error message, without its password.
 const redactUrl = (url) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
@@ -111,8 +90,37 @@ function secret(value) {
   return buf;
 }
 
+function checkInt(key, value, min, max) {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`option ${key} must be an integer ${min}..${max}, got ${value}`);
+  }
+  return value;
+}
+
+// One table row's value, checked by its kind; returns the JS value kept.
+function checkRow(key, opt, value) {
+  const kind = SPECIAL_KIND[opt.name] ?? opt.kind;
+  if (kind === 'string') {
+    if (typeof value !== 'string') throw invalid(`option ${key} must be a string`);
+    if (value.includes('\0')) throw invalid(`option ${key} must not contain NUL`);
+  } else if (kind === 'bool') {
+    if (typeof value !== 'boolean') throw invalid(`option ${key} must be a boolean`);
+  } else if (kind === 'enum') {
+    if (!opt.choices.includes(value)) throw invalid(`option ${key} must be one of ${opt.choices.join(', ')}`);
+  } else if (kind === 'int') {
+    checkInt(key, value, opt.jsMin, opt.jsMax);
+  } else if (kind === 'origins') {
+    const list = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(list) || !list.every((o) => typeof o === 'string' && o.trim() !== '' && !o.includes(',') && !o.includes('\0'))) {
+      throw invalid(`option ${key} must be an origin string or an array of them (e.g. ['https://app.example.com'])`);
+    }
+    return list.length > 0 ? list.map((o) => o.trim()).join(',') : undefined;
+  }
+  return value;
+}
+
 // Returns a copy holding only the options given (undefined means default),
-// under the names the native layer reads.
+// under their canonical names (aliases resolved), in JS units.
 function engineOptions(options) {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
@@ -121,25 +129,27 @@ function engineOptions(options) {
   }
   const out = {};
   for (const [key, value] of Object.entries(options)) {
-    const spec = OPTIONS[key];
-    if (!spec) throw invalid(`unknown option "${key}" (known: ${Object.keys(OPTIONS).join(', ')})`);
+    const row = TABLE[key];
+    const alias = ALIASES[key];
+    const spec = BINDING[key];
+    if (!row && !alias && !spec) throw invalid(`unknown option "${key}" (known: ${OPTIONS.join(', ')})`);
     if (value === undefined || (key === 'redisUrl' && value === '')) continue;
-    const [kind, min, max] = spec;
-    if (kind === 'string' && typeof value !== 'string') throw invalid(`option ${key} must be a string`);
-    if (kind === 'string' && value.includes('\0')) throw invalid(`option ${key} must not contain NUL`);
-    if (kind === 'bool' && typeof value !== 'boolean') throw invalid(`option ${key} must be a boolean`);
-    if (kind === 'int' && (!Number.isInteger(value) || value < min || value > max)) {
-      throw invalid(`option ${key} must be an integer ${min}..${max}, got ${value}`);
-    }
-    if (kind === 'enum' && !min.includes(value)) throw invalid(`option ${key} must be one of ${min.join(', ')}`);
-    if (kind === 'origins') {
-      const list = typeof value === 'string' ? [value] : value;
-      if (!Array.isArray(list) || !list.every((o) => typeof o === 'string' && o.trim() !== '' && !o.includes(',') && !o.includes('\0'))) {
-        throw invalid(`option ${key} must be an origin string or an array of them (e.g. ['https://app.example.com'])`);
-      }
-      if (list.length > 0) out[key] = list.map((o) => o.trim()).join(',');
+    if (row) {
+      const v = checkRow(key, row, value);
+      if (v !== undefined) out[key] = v;
       continue;
     }
+    if (alias) {
+      const target = TABLE[alias.of];
+      // In the alias's own unit: e.g. jwtLeewaySeconds in whole seconds.
+      out[alias.of] = target.kind === 'int'
+        ? checkInt(key, value, Math.ceil(target.jsMin / alias.scale), Math.floor(target.jsMax / alias.scale)) * alias.scale
+        : checkRow(key, target, value);
+      continue;
+    }
+    const [kind, min, max] = spec;
+    if (kind === 'bool' && typeof value !== 'boolean') throw invalid(`option ${key} must be a boolean`);
+    if (kind === 'int') checkInt(key, value, min, max);
     if (kind === 'secret') {
       out.jwtSecret = secret(value);
       continue;
@@ -150,10 +160,9 @@ function engineOptions(options) {
       out.rateLimitBurst = r.burst;
       continue;
     }
-    out[RENAMED[key] ?? key] = kind === 'bool' ? (value ? 1 : 0) : value;
+    out[key] = value;
   }
-  if (out.authMode !== undefined) out.authMode = out.authMode === 'jwt-hs256' ? 1 : 0;
-  if (out.authMode === 1 && !out.jwtSecret) throw invalid('option authMode "jwt-hs256" needs jwtSecret');
+  if (out.authMode === 'jwt-hs256' && !out.jwtSecret) throw invalid('option authMode "jwt-hs256" needs jwtSecret');
   // A per-second rate without a burst: twice the rate, as rtcore-server does.
   if (out.rateLimitPerSecond !== undefined && out.rateLimitBurst === undefined) {
     out.rateLimitBurst = out.rateLimitPerSecond === 0 ? 0 : Math.min(2 * out.rateLimitPerSecond, U32);
@@ -165,6 +174,21 @@ function engineOptions(options) {
   if (out.redisUrl !== undefined && !/^(redis|unix):\/\//.test(out.redisUrl)) {
     throw invalid(`option redisUrl must be a redis:// or unix:// URL, got "${redactUrl(out.redisUrl)}"`);
   }
+  return out;
+}
+
+// What native listen() takes for engineOptions' result: each row under its
+// rtc_config field name in the field's unit (written generically there),
+// plus the fields without a row.
+function nativeConfig(opts) {
+  const out = {};
+  for (const [key, value] of Object.entries(opts)) {
+    const row = TABLE[key];
+    if (row) out[row.field] = toField(row, value);
+  }
+  if (opts.jwtSecret !== undefined) out.jwt_secret = opts.jwtSecret;
+  if (opts.rateLimitPerSecond !== undefined) out.rate_limit_per_s = opts.rateLimitPerSecond;
+  if (opts.rateLimitBurst !== undefined) out.rate_limit_burst = opts.rateLimitBurst;
   return out;
 }
 
@@ -186,4 +210,4 @@ function payload(message, options) {
   return { from: from === undefined ? null : from, kind: from === undefined ? 1 : 0, text };
 }
 
-module.exports = { userId, room, closeCode, engineOptions, payload, redactUrl, OPTIONS };
+module.exports = { userId, room, closeCode, engineOptions, nativeConfig, payload, redactUrl, OPTIONS };

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -28,6 +29,38 @@ uint64_t parse_id(const Napi::Value& v) {
 }
 
 Napi::Value code(Napi::Env env, int rc) { return Napi::Number::New(env, rc); }
+
+// Writes one row's value (range-checked by lib/options.js against the row;
+// the engine checks it again) into the rtc_config field its descriptor names (offset, size):
+// strings as text (empty leaves the engine's default; kept in `strings`
+// until the engine has copied them), the rest as integers; booleans are 0/1.
+// False for a value the row cannot hold.
+bool set_field(rtc_config& c, const rtc_option_info& o, const Napi::Value& v,
+               std::deque<std::string>& strings) {
+  char* p = reinterpret_cast<char*>(&c) + o.offset;
+  if (o.type == RTC_OPTION_STRING) {
+    if (!v.IsString() || o.size != sizeof(const char*)) return false;
+    strings.push_back(v.As<Napi::String>().Utf8Value());
+    if (strings.back().find('\0') != std::string::npos) return false;
+    const char* s = strings.back().empty() ? nullptr : strings.back().c_str();
+    std::memcpy(p, &s, sizeof s);
+    return true;
+  }
+  if (o.type != RTC_OPTION_UINT && o.type != RTC_OPTION_BOOL && o.type != RTC_OPTION_ENUM) return false;
+  double d = v.IsBoolean()  ? (v.As<Napi::Boolean>().Value() ? 1 : 0)
+             : v.IsNumber() ? v.As<Napi::Number>().DoubleValue()
+                            : -1;
+  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d))) return false;
+  uint64_t n = static_cast<uint64_t>(d);
+  if (o.size == sizeof(uint64_t)) {
+    std::memcpy(p, &n, sizeof n);
+    return true;
+  }
+  if (o.size != sizeof(uint32_t) || n > UINT32_MAX) return false;
+  uint32_t n32 = static_cast<uint32_t>(n);
+  std::memcpy(p, &n32, sizeof n32);
+  return true;
+}
 
 class Native : public Napi::ObjectWrap<Native> {
  public:
@@ -186,62 +219,29 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   bool with_connect = info[1].ToBoolean();
   bool with_authorize = info.Length() > 2 && info[2].ToBoolean();
 
+  // The object's keys are rtc_config field names: every row of the settings
+  // table is written generically from its descriptor (set_field), so a new
+  // row needs no change here; only the fields without a row are named.
   rtc_config cfg;
   rtc_config_init(&cfg);
-  std::string host = o.Has("host") ? o.Get("host").ToString().Utf8Value() : "";
-  std::string node_id = o.Has("nodeId") ? o.Get("nodeId").ToString().Utf8Value() : "";
-  std::string redis = o.Has("redisUrl") ? o.Get("redisUrl").ToString().Utf8Value() : "";
-  std::string prefix = o.Has("redisPrefix") ? o.Get("redisPrefix").ToString().Utf8Value() : "";
-  auto opt_str = [&](const char* key) { return o.Has(key) ? o.Get(key).ToString().Utf8Value() : std::string(); };
-  std::string jwt_aud = opt_str("jwtAudience"), jwt_iss = opt_str("jwtIssuer");
-  std::string origins = opt_str("allowedOrigins");
-  std::string tls_cert = opt_str("tlsCertFile"), tls_key = opt_str("tlsKeyFile");
-  std::string internal_listen = opt_str("internalListen");
+  std::deque<std::string> strings;
+  for (size_t i = 0; i < rtc_config_option_count(); ++i) {
+    const rtc_option_info* opt = rtc_config_option(i);
+    if (!opt) break;
+    if (o.Has(opt->name) && !set_field(cfg, *opt, o.Get(opt->name), strings)) return code(env, RTC_EINVAL);
+  }
   // The secret arrives as a Buffer (bytes as given); the engine copies it.
   std::string jwt_secret;
-  if (o.Has("jwtSecret") && o.Get("jwtSecret").IsBuffer()) {
-    auto b = o.Get("jwtSecret").As<Napi::Buffer<char>>();
+  if (o.Has("jwt_secret") && o.Get("jwt_secret").IsBuffer()) {
+    auto b = o.Get("jwt_secret").As<Napi::Buffer<char>>();
     jwt_secret.assign(b.Data(), b.Length());
   }
-  auto num = [&](const char* key, auto& field) {
-    if (o.Has(key)) field = static_cast<std::remove_reference_t<decltype(field)>>(o.Get(key).ToNumber().Int64Value());
-  };
-  if (!host.empty()) cfg.host = host.c_str();
-  if (!node_id.empty()) cfg.node_id = node_id.c_str();
-  if (!redis.empty()) cfg.redis_url = redis.c_str();
-  if (!prefix.empty()) cfg.redis_prefix = prefix.c_str();
   if (!jwt_secret.empty()) {
     cfg.jwt_secret = jwt_secret.data();
     cfg.jwt_secret_len = jwt_secret.size();
   }
-  if (!jwt_aud.empty()) cfg.jwt_audience = jwt_aud.c_str();
-  if (!jwt_iss.empty()) cfg.jwt_issuer = jwt_iss.c_str();
-  if (!origins.empty()) cfg.allowed_origins = origins.c_str();
-  if (!tls_cert.empty()) cfg.tls_cert_file = tls_cert.c_str();
-  if (!tls_key.empty()) cfg.tls_key_file = tls_key.c_str();
-  if (!internal_listen.empty()) cfg.internal_listen = internal_listen.c_str();
-  num("port", cfg.port);
-  num("maxMessageSize", cfg.max_message_size);
-  num("maxSendQueueBytes", cfg.max_send_queue_bytes);
-  num("pingInterval", cfg.ping_interval_ms);
-  num("pingTimeout", cfg.ping_timeout_ms);
-  num("maxRoomsPerConnection", cfg.max_rooms_per_connection);
-  num("allowPostWithoutJoin", cfg.allow_post_without_join);
-  num("logLevel", cfg.log_level);
-  num("nodeTtl", cfg.node_ttl_ms);
-  num("redisConnectTimeout", cfg.redis_connect_timeout_ms);
-  num("redisBufferBytes", cfg.redis_buffer_bytes);
-  num("joinTimeoutMs", cfg.join_timeout_ms);
-  num("presenceLimit", cfg.presence_limit);
-  num("authMode", cfg.auth_mode);
-  num("jwtLeeway", cfg.jwt_leeway_s);
-  num("rateLimitPerSecond", cfg.rate_limit_per_s);
-  num("rateLimitBurst", cfg.rate_limit_burst);
-  num("maxConnections", cfg.max_connections);
-  num("maxConnectionsPerUser", cfg.max_connections_per_user);
-  num("handshakeTimeout", cfg.handshake_timeout_ms);
-  num("idleTimeout", cfg.idle_timeout_ms);
-  num("exposeStats", cfg.expose_stats);
+  if (o.Has("rate_limit_per_s")) cfg.rate_limit_per_s = o.Get("rate_limit_per_s").ToNumber().Uint32Value();
+  if (o.Has("rate_limit_burst")) cfg.rate_limit_burst = o.Get("rate_limit_burst").ToNumber().Uint32Value();
 
   rtc_handlers handlers = make_handlers(host_.get(), with_connect, with_authorize);
   int rc = rtc_engine_create(&cfg, &handlers, &host_->engine);
@@ -544,43 +544,91 @@ Napi::Value Native::UnrefLoop(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// rtc_config_init's values under the JS option names (durations in ms),
-// so the JS layer never restates a default.
+const char* type_name(uint32_t type) {
+  switch (type) {
+    case RTC_OPTION_STRING: return "string";
+    case RTC_OPTION_UINT: return "uint";
+    case RTC_OPTION_BOOL: return "bool";
+    case RTC_OPTION_ENUM: return "enum";
+  }
+  return "unknown";  // a newer library's type: the JS layer skips the row
+}
+
+const char* unit_name(uint32_t unit) {
+  switch (unit) {
+    case RTC_UNIT_NONE: return "none";
+    case RTC_UNIT_BYTES: return "bytes";
+    case RTC_UNIT_MS: return "ms";
+    case RTC_UNIT_SECONDS: return "seconds";
+  }
+  return "unknown";
+}
+
+// The library's settings table (rtc_config_option), one object a row, so
+// lib/options.js derives the options, defaults and checks from it. Numbers
+// past 2^53 are clamped to Number.MAX_SAFE_INTEGER. default is null for a
+// string the engine picks (NULL in rtc_config_init).
+Napi::Value config_options(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  constexpr uint64_t kSafe = (1ull << 53) - 1;
+  auto num = [&](uint64_t v) { return Napi::Number::New(env, static_cast<double>(std::min(v, kSafe))); };
+  for (size_t i = 0; i < rtc_config_option_count(); ++i) {
+    const rtc_option_info* o = rtc_config_option(i);
+    if (!o) break;
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("name", o->name);
+    r.Set("flag", o->flag);
+    r.Set("env", o->env);
+    r.Set("help", o->help);
+    r.Set("type", type_name(o->type));
+    r.Set("unit", unit_name(o->unit));
+    r.Set("min", num(o->min));
+    r.Set("max", num(o->max));
+    if (o->type == RTC_OPTION_STRING)
+      r.Set("default", o->default_string ? Napi::Value(Napi::String::New(env, o->default_string)) : env.Null());
+    else if (o->type == RTC_OPTION_BOOL)
+      r.Set("default", Napi::Boolean::New(env, o->default_value != 0));
+    else
+      r.Set("default", num(o->default_value));
+    out.Set(static_cast<uint32_t>(i), r);
+  }
+  return out;
+}
+
+// rtc_config_init's values of the fields without a row (set as a pair).
 Napi::Value config_defaults(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   rtc_config c;
   rtc_config_init(&c);
   Napi::Object o = Napi::Object::New(env);
-  auto set = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
-  set("port", c.port);
-  set("maxMessageSize", static_cast<double>(c.max_message_size));
-  set("maxSendQueueBytes", static_cast<double>(c.max_send_queue_bytes));
-  set("pingInterval", c.ping_interval_ms);
-  set("pingTimeout", c.ping_timeout_ms);
-  set("maxRoomsPerConnection", c.max_rooms_per_connection);
-  o.Set("allowPostWithoutJoin", Napi::Boolean::New(env, c.allow_post_without_join != 0));
-  set("logLevel", c.log_level);
-  set("nodeTtl", c.node_ttl_ms);
-  set("redisConnectTimeout", c.redis_connect_timeout_ms);
-  set("redisBufferBytes", static_cast<double>(c.redis_buffer_bytes));
-  set("joinTimeoutMs", c.join_timeout_ms);
-  set("presenceLimit", c.presence_limit);
-  o.Set("authMode", Napi::String::New(env, c.auth_mode == RTC_AUTH_JWT_HS256 ? "jwt-hs256" : "none"));
-  set("jwtLeewaySeconds", c.jwt_leeway_s);
-  set("rateLimitPerSecond", c.rate_limit_per_s);
-  set("rateLimitBurst", c.rate_limit_burst);
-  set("maxConnections", c.max_connections);
-  set("maxConnectionsPerUser", c.max_connections_per_user);
-  set("handshakeTimeout", c.handshake_timeout_ms);
-  set("idleTimeout", c.idle_timeout_ms);
-  o.Set("exposeStats", Napi::Boolean::New(env, c.expose_stats != 0));
+  o.Set("rate_limit_per_s", Napi::Number::New(env, c.rate_limit_per_s));
+  o.Set("rate_limit_burst", Napi::Number::New(env, c.rate_limit_burst));
   return o;
+}
+
+// The counters' table (rtc_stats_field): { name, kind, help } a counter.
+Napi::Value stats_fields(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  for (size_t i = 0; i < rtc_stats_count(); ++i) {
+    const char *name = nullptr, *kind = nullptr, *help = nullptr;
+    if (rtc_stats_field(i, &name, &kind, &help) != RTC_OK) break;
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("name", name);
+    r.Set("kind", kind);
+    r.Set("help", help);
+    out.Set(static_cast<uint32_t>(i), r);
+  }
+  return out;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Native", Native::Define(env));
   exports.Set("version", Napi::String::New(env, rtc_version()));
+  exports.Set("configOptions", Napi::Function::New(env, config_options));
   exports.Set("configDefaults", Napi::Function::New(env, config_defaults));
+  exports.Set("statsFields", Napi::Function::New(env, stats_fields));
   exports.Set("errName", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return Napi::String::New(info.Env(), rtc_err_name(info[0].ToNumber().Int32Value()));
               }));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <type_traits>
 
@@ -15,7 +16,6 @@
 namespace py = pybind11;
 using rtcore_py::Event;
 using rtcore_py::NativeEngine;
-using rtcore_py::Settings;
 
 namespace {
 
@@ -104,28 +104,110 @@ py::tuple metrics_text(const PyEngine& e) {
   return py::make_tuple(rc, py::str(text));
 }
 
-// rtc_config_init's defaults, so Python never restates them. Strings are
-// None when the C default is NULL (the engine then picks its own).
-py::dict config_defaults() {
-  // Every row of the library's settings table (rtc_config_option), so a new
-  // setting's default reaches Python without a change here; plus the two
-  // rate-limit fields, which are set as a pair and have no row.
-  rtc_config c;
-  rtc_config_init(&c);
-  py::dict d;
+const char* type_name(uint32_t type) {
+  switch (type) {
+    case RTC_OPTION_STRING: return "string";
+    case RTC_OPTION_UINT: return "uint";
+    case RTC_OPTION_BOOL: return "bool";
+    case RTC_OPTION_ENUM: return "enum";
+  }
+  return "unknown";  // a newer library's type: the Python layer skips the row
+}
+
+const char* unit_name(uint32_t unit) {
+  switch (unit) {
+    case RTC_UNIT_NONE: return "none";
+    case RTC_UNIT_BYTES: return "bytes";
+    case RTC_UNIT_MS: return "ms";
+    case RTC_UNIT_SECONDS: return "seconds";
+  }
+  return "unknown";
+}
+
+// The library's settings table (rtc_config_option), one dict a row, so the
+// Python layer derives its options, defaults and checks from it and a new
+// row reaches Python without a change here. "default" is None for a string
+// the engine picks (NULL in rtc_config_init).
+py::list config_options() {
+  py::list out;
   for (size_t i = 0; i < rtc_config_option_count(); ++i) {
     const rtc_option_info* o = rtc_config_option(i);
     if (!o) break;
+    py::dict d;
+    d["name"] = o->name;
+    d["flag"] = o->flag;
+    d["env"] = o->env;
+    d["help"] = o->help;
+    d["type"] = type_name(o->type);
+    d["unit"] = unit_name(o->unit);
+    d["min"] = o->min;
+    d["max"] = o->max;
     if (o->type == RTC_OPTION_STRING)
-      d[o->name] = o->default_string ? py::object(py::str(o->default_string)) : py::object(py::none());
+      d["default"] = o->default_string ? py::object(py::str(o->default_string)) : py::object(py::none());
     else if (o->type == RTC_OPTION_BOOL)
-      d[o->name] = o->default_value != 0;
+      d["default"] = py::bool_(o->default_value != 0);
     else
-      d[o->name] = o->default_value;
+      d["default"] = o->default_value;
+    out.append(d);
   }
+  return out;
+}
+
+// rtc_config_init's values by field name: every row, plus the two
+// rate-limit fields, which are set as a pair and have no row.
+py::dict config_defaults() {
+  rtc_config c;
+  rtc_config_init(&c);
+  py::dict d;
+  for (const auto& row : config_options()) d[row["name"]] = row["default"];
   d["rate_limit_per_s"] = c.rate_limit_per_s;
   d["rate_limit_burst"] = c.rate_limit_burst;
   return d;
+}
+
+// The counters' table (rtc_stats_field): (name, kind, help) a counter.
+py::list stats_fields() {
+  py::list out;
+  for (size_t i = 0; i < rtc_stats_count(); ++i) {
+    const char *name = nullptr, *kind = nullptr, *help = nullptr;
+    if (rtc_stats_field(i, &name, &kind, &help) != RTC_OK) break;
+    out.append(py::make_tuple(name, kind, help));
+  }
+  return out;
+}
+
+// Writes one row's value (range-checked by rtcore._config against the row;
+// the engine checks it again) into the rtc_config field the row describes
+// (offset and size from the descriptor): no per-setting code. An empty
+// string leaves the field NULL (the engine's default); strings live in
+// `strings` until the engine has copied them.
+void set_field(rtc_config& c, const rtc_option_info& o, const py::handle& value,
+               std::deque<std::string>& strings) {
+  char* p = reinterpret_cast<char*>(&c) + o.offset;
+  if (o.type == RTC_OPTION_STRING) {
+    if (o.size != sizeof(const char*)) throw py::type_error(std::string("setting ") + o.name + ": unexpected field");
+    const char* s = nullptr;
+    if (!value.is_none()) {
+      strings.push_back(value.cast<std::string>());
+      if (strings.back().find('\0') != std::string::npos)
+        throw py::value_error(std::string(o.name) + " must not contain NUL");
+      if (!strings.back().empty()) s = strings.back().c_str();
+    }
+    std::memcpy(p, &s, sizeof s);
+    return;
+  }
+  if (o.type != RTC_OPTION_UINT && o.type != RTC_OPTION_BOOL && o.type != RTC_OPTION_ENUM)
+    throw py::type_error(std::string("setting ") + o.name + " has a type this binding does not know");
+  uint64_t v = py::isinstance<py::bool_>(value) ? (value.cast<bool>() ? 1 : 0) : value.cast<uint64_t>();
+  if (o.size == sizeof(uint64_t)) {
+    std::memcpy(p, &v, sizeof v);
+  } else if (o.size == sizeof(uint32_t)) {
+    uint32_t v32 = static_cast<uint32_t>(v);
+    if (v32 != v) throw py::value_error(std::string(o.name) + " does not fit 32 bits");
+    std::memcpy(p, &v32, sizeof v32);
+  } else {
+    throw py::type_error(std::string("setting ") + o.name + ": unexpected field size");
+  }
 }
 
 }  // namespace
@@ -137,7 +219,9 @@ PYBIND11_MODULE(_native, m) {
   m.def("version_number", &rtc_version_number);
   m.def("strerror", &rtc_strerror, py::arg("code"));
   m.def("err_name", &rtc_err_name, py::arg("code"));
-  m.def("config_defaults", &config_defaults, "rtc_config_init's values as a dict");
+  m.def("config_defaults", &config_defaults, "rtc_config_init's values by rtc_config field name");
+  m.def("config_options", &config_options, "the settings table (rtc_config_option), a dict a row");
+  m.def("stats_fields", &stats_fields, "the counters' table (rtc_stats_field): (name, kind, help) tuples");
 
 #define RTC_X_CONST(name, value, msg) m.attr("RTC_" #name) = value;
   RTC_ERRNO_MAP(RTC_X_CONST)
@@ -174,56 +258,41 @@ PYBIND11_MODULE(_native, m) {
       .def(
           "create",
           [](PyEngine& self, const py::kwargs& kw) {
-            // Every setting is required by name, so a Python/C mismatch is
-            // a TypeError here rather than a silently defaulted field.
-            Settings s;
+            // Every row of the settings table is required by its rtc_config
+            // name, so a Python/C mismatch is a TypeError here rather than
+            // a silently defaulted field. Rows are written generically
+            // (set_field); only the fields without a row are named here.
+            rtc_config config;
+            rtc_config_init(&config);
+            std::deque<std::string> strings;
             size_t used = 0;
+            for (size_t i = 0; i < rtc_config_option_count(); ++i) {
+              const rtc_option_info* o = rtc_config_option(i);
+              if (!o) break;
+              if (!kw.contains(o->name))
+                throw py::type_error(std::string("create() missing setting ") + o->name);
+              set_field(config, *o, kw[o->name], strings);
+              ++used;
+            }
             auto get = [&](const char* key, auto& field) {
               if (!kw.contains(key)) throw py::type_error(std::string("create() missing setting ") + key);
               field = kw[key].cast<std::remove_reference_t<decltype(field)>>();
               ++used;
             };
-            get("host", s.host);
-            get("port", s.port);
-            get("max_message_size", s.max_message_size);
-            get("max_send_queue_bytes", s.max_send_queue_bytes);
-            get("ping_interval_ms", s.ping_interval_ms);
-            get("ping_timeout_ms", s.ping_timeout_ms);
-            get("max_rooms_per_connection", s.max_rooms_per_connection);
-            get("allow_post_without_join", s.allow_post_without_join);
-            get("node_id", s.node_id);
-            get("redis_url", s.redis_url);
-            get("log_level", s.log_level);
-            get("hooks", s.hooks);
-            get("redis_prefix", s.redis_prefix);
-            get("node_ttl_ms", s.node_ttl_ms);
-            get("redis_connect_timeout_ms", s.redis_connect_timeout_ms);
-            get("redis_buffer_bytes", s.redis_buffer_bytes);
-            get("auth_mode", s.auth_mode);
-            get("jwt_leeway_s", s.jwt_leeway_s);
-            get("jwt_audience", s.jwt_audience);
-            get("jwt_issuer", s.jwt_issuer);
-            get("allowed_origins", s.allowed_origins);
-            get("rate_limit_per_s", s.rate_limit_per_s);
-            get("rate_limit_burst", s.rate_limit_burst);
-            get("max_connections", s.max_connections);
-            get("max_connections_per_user", s.max_connections_per_user);
-            get("handshake_timeout_ms", s.handshake_timeout_ms);
-            get("idle_timeout_ms", s.idle_timeout_ms);
-            get("join_timeout_ms", s.join_timeout_ms);
-            get("presence_limit", s.presence_limit);
-            get("expose_stats", s.expose_stats);
-            get("tls_cert_file", s.tls_cert_file);
-            get("tls_key_file", s.tls_key_file);
-            get("internal_listen", s.internal_listen);
+            uint32_t hooks = 0;
+            get("hooks", hooks);
+            get("rate_limit_per_s", config.rate_limit_per_s);
+            get("rate_limit_burst", config.rate_limit_burst);
             // The secret is bytes (never str, never echoed in an error).
             if (!kw.contains("jwt_secret") || !py::isinstance<py::bytes>(kw["jwt_secret"]))
               throw py::type_error("create() needs jwt_secret as bytes");
-            s.jwt_secret = kw["jwt_secret"].cast<std::string>();
+            std::string secret = kw["jwt_secret"].cast<std::string>();
             ++used;
+            config.jwt_secret = secret.empty() ? nullptr : secret.data();
+            config.jwt_secret_len = secret.size();
             if (used != kw.size()) throw py::type_error("create() got an unknown setting");
-            int rc = self.create(s);
-            std::fill(s.jwt_secret.begin(), s.jwt_secret.end(), '\0');  // the engine keeps its own copy
+            int rc = self.create(config, hooks);
+            std::fill(secret.begin(), secret.end(), '\0');  // the engine keeps its own copy
             return rc;
           })
       .def("start", &PyEngine::start, py::call_guard<py::gil_scoped_release>())

@@ -32,56 +32,18 @@ int with_signals_blocked(F&& f) {
 
 NativeEngine::~NativeEngine() { destroy(); }
 
-int NativeEngine::create(const Settings& s) {
+int NativeEngine::create(const rtc_config& config, uint32_t hooks) {
   if (engine_) return RTC_ESTATE;
-  rtc_config config;
-  rtc_config_init(&config);
-  config.host = s.host.c_str();
-  config.port = s.port;
-  if (s.max_message_size) config.max_message_size = s.max_message_size;
-  if (s.max_send_queue_bytes) config.max_send_queue_bytes = s.max_send_queue_bytes;
-  if (s.ping_interval_ms) config.ping_interval_ms = s.ping_interval_ms;
-  if (s.ping_timeout_ms) config.ping_timeout_ms = s.ping_timeout_ms;
-  if (s.max_rooms_per_connection >= 0)
-    config.max_rooms_per_connection = static_cast<uint32_t>(s.max_rooms_per_connection);
-  config.allow_post_without_join = s.allow_post_without_join ? 1 : 0;
-  config.node_id = s.node_id.empty() ? nullptr : s.node_id.c_str();
-  config.redis_url = s.redis_url.empty() ? nullptr : s.redis_url.c_str();
-  config.log_level = s.log_level;
-  config.redis_prefix = s.redis_prefix.empty() ? nullptr : s.redis_prefix.c_str();
-  config.node_ttl_ms = s.node_ttl_ms;
-  config.redis_connect_timeout_ms = s.redis_connect_timeout_ms;
-  config.redis_buffer_bytes = s.redis_buffer_bytes;
-  config.auth_mode = s.auth_mode;
-  config.jwt_secret = s.jwt_secret.empty() ? nullptr : s.jwt_secret.data();
-  config.jwt_secret_len = s.jwt_secret.size();
-  config.jwt_leeway_s = s.jwt_leeway_s;
-  config.jwt_audience = s.jwt_audience.empty() ? nullptr : s.jwt_audience.c_str();
-  config.jwt_issuer = s.jwt_issuer.empty() ? nullptr : s.jwt_issuer.c_str();
-  config.allowed_origins = s.allowed_origins.empty() ? nullptr : s.allowed_origins.c_str();
-  config.rate_limit_per_s = s.rate_limit_per_s;
-  config.rate_limit_burst = s.rate_limit_burst;
-  config.max_connections = s.max_connections;
-  config.max_connections_per_user = s.max_connections_per_user;
-  config.handshake_timeout_ms = s.handshake_timeout_ms;
-  config.idle_timeout_ms = s.idle_timeout_ms;
-  config.join_timeout_ms = s.join_timeout_ms;
-  config.presence_limit = s.presence_limit;
-  config.expose_stats = s.expose_stats ? 1 : 0;
-  config.tls_cert_file = s.tls_cert_file.empty() ? nullptr : s.tls_cert_file.c_str();
-  config.tls_key_file = s.tls_key_file.empty() ? nullptr : s.tls_key_file.c_str();
-  config.internal_listen = s.internal_listen.empty() ? nullptr : s.internal_listen.c_str();
-
   rtc_handlers handlers;
   rtc_handlers_init(&handlers);
   handlers.user_data = this;
-  if (s.hooks & kHookConnect) handlers.on_connect = &NativeEngine::on_connect;
-  if (s.hooks & kHookOpen) handlers.on_open = &NativeEngine::on_open;
-  if (s.hooks & kHookDisconnect) handlers.on_disconnect = &NativeEngine::on_disconnect;
-  if (s.hooks & kHookMessage) handlers.on_message = &NativeEngine::on_message;
-  if (s.hooks & kHookPresence) handlers.on_presence = &NativeEngine::on_presence;
-  if (s.hooks & kHookAuthorize) handlers.on_authorize = &NativeEngine::on_authorize;
-  if (s.hooks & kHookLog) handlers.on_log = &NativeEngine::on_log;
+  if (hooks & kHookConnect) handlers.on_connect = &NativeEngine::on_connect;
+  if (hooks & kHookOpen) handlers.on_open = &NativeEngine::on_open;
+  if (hooks & kHookDisconnect) handlers.on_disconnect = &NativeEngine::on_disconnect;
+  if (hooks & kHookMessage) handlers.on_message = &NativeEngine::on_message;
+  if (hooks & kHookPresence) handlers.on_presence = &NativeEngine::on_presence;
+  if (hooks & kHookAuthorize) handlers.on_authorize = &NativeEngine::on_authorize;
+  if (hooks & kHookLog) handlers.on_log = &NativeEngine::on_log;
   return rtc_engine_create(&config, &handlers, &engine_);
 }
 

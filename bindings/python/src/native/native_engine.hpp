@@ -24,44 +24,6 @@ enum HookBits : uint32_t {
   kHookLog = 1u << 6,  // the engine's log lines, to Python's logging
 };
 
-struct Settings {
-  std::string host = "127.0.0.1";
-  uint32_t port = 0;
-  uint64_t max_message_size = 0;       // 0: the C default
-  uint64_t max_send_queue_bytes = 0;   // 0: the C default
-  uint32_t ping_interval_ms = 0;       // 0: the C default
-  uint32_t ping_timeout_ms = 0;        // 0: the C default
-  int64_t max_rooms_per_connection = -1;  // -1: the C default, 0 unlimited
-  bool allow_post_without_join = false;
-  std::string node_id;
-  std::string redis_url;
-  uint32_t log_level = 1;
-  uint32_t hooks = 0;
-  // Appended fields of rtc_config: the Python layer passes every one of
-  // them (its defaults come from rtc_config_init through config_defaults()).
-  std::string redis_prefix;  // empty: the C default ("rtcore:")
-  uint32_t node_ttl_ms = 0;
-  uint32_t redis_connect_timeout_ms = 0;
-  uint64_t redis_buffer_bytes = 0;
-  uint32_t auth_mode = RTC_AUTH_NONE;
-  std::string jwt_secret;  // bytes; never logged
-  uint32_t jwt_leeway_s = 0;
-  std::string jwt_audience;     // empty: not checked
-  std::string jwt_issuer;       // empty: not checked
-  std::string allowed_origins;  // comma-separated; empty: any
-  uint32_t rate_limit_per_s = 0;
-  uint32_t rate_limit_burst = 0;
-  uint32_t max_connections = 0;
-  uint32_t max_connections_per_user = 0;
-  uint32_t handshake_timeout_ms = 0;
-  uint32_t idle_timeout_ms = 0;
-  uint32_t join_timeout_ms = 0;  // 0: the C default
-  uint32_t presence_limit = 0;   // 0: the C default
-  bool expose_stats = false;
-  std::string tls_cert_file;  // both empty: ws://
-  std::string tls_key_file;
-  std::string internal_listen;  // "HOST:PORT"; empty: none
-};
 
 class NativeEngine {
  public:
@@ -70,8 +32,10 @@ class NativeEngine {
   NativeEngine(const NativeEngine&) = delete;
   NativeEngine& operator=(const NativeEngine&) = delete;
 
-  // rtc_engine_create; RTC_ESTATE if this object already holds an engine.
-  int create(const Settings& settings);
+  // rtc_engine_create with config (filled from the settings table by the
+  // module, strings borrowed for the call) and the handlers hooks selects;
+  // RTC_ESTATE if this object already holds an engine.
+  int create(const rtc_config& config, uint32_t hooks);
   // rtc_engine_start with the process's asynchronous signals blocked, so
   // the engine thread inherits a mask that leaves them to Python's thread.
   int start();

@@ -3,6 +3,7 @@ asyncio. See README.md for a quick start."""
 
 from . import _native
 from ._app import App
+from ._config import OPTIONS, Config, Defaults, Option
 from ._errors import (
     Error,
     InvalidArgument,
@@ -14,7 +15,7 @@ from ._errors import (
     TooBigError,
     UnavailableError,
 )
-from ._types import Connection, ConnectRequest, PresenceEvent, RoomMembers, Stats
+from ._types import STATS_FIELDS, Connection, ConnectRequest, PresenceEvent, RoomMembers, Stats
 
 __version__: str = _native.version()
 
@@ -23,6 +24,11 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 __all__ = [
     "App",
+    "Config",
+    "Defaults",
+    "OPTIONS",
+    "Option",
+    "STATS_FIELDS",
     "Connection",
     "ConnectRequest",
     "Error",

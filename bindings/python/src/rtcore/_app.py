@@ -12,7 +12,8 @@ import os
 from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _native
-from ._config import BUILTIN_TYPES, Config, Defaults, rate_limit_pair
+from ._config import _ALIASES as ALIASES
+from ._config import BUILTIN_TYPES, OPTIONS, Config, rate_limit_pair, resolve_aliases
 from ._dispatch import Dispatcher
 from ._errors import StateError, check
 from ._hooks import Hooks
@@ -57,76 +58,37 @@ class App:
     def __init__(
         self,
         redis_url: Optional[str] = None,
-        ping_interval: float = Defaults.ping_interval,
+        ping_interval: Optional[float] = None,
         *,
-        ping_timeout: float = Defaults.ping_timeout,
-        max_message_size: int = Defaults.max_message_size,
-        max_send_queue_bytes: int = Defaults.max_send_queue_bytes,
-        max_rooms_per_connection: int = Defaults.max_rooms_per_connection,
-        allow_post_without_join: bool = False,
-        node_id: Optional[str] = None,
-        log_level: Union[str, int] = "warning",
-        shutdown_timeout: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
-        redis_prefix: Optional[str] = None,
-        node_ttl: float = Defaults.node_ttl,
-        redis_connect_timeout: float = Defaults.redis_connect_timeout,
-        redis_buffer_bytes: int = Defaults.redis_buffer_bytes,
-        join_timeout_ms: int = Defaults.join_timeout_ms,
-        presence_limit: int = Defaults.presence_limit,
-        auth: str = "none",
         jwt_secret: Union[None, str, bytes] = None,
-        jwt_leeway: int = Defaults.jwt_leeway,
-        jwt_audience: Optional[str] = None,
-        jwt_issuer: Optional[str] = None,
-        allowed_origins: Union[None, str, Sequence[str]] = None,
         rate_limit: Union[None, int, Tuple[int, int]] = None,
         rate_limit_per_s: Optional[int] = None,
         rate_limit_burst: Optional[int] = None,
-        max_connections: int = Defaults.max_connections,
-        max_connections_per_user: int = Defaults.max_connections_per_user,
-        handshake_timeout: float = Defaults.handshake_timeout,
-        idle_timeout: Optional[float] = None,
-        expose_stats: bool = Defaults.expose_stats,
-        tls_cert: Union[None, str, "os.PathLike[str]"] = None,
-        tls_key: Union[None, str, "os.PathLike[str]"] = None,
-        internal_listen: Optional[str] = None,
+        shutdown_timeout: float = 1.0,
+        **options: Any,
     ) -> None:
+        """``options``: every setting of the C library's table by its Python
+        name (``rtcore.OPTIONS``; e.g. ``max_message_size``, ``history_size``,
+        ``history_ttl``, durations in seconds), defaulting to
+        ``rtc_config_init``'s values (``rtcore.Defaults``). An unknown name
+        is a TypeError, a bad value a ValueError naming it."""
+        unknown = sorted(set(options) - set(OPTIONS) - set(ALIASES) - {"host", "port"})
+        if unknown:
+            raise TypeError(f"App() got unknown settings {unknown} (known: {sorted(OPTIONS)})")
+        options = resolve_aliases(options)
+        if redis_url is not None:
+            options["redis_url"] = redis_url
+        if ping_interval is not None:
+            options["ping_interval"] = ping_interval
         per_s, burst = rate_limit_pair(rate_limit, rate_limit_per_s, rate_limit_burst)
         self.config = Config(
-            redis_url=redis_url,
-            ping_interval=ping_interval,
-            ping_timeout=ping_timeout,
-            max_message_size=max_message_size,
-            max_send_queue_bytes=max_send_queue_bytes,
-            max_rooms_per_connection=max_rooms_per_connection,
-            allow_post_without_join=allow_post_without_join,
-            node_id=node_id,
-            log_level=log_level,
-            shutdown_timeout=shutdown_timeout,
-            redis_prefix=redis_prefix,
-            node_ttl=node_ttl,
-            redis_connect_timeout=redis_connect_timeout,
-            redis_buffer_bytes=redis_buffer_bytes,
-            join_timeout_ms=join_timeout_ms,
-            presence_limit=presence_limit,
-            auth=auth,
-            jwt_secret=jwt_secret,  # type: ignore[arg-type]  # normalised to bytes
-            jwt_leeway=jwt_leeway,
-            jwt_audience=jwt_audience,
-            jwt_issuer=jwt_issuer,
-            allowed_origins=allowed_origins,  # type: ignore[arg-type]  # normalised to a tuple
+            jwt_secret=jwt_secret,  # normalised to bytes
             rate_limit_per_s=per_s,
             rate_limit_burst=burst,
-            max_connections=max_connections,
-            max_connections_per_user=max_connections_per_user,
-            handshake_timeout=handshake_timeout,
-            idle_timeout=idle_timeout,
-            expose_stats=expose_stats,
-            tls_cert=tls_cert,  # type: ignore[arg-type]  # normalised to str
-            tls_key=tls_key,  # type: ignore[arg-type]
-            internal_listen=internal_listen,
+            shutdown_timeout=shutdown_timeout,
+            **options,
         )
         self._default_address = (host, port)
         self._hooks = Hooks()
@@ -466,7 +428,7 @@ class App:
         """A snapshot of the engine's counters."""
         values = self._require_engine().stats()
         check(values.pop("rc"), "stats")
-        known = Stats.__dataclass_fields__
+        known = Stats.__dataclass_fields__  # a newer library may count more
         return Stats(**{k: v for k, v in values.items() if k in known})
 
     def metrics(self) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional
+from dataclasses import dataclass, field, make_dataclass
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Tuple
+
+from . import _native
 
 if TYPE_CHECKING:
     from ._app import App
@@ -77,42 +79,13 @@ class RoomMembers(NamedTuple):
     truncated: bool
 
 
-@dataclass(frozen=True)
-class Stats:
-    """A snapshot of the engine's counters (see rtc_stats in rtcore.h)."""
+#: The counters' table of the C library (rtc_stats_field): (name, kind, help),
+#: kind "counter" or "gauge", in rtc_stats order.
+STATS_FIELDS: List[Tuple[str, str, str]] = [tuple(f) for f in _native.stats_fields()]  # type: ignore[misc]
 
-    connections: int
-    users: int
-    rooms: int
-    messages_in: int
-    messages_out: int
-    bytes_out: int
-    drops: int
-    errors_sent: int
-    connections_total: int
-    rejected_upgrades: int
-    slow_consumer_closes: int
-    oversize_closes: int
-    # Backplane (with the in-process one all 0 except connected = 1).
-    backplane_connected: int
-    backplane_reconnects: int
-    backplane_buffered_bytes: int
-    backplane_dropped: int
-    backplane_invalid: int
-    backplane_published: int
-    backplane_received: int
-    # Protections: refused upgrades by cause, refused messages, closes.
-    auth_failures: int
-    origin_refusals: int
-    connection_limit_refusals: int
-    user_limit_refusals: int
-    rate_limited: int
-    rate_limit_closes: int
-    idle_closes: int
-    forbidden: int
-    # Exceptions caught at a C library callback (the engine kept running).
-    internal_errors: int
-    # Bytes waiting in send queues (sampled every second).
-    queued_bytes: int
-    # Times this node found the cluster had declared it dead and re-registered.
-    backplane_fenced: int
+#: A snapshot of the engine's counters: one int field a row of the C
+#: library's counters' table (STATS_FIELDS; rtc_stats in rtcore.h), under
+#: its C name, so a counter added to the engine appears here by itself.
+Stats = make_dataclass("Stats", [(name, int) for name, _, _ in STATS_FIELDS], frozen=True,
+                       namespace={"__module__": __name__, "__doc__": "A snapshot of the engine's counters "
+                                  "(rtc_stats in rtcore.h; the fields are rtcore.STATS_FIELDS)."})
