@@ -582,6 +582,18 @@ typedef struct rtc_stats {
                                 every second) */
   uint64_t backplane_fenced; /* times this node found the cluster had
                                 declared it dead and registered again */
+  /* History (appended, issue 12; all 0 while history is off). */
+  uint64_t history_appends;           /* messages stored and published */
+  uint64_t history_append_failures;   /* appends refused (sender got unavailable) */
+  uint64_t history_reads;             /* history reads answered */
+  uint64_t history_read_failures;     /* history reads that failed */
+  uint64_t history_gap_fills;         /* live holes read back from the history */
+  uint64_t history_gaps;              /* gap notices (error gap) events */
+  uint64_t history_recoveries;        /* recoveries answered recovered:true */
+  uint64_t history_recovery_failures; /* recoveries answered recovered:false */
+  uint64_t history_streams;           /* streams kept in process (gauge) */
+  uint64_t history_stored_bytes;      /* frame bytes kept in process (gauge) */
+  uint64_t history_evicted_streams;   /* streams dropped for the memory budget */
 } rtc_stats;
 
 /* Copies a snapshot of the counters into *stats. Set stats->struct_size

@@ -102,7 +102,7 @@ void EngineCore::run_stream_actions(StreamKind kind, std::string_view name, Stre
           st->seq.on_position(read_id, r, next);
         else
           st->seq.on_fill(read_id, r, next);
-        if (!position && r.ok) stats_.history_fills.add();
+        if (!position && !next.deliver.empty()) stats_.history_fills.add();
         run_stream_actions(kind, key, next);
       });
     };
@@ -177,12 +177,10 @@ void EngineCore::when_stream_known(StreamKind kind, std::string_view name, std::
 
 void EngineCore::publish_message(StreamKind kind, std::string_view name, std::string_view frame_json,
                                  Backplane::Done done) {
-  stats_.history_appends.add();
   history_->append(kind, name, protocol::offset_frame_prefix(frame_json),
                    static_cast<uint64_t>(protocol::now_unix_ms()),
                    [this, kind, key = std::string(name), done = std::move(done)](bool ok, uint64_t offset) mutable {
                      if (!ok) {
-                       stats_.history_append_failures.add();
                        if (done) done(false);
                        return;
                      }
@@ -307,7 +305,6 @@ void EngineCore::answer_position(StreamKind kind, std::string_view name, ConnId 
                                                       st->seq.epoch(), st->seq.last()));
     return;
   }
-  stats_.history_reads.add();
   history_->read_since(kind, name, since_epoch, since,
                        [this, kind, key = std::string(name), conn, answer = std::move(answer), since,
                         hold_id](HistoryRead r) {
@@ -405,7 +402,6 @@ void EngineCore::handle_resume_direct(Connection& c, const protocol::ClientMessa
 void EngineCore::handle_history(Connection& c, const protocol::ClientMessage& m) {
   if (!hub_.is_member(m.room, c.id))
     return send_error(c, ErrorCode::kForbidden, "join the room to read its history", m.id_json);
-  stats_.history_reads.add();
   history_read(m.room, m.limit, m.before, [this, conn = c.id, id = m.id_json, room = m.room](HistoryRead r) {
     Connection* c = conns_.find(conn);
     if (!c) return;

@@ -19,11 +19,11 @@ struct EngineStats {
   // Exceptions caught where a C library called us (see common/guard.hpp).
   Counter internal_errors;
   Counter queued_bytes;  // gauge, sampled by the housekeeping timer
-  // History (engine/engine_history.cpp): messages appended and appends
-  // that failed; history reads (client `history`, recoveries); holes on a
-  // live stream filled from the history; gaps announced to clients (code
-  // `gap`); recoveries answered recovered:true / recovered:false.
-  Counter history_appends, history_append_failures, history_reads, history_fills, history_gaps;
+  // History (engine/engine_history.cpp; the backend's own counters are in
+  // backplane.history): holes on a live stream filled from the history;
+  // gaps announced to clients (code `gap`); recoveries answered
+  // recovered:true / recovered:false.
+  Counter history_fills, history_gaps;
   Counter history_recoveries, history_recovery_failures;
   BackplaneStats backplane;
 

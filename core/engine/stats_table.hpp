@@ -70,4 +70,26 @@
   X(queued_bytes, kGauge, "rtcore_queued_bytes", s.queued_bytes.get(),                                          \
     "Bytes waiting in the connections' send queues (sampled every second).")                                   \
   X(backplane_fenced, kCounter, "rtcore_backplane_fenced_total", s.backplane.fenced.get(),                      \
-    "Times this node found the cluster had declared it dead, and registered again.")
+    "Times this node found the cluster had declared it dead, and registered again.")                            \
+  X(history_appends, kCounter, "rtcore_history_appends_total", s.backplane.history.appends.get(),               \
+    "Messages stored in the history and published (history on).")                                             \
+  X(history_append_failures, kCounter, "rtcore_history_append_failures_total",                                 \
+    s.backplane.history.append_failures.get(), "Appends the history could not take (the sender got unavailable).") \
+  X(history_reads, kCounter, "rtcore_history_reads_total", s.backplane.history.reads.get(),                     \
+    "History reads answered (recoveries, history requests, gap fills, positions).")                            \
+  X(history_read_failures, kCounter, "rtcore_history_read_failures_total",                                     \
+    s.backplane.history.read_failures.get(), "History reads that could not be answered.")                      \
+  X(history_gap_fills, kCounter, "rtcore_history_gap_fills_total", s.history_fills.get(),                       \
+    "Holes in a live stream this node read back from the history.")                                            \
+  X(history_gaps, kCounter, "rtcore_history_gaps_total", s.history_gaps.get(),                                  \
+    "Times local members were told (error gap) that a stream lost continuity.")                                \
+  X(history_recoveries, kCounter, "rtcore_history_recoveries_total", s.history_recoveries.get(),                \
+    "Recoveries (join_room since, resume_direct) answered recovered:true.")                                    \
+  X(history_recovery_failures, kCounter, "rtcore_history_recovery_failures_total",                             \
+    s.history_recovery_failures.get(), "Recoveries answered recovered:false.")                                 \
+  X(history_streams, kGauge, "rtcore_history_streams", s.backplane.history.streams.get(),                       \
+    "Streams kept by the in-process history.")                                                                 \
+  X(history_stored_bytes, kGauge, "rtcore_history_stored_bytes", s.backplane.history.stored_bytes.get(),        \
+    "Frame bytes kept by the in-process history.")                                                             \
+  X(history_evicted_streams, kCounter, "rtcore_history_evicted_streams_total",                                 \
+    s.backplane.history.evicted_streams.get(), "Streams the in-process history dropped for its memory budget.")

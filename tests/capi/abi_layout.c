@@ -108,6 +108,17 @@ int main(void) {
   FIELD(rtc_stats, internal_errors);
   FIELD(rtc_stats, queued_bytes);
   FIELD(rtc_stats, backplane_fenced);
+  FIELD(rtc_stats, history_appends);
+  FIELD(rtc_stats, history_append_failures);
+  FIELD(rtc_stats, history_reads);
+  FIELD(rtc_stats, history_read_failures);
+  FIELD(rtc_stats, history_gap_fills);
+  FIELD(rtc_stats, history_gaps);
+  FIELD(rtc_stats, history_recoveries);
+  FIELD(rtc_stats, history_recovery_failures);
+  FIELD(rtc_stats, history_streams);
+  FIELD(rtc_stats, history_stored_bytes);
+  FIELD(rtc_stats, history_evicted_streams);
   RTC_ERRNO_MAP(CODE)
   CONST(RTC_PAYLOAD_CONTENT);
   CONST(RTC_PAYLOAD_RAW);

@@ -24,6 +24,7 @@ from support import (
     request,
     run,
     send_json,
+    stats,
 )
 
 HIST = ("--history-size", "1000", "--history-ttl", "60")
@@ -402,7 +403,7 @@ def test_resume_direct_on_the_other_node(start_node):
 
 
 def test_lost_subscription_messages_are_filled_from_the_history(start_node, redis_server):
-    a, b = start_node("na", *HIST), start_node("nb", *HIST)
+    a, b = start_node("na", *HIST), start_node("nb", *HIST, "--expose-stats")
 
     async def main():
         async with Clients(a) as ca, Clients(b) as cb:
@@ -423,6 +424,9 @@ def test_lost_subscription_messages_are_filled_from_the_history(start_node, redi
                 got.append(f)
             assert offsets(got) == list(range(1, 61))
             assert [f["content"] for f in got] == list(range(60))
+            st = stats(b)
+            # What node b missed while its subscription was down came from the history.
+            assert st["history_gap_fills"] >= 1 and st["history_gaps"] == 0, st
 
     run(main(), timeout=30)
 
