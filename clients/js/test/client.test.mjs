@@ -226,3 +226,9 @@ test('the CommonJS build exports the same API and is up to date', async () => {
   const { execFileSync } = await import('node:child_process');
   execFileSync(process.execPath, [new URL('../scripts/build.mjs', import.meta.url).pathname, '--check']);
 });
+
+test('index.d.ts type-checks the documented usage (tsc --noEmit)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname;
+  execFileSync(process.execPath, [tsc, '-p', new URL('./types', import.meta.url).pathname], { stdio: 'pipe' });
+});
