@@ -12,6 +12,7 @@ APT_PACKAGES=(
   redis-server
   clang libclang-rt-14-dev
   python3 python3-pip
+  chromium
 )
 
 missing=()

@@ -25,6 +25,8 @@ if [ -x scripts/test-node.sh ]; then
   echo "== Node host"
   scripts/test-node.sh
 fi
+echo "== JS client (node --test against real servers, then the demo page in headless Chromium)"
+scripts/test-js-client.sh
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export RTCORE_SANITIZED=1  # tests skip RSS bounds (ASan keeps freed memory)
