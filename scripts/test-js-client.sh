@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 export RTCORE_SERVER=${RTCORE_SERVER:-$PWD/build/rtcore-server}
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 export PUPPETEER_SKIP_DOWNLOAD=1
+# The server has history: its tests must run, never skip.
+export RTCORE_CLIENT_REQUIRE_HISTORY=${RTCORE_CLIENT_REQUIRE_HISTORY:-1}
 started=$(date +%s)
 (cd clients/js && npm ci --no-progress --loglevel=error)
 (cd clients/js && node scripts/build.mjs --check)
