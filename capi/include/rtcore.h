@@ -711,6 +711,40 @@ RTC_API int rtc_users_online(rtc_engine *engine, const char *const *users,
                              const size_t *users_len, size_t count,
                              rtc_users_online_cb callback, void *userdata);
 
+/* ------------------------------------------------------------------ */
+/* History (any thread, asynchronous; appended, issue 12)              */
+/* ------------------------------------------------------------------ */
+/* The newest `limit` stored messages of room with offset < before (0: no
+ * bound), oldest first, like the clients' history request
+ * (docs/protocol.md section 8): from Redis with a Redis backplane, from
+ * this process otherwise. limit 0 means 50; at most 1000 and at most
+ * history_size are returned.
+ *
+ * Returns RTC_OK once the read is queued (the callback then runs exactly
+ * once), RTC_EINVAL for a bad argument (room, callback, before > 2^53),
+ * RTC_ENOTSUP when the engine runs without history (history_size 0),
+ * RTC_ESTATE when the engine is not running (the callback is then never
+ * called).
+ *
+ * The callback runs on the engine thread and must not block. status is
+ * RTC_OK with the answer, RTC_EUNAVAILABLE when the history could not be
+ * read (Redis unreachable, a malformed reply, the engine stopping), or
+ * RTC_ESTATE when the engine stopped before the read ran. epoch
+ * (epoch_len bytes) is the room's epoch and top its current offset;
+ * frames[i] (frames_len[i] bytes, not NUL-terminated) is the JSON text of
+ * the stored `message` frame with offset offsets[i]. Everything is
+ * borrowed for the call only; on an error the arrays are empty (count 0)
+ * and epoch is NULL. */
+typedef void (*rtc_history_cb)(void *userdata, int32_t status,
+                               const char *epoch, size_t epoch_len,
+                               uint64_t top, const uint64_t *offsets,
+                               const char *const *frames,
+                               const size_t *frames_len, size_t count);
+RTC_API int rtc_history_read(rtc_engine *engine, const char *room,
+                             size_t room_len, uint32_t limit,
+                             uint64_t before, rtc_history_cb callback,
+                             void *userdata);
+
 #ifdef __cplusplus
 }
 #endif

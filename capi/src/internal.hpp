@@ -36,6 +36,30 @@ int guarded(F&& f) {
   }
 }
 
+// The caller's callback, called exactly once: with the answer, or, if the
+// query is dropped unanswered (the engine stopped before running it, and
+// the command was destroyed), with RTC_ESTATE from the destructor.
+template <typename Answer>
+class Once {
+ public:
+  explicit Once(Answer fail) : fail_(std::move(fail)) {}
+  ~Once() {
+    if (!called_) fail_();
+  }
+  Once(const Once&) = delete;
+  Once& operator=(const Once&) = delete;
+  // True the first time only.
+  bool take() {
+    if (called_) return false;
+    called_ = true;
+    return true;
+  }
+
+ private:
+  Answer fail_;
+  bool called_ = false;
+};
+
 // Translates a caller's rtc_config (any published size) into the engine's.
 int config_from_c(const rtc_config* c, rtcore::EngineConfig& out);
 // Wraps the C handlers (a full-size copy) as engine hooks.

@@ -11,6 +11,7 @@
 
 using rtcore::EngineCore;
 using rtcore_capi::guarded;
+using rtcore_capi::Once;
 using rtcore_capi::view;
 
 namespace {
@@ -18,30 +19,6 @@ namespace {
 // Most users one rtc_users_online call may ask about: one Redis script
 // call with a key per user, which must stay short for the engine thread.
 constexpr size_t kMaxOnlineUsers = 1000;
-
-// The caller's callback, called exactly once: with the answer, or, if the
-// query is dropped unanswered (the engine stopped before running it, and
-// the command was destroyed), with RTC_ESTATE from the destructor.
-template <typename Answer>
-class Once {
- public:
-  explicit Once(Answer fail) : fail_(std::move(fail)) {}
-  ~Once() {
-    if (!called_) fail_();
-  }
-  Once(const Once&) = delete;
-  Once& operator=(const Once&) = delete;
-  // True the first time only.
-  bool take() {
-    if (called_) return false;
-    called_ = true;
-    return true;
-  }
-
- private:
-  Answer fail_;
-  bool called_ = false;
-};
 
 int post(rtc_engine* e, std::function<void(EngineCore&)> fn) {
   if (!e) return RTC_EINVAL;

@@ -58,8 +58,12 @@ int rtc_send_to_user(rtc_engine* engine, const char* user_id, size_t user_id_len
     if (text.empty()) return RTC_EINVAL;
     if (!engine) return RTC_EINVAL;
     if (too_big(engine, text.size())) return RTC_ETOOBIG;
-    return post(engine, [user = std::move(user), text = std::move(text)](EngineCore& core) {
-      core.send_to_user(user, rtcore::make_text_frame(text));
+    // A `direct_message` gets an offset and is kept when history is on.
+    return post(engine, [user = std::move(user), text = std::move(text), kind](EngineCore& core) {
+      if (kind == RTC_PAYLOAD_CONTENT)
+        core.send_message_to_user(user, text);
+      else
+        core.send_to_user(user, rtcore::make_text_frame(text));
     });
   });
 }
@@ -87,8 +91,11 @@ int rtc_broadcast(rtc_engine* engine, const char* room, size_t room_len, const c
     if (text.empty()) return RTC_EINVAL;
     if (!engine) return RTC_EINVAL;
     if (too_big(engine, text.size())) return RTC_ETOOBIG;
-    return post(engine, [r = std::move(r), text = std::move(text)](EngineCore& core) {
-      core.broadcast(r, rtcore::make_text_frame(text));
+    return post(engine, [r = std::move(r), text = std::move(text), kind](EngineCore& core) {
+      if (kind == RTC_PAYLOAD_CONTENT)
+        core.broadcast_message(r, text);
+      else
+        core.broadcast(r, rtcore::make_text_frame(text));
     });
   });
 }

@@ -1919,6 +1919,123 @@ out:
   pthread_mutex_destroy(&a.mu);
 }
 
+
+typedef struct history_answer {
+  pthread_mutex_t mu;
+  int calls;
+  int32_t status;
+  size_t count;
+  uint64_t top;
+  uint64_t offsets[8];
+  char epoch[64];
+  char frames[2048];
+} history_answer;
+
+static void on_history(void *ud, int32_t status, const char *epoch, size_t epoch_len, uint64_t top,
+                       const uint64_t *offsets, const char *const *frames, const size_t *lens, size_t count) {
+  history_answer *a = ud;
+  size_t i;
+  pthread_mutex_lock(&a->mu);
+  a->status = status;
+  a->count = count;
+  a->top = top;
+  a->epoch[0] = '\0';
+  if (epoch && epoch_len < sizeof a->epoch) {
+    memcpy(a->epoch, epoch, epoch_len);
+    a->epoch[epoch_len] = '\0';
+  }
+  a->frames[0] = '\0';
+  for (i = 0; i < count; i++) {
+    size_t used = strlen(a->frames);
+    if (i < 8) a->offsets[i] = offsets[i];
+    if (used + lens[i] + 2 < sizeof a->frames) {
+      memcpy(a->frames + used, frames[i], lens[i]);
+      a->frames[used + lens[i]] = '\n';
+      a->frames[used + lens[i] + 1] = '\0';
+    }
+  }
+  a->calls++;
+  pthread_mutex_unlock(&a->mu);
+}
+
+static int wait_history(history_answer *a, int calls) {
+  long long deadline = now_ms() + WAIT_MS;
+  for (;;) {
+    int n;
+    pthread_mutex_lock(&a->mu);
+    n = a->calls;
+    pthread_mutex_unlock(&a->mu);
+    if (n >= calls) return n == calls;
+    if (now_ms() > deadline) return 0;
+    sleep_ms(5);
+  }
+}
+
+static void test_history_read_and_host_messages_get_offsets(void) {
+  events ev;
+  char head[4096];
+  rtc_config cfg;
+  rtc_handlers h;
+  rtc_engine *e = NULL, *plain;
+  peer p;
+  frame f;
+  history_answer a;
+  events_init(&ev);
+  memset(&a, 0, sizeof a);
+  pthread_mutex_init(&a.mu, NULL);
+  /* without history the call is refused at once */
+  if ((plain = start_engine(&ev, 0))) {
+    CHECK_INT(rtc_history_read(plain, "r", 1, 0, 0, on_history, &a), RTC_ENOTSUP);
+    rtc_engine_destroy(plain);
+  }
+  events_init(&ev);
+  rtc_config_init(&cfg);
+  cfg.history_size = 10;
+  rtc_handlers_init(&h);
+  h.user_data = &ev;
+  h.on_open = on_open;
+  h.on_disconnect = on_disconnect;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &e), RTC_OK)) return;
+  ev.engine = e;
+  if (!CHECK_INT(rtc_engine_start(e), RTC_OK)) goto out;
+  CHECK_INT(rtc_history_read(e, "", 0, 0, 0, on_history, &a), RTC_EINVAL);
+  CHECK_INT(rtc_history_read(e, "r", 1, 0, 0, NULL, &a), RTC_EINVAL);
+  CHECK_INT(rtc_history_read(e, "r", 1, 0, (1ull << 53) + 1, on_history, &a), RTC_EINVAL);
+  if (!ws_open(&p, rtc_engine_port(e), "/ws/bob", head, sizeof head)) goto out;
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"r\",\"id\":1}"));
+  CHECK(ws_expect_text(&p, "\"epoch\":", &f));
+  CHECK(ws_send_text(&p, "{\"type\":\"room_message\",\"room\":\"r\",\"content\":\"c1\"}"));
+  CHECK(ws_expect_text(&p, "\"offset\":1}", &f));
+  /* a host's content message is a stream message too; a raw frame is not */
+  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_CONTENT, "\"c2\"", 4), RTC_OK);
+  CHECK(ws_expect_text(&p, "\"offset\":2}", &f));
+  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_RAW, "{\"raw\":1}", 9), RTC_OK);
+  CHECK(ws_expect_text(&p, "{\"raw\":1}", &f));
+  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_CONTENT, "\"c3\"", 4), RTC_OK);
+  CHECK(ws_expect_text(&p, "\"offset\":3}", &f));
+  CHECK_INT(rtc_history_read(e, "r", 1, 2, 0, on_history, &a), RTC_OK);
+  if (CHECK(wait_history(&a, 1))) {
+    CHECK_INT(a.status, RTC_OK);
+    CHECK_INT(a.count, 2);
+    CHECK_INT((int)a.top, 3);
+    CHECK_INT((int)a.offsets[0], 2);
+    CHECK_INT((int)a.offsets[1], 3);
+    CHECK(strlen(a.epoch) > 0);
+    CHECK(strstr(a.frames, "\"c2\"") && strstr(a.frames, "\"c3\"") && !strstr(a.frames, "\"c1\""));
+  }
+  CHECK_INT(rtc_history_read(e, "r", 1, 0, 2, on_history, &a), RTC_OK);
+  if (CHECK(wait_history(&a, 2))) {
+    CHECK_INT(a.status, RTC_OK);
+    CHECK_INT(a.count, 1);
+    CHECK_INT((int)a.offsets[0], 1);
+    CHECK(strstr(a.frames, "\"from\":\"bob\"") != NULL);
+  }
+  peer_close(&p);
+out:
+  rtc_engine_destroy(e);
+  pthread_mutex_destroy(&a.mu);
+}
+
 static void test_presence_queries_after_stop_are_estate(void) {
   events ev;
   rtc_engine *e;
@@ -1977,6 +2094,7 @@ static const test_case tests[] = {
     TEST(test_raw_websocket_client_join_ack_and_close),
     TEST(test_room_members_and_users_online),
     TEST(test_presence_queries_after_stop_are_estate),
+    TEST(test_history_read_and_host_messages_get_offsets),
     TEST(test_send_bigger_than_the_send_queue_is_etoobig),
     TEST(test_user_limit_holds_with_deferred_decisions),
     TEST(test_destroy_from_on_open_is_deferred),
