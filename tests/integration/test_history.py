@@ -501,3 +501,41 @@ def test_randomised_kills_and_reconnects(start_node):
             await close_quietly(ws)
 
     run(main(), timeout=60)
+
+
+def test_a_hole_the_history_no_longer_has_is_announced_as_a_gap(start_node, redis_server):
+    a = start_node("na", "--history-size", "3", "--history-ttl", "60")
+    b = start_node("nb", "--history-size", "3", "--history-ttl", "60", "--expose-stats")
+
+    async def main():
+        async with Clients(a) as ca, Clients(b) as cb:
+            sender = await ca.open("sender")
+            await join_at(sender, "lobby")
+            r = await cb.open("reader")
+            _, ack = await join_at(r, "lobby")
+            rc = redis_server.client()
+            rc.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            # Far more than the 3 kept are published while node b resubscribes.
+            for i in range(40):
+                await send_json(sender, {"type": "room_message", "room": "lobby", "content": i})
+                await asyncio.sleep(0.01)
+            frames = []
+            deadline = time.monotonic() + 8
+            while time.monotonic() < deadline:
+                try:
+                    f = await recv_json(r, timeout=1.0)
+                except asyncio.TimeoutError:
+                    break
+                frames.append(f)
+            gaps = [f for f in frames if f.get("type") == "error"]
+            got = [f["offset"] for f in frames if f.get("type") == "message"]
+            assert gaps and all(g["code"] == "gap" and g["room"] == "lobby" for g in gaps), frames
+            assert got == sorted(set(got)) and got[-1] == 40  # increasing, never twice, up to the end
+            assert len(got) < 40  # some were really lost
+            assert stats(b)["history_gaps"] >= 1
+            # The client does what the notice says: its position is gone.
+            r2 = await cb.open("reader")
+            replay, a2 = await join_at(r2, "lobby", since={"epoch": ack["epoch"], "offset": 0})
+            assert replay == [] and a2["recovered"] is False and a2["offset"] == 40
+
+    run(main(), timeout=30)
