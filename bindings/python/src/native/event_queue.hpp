@@ -14,7 +14,9 @@
 namespace rtcore_py {
 
 // kAnswer: the answer to rtc_room_members / rtc_users_online (id = the
-// caller's token, number = status, request = truncated).
+// caller's token, number = status, request = truncated). kHistory: the
+// answer to rtc_history_read (id = token, number = status, a = epoch,
+// request = top, users = the stored frames, oldest first).
 enum class EventKind : int {
   kConnect = 0,
   kOpen = 1,
@@ -24,6 +26,7 @@ enum class EventKind : int {
   kAuthorize = 5,
   kLog = 6,
   kAnswer = 7,
+  kHistory = 8,
 };
 
 // One engine event, copied out of the borrowed handler arguments. Fields
@@ -37,7 +40,7 @@ struct Event {
   std::string a;         // path | message type | timestamp | target (kAuthorize) | event (kLog)
   std::string b;         // query | message JSON | message (kLog)
   std::vector<std::pair<std::string, std::string>> headers;
-  std::vector<std::string> users;  // kAnswer
+  std::vector<std::string> users;  // kAnswer | the frames (kHistory)
   std::vector<uint8_t> flags;      // kAnswer of users_online: online[i]
 };
 

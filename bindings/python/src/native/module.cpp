@@ -51,6 +51,12 @@ py::tuple to_tuple(const Event& e) {
       for (size_t i = 0; i < e.flags.size(); ++i) flags[i] = py::bool_(e.flags[i] != 0);
       return py::make_tuple(kind, e.id, e.number, users, e.request != 0, flags);
     }
+    case K::kHistory: {
+      // (kind, token, status, epoch, top, [frame JSON])
+      py::list frames(e.users.size());
+      for (size_t i = 0; i < e.users.size(); ++i) frames[i] = text(e.users[i]);
+      return py::make_tuple(kind, e.id, e.number, text(e.a), e.request, frames);
+    }
   }
   return py::make_tuple(kind);
 }
@@ -247,6 +253,7 @@ PYBIND11_MODULE(_native, m) {
   m.attr("EVENT_AUTHORIZE") = static_cast<int>(rtcore_py::EventKind::kAuthorize);
   m.attr("EVENT_LOG") = static_cast<int>(rtcore_py::EventKind::kLog);
   m.attr("EVENT_ANSWER") = static_cast<int>(rtcore_py::EventKind::kAnswer);
+  m.attr("EVENT_HISTORY") = static_cast<int>(rtcore_py::EventKind::kHistory);
   m.attr("ACTION_JOIN_ROOM") = RTC_ACTION_JOIN_ROOM;
   m.attr("ACTION_ROOM_MESSAGE") = RTC_ACTION_ROOM_MESSAGE;
   m.attr("ACTION_DIRECT_MESSAGE") = RTC_ACTION_DIRECT_MESSAGE;
@@ -332,5 +339,6 @@ PYBIND11_MODULE(_native, m) {
       .def("disconnect", &PyEngine::disconnect, py::arg("conn"), py::arg("close_code"))
       .def("disconnect_user", &PyEngine::disconnect_user, py::arg("user_id"), py::arg("close_code"))
       .def("room_members", &PyEngine::room_members, py::arg("room"), py::arg("limit"), py::arg("token"))
-      .def("users_online", &PyEngine::users_online, py::arg("users"), py::arg("token"));
+      .def("users_online", &PyEngine::users_online, py::arg("users"), py::arg("token"))
+      .def("history", &PyEngine::history, py::arg("room"), py::arg("limit"), py::arg("before"), py::arg("token"));
 }

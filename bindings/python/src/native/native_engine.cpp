@@ -172,6 +172,24 @@ void on_online(void* ud, int32_t status, const char* const* users, const size_t*
   push_answer(static_cast<Query*>(ud), std::move(e));
 }
 
+void on_history(void* ud, int32_t status, const char* epoch, size_t epoch_len, uint64_t top,
+                const uint64_t* /*offsets: each frame carries its own*/, const char* const* frames,
+                const size_t* lens, size_t count) {
+  Event e{EventKind::kHistory};
+  try {
+    e.number = status;
+    e.request = top;
+    if (epoch) e.a.assign(epoch, epoch_len);
+    e.users.reserve(count);
+    for (size_t i = 0; i < count; ++i) e.users.emplace_back(frames[i], lens[i]);
+  } catch (const std::bad_alloc&) {
+    e.number = RTC_ENOMEM;
+    e.a.clear();
+    e.users.clear();
+  }
+  push_answer(static_cast<Query*>(ud), std::move(e));
+}
+
 }  // namespace
 
 int NativeEngine::room_members(std::string_view room, uint32_t limit, uint64_t token) {
@@ -190,6 +208,13 @@ int NativeEngine::users_online(const std::vector<std::string>& users, uint64_t t
   }
   auto q = std::make_unique<Query>(Query{&queue_, token});
   int rc = rtc_users_online(engine_, ptrs.data(), lens.data(), users.size(), &on_online, q.get());
+  if (rc == RTC_OK) q.release();
+  return rc;
+}
+
+int NativeEngine::history(std::string_view room, uint32_t limit, uint64_t before, uint64_t token) {
+  auto q = std::make_unique<Query>(Query{&queue_, token});
+  int rc = rtc_history_read(engine_, room.data(), room.size(), limit, before, &on_history, q.get());
   if (rc == RTC_OK) q.release();
   return rc;
 }

@@ -67,6 +67,8 @@ class NativeEngine {
   // call that returned RTC_OK).
   int room_members(std::string_view room, uint32_t limit, uint64_t token);
   int users_online(const std::vector<std::string>& users, uint64_t token);
+  // The answer arrives as a kHistory event carrying token, like the above.
+  int history(std::string_view room, uint32_t limit, uint64_t before, uint64_t token);
 
  private:
   static void on_connect(void* self, const rtc_connect_request* req, rtc_connect_decision* decision);

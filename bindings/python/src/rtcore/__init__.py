@@ -15,7 +15,7 @@ from ._errors import (
     TooBigError,
     UnavailableError,
 )
-from ._types import STATS_FIELDS, Connection, ConnectRequest, PresenceEvent, RoomMembers, Stats
+from ._types import STATS_FIELDS, Connection, ConnectRequest, History, PresenceEvent, RoomMembers, Stats
 
 __version__: str = _native.version()
 
@@ -32,6 +32,7 @@ __all__ = [
     "Connection",
     "ConnectRequest",
     "Error",
+    "History",
     "InvalidArgument",
     "ListenError",
     "METRICS_CONTENT_TYPE",

@@ -15,9 +15,9 @@ from . import _native
 from ._config import _ALIASES as ALIASES
 from ._config import BUILTIN_TYPES, OPTIONS, Config, rate_limit_pair, resolve_aliases
 from ._dispatch import Dispatcher
-from ._errors import StateError, check
+from ._errors import NotSupportedError, StateError, check
 from ._hooks import Hooks
-from ._types import Connection, RoomMembers, Stats
+from ._types import Connection, History, RoomMembers, Stats
 
 logger = logging.getLogger("rtcore")
 
@@ -400,6 +400,36 @@ class App:
         check(status, "is_online")
         return dict(zip(names, flags))
 
+    # ---- history (docs/protocol.md section 8) --------------------------------
+
+    async def history(self, room: str, limit: int = 50, before: Optional[int] = None) -> History:
+        """The newest ``limit`` stored messages of ``room`` with an offset
+        below ``before`` (None: no bound), oldest first, as
+        ``History(epoch, offset, messages)``: ``offset`` is the room's current
+        offset and each message the stored frame as a dict. At most 1000 and
+        at most ``history_size`` messages are returned. With Redis the
+        history comes from Redis, otherwise from this process. Raises
+        ValueError (InvalidArgument from the engine) for a bad room, limit or
+        before, NotSupportedError when the app runs without history
+        (``history_size`` 0), UnavailableError when the history could not be
+        read, StateError when the engine is not running."""
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 2**32 - 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        if before is not None and (not isinstance(before, int) or isinstance(before, bool)
+                                   or not 1 <= before <= 2**53):
+            raise ValueError(f"before must be None or an offset 1..2**53, got {before!r}")
+        engine = self._require_engine()
+        token, future = self._new_query()
+        rc = engine.history(room, limit, before or 0, token)
+        if rc == _native.RTC_ENOTSUP:
+            self._queries.pop(token, None)
+            raise NotSupportedError(rc, "history: the app runs without history (set history_size)")
+        self._query_sent(token, rc, "history")
+        answer = await future
+        check(answer[0], "history")
+        _, epoch, top, frames = answer
+        return History(epoch, top, [json.loads(frame) for frame in frames])
+
     def _new_query(self) -> "tuple[int, asyncio.Future[Any]]":
         self._next_query += 1
         future: "asyncio.Future[Any]" = asyncio.get_running_loop().create_future()
@@ -411,10 +441,13 @@ class App:
             self._queries.pop(token, None)
             check(rc, what)
 
-    def _answer(self, token: int, status: int, users: list, truncated: bool, flags: list) -> None:
+    def _answer(self, token: int, *answer: Any) -> None:
+        # answer: (status, users, truncated, flags) for the presence queries,
+        # (status, epoch, top, frames) for history; callers check the status
+        # before they unpack the rest.
         future = self._queries.pop(token, None)
         if future is not None and not future.done():
-            future.set_result((status, users, truncated, flags))
+            future.set_result(answer)
 
     def _fail_queries(self) -> None:
         # The engine answers every query it took, if only with RTC_ESTATE;

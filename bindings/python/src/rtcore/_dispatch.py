@@ -73,7 +73,7 @@ class Dispatcher:
                     self._simple(self._app._hooks.disconnect, "on_disconnect", conn, event[3])
                 elif kind == _native.EVENT_LOG:
                     self._log(*event[1:])
-                elif kind == _native.EVENT_ANSWER:
+                elif kind == _native.EVENT_ANSWER or kind == _native.EVENT_HISTORY:
                     self._app._answer(*event[1:])
                 elif kind == _native.EVENT_PRESENCE:
                     status = "online" if event[2] == _native.PRESENCE_ONLINE else "offline"

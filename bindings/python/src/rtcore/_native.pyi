@@ -22,6 +22,7 @@ RTC_ENOTFOUND: int
 RTC_EQUEUE: int
 RTC_ETLS: int
 RTC_ETOOBIG: int
+RTC_EUNAVAILABLE: int
 AUTH_NONE: int
 AUTH_JWT_HS256: int
 PAYLOAD_CONTENT: int
@@ -48,6 +49,7 @@ ACTION_DIRECT_MESSAGE: int
 ACTION_PRESENCE: int
 ACTION_ONLINE: int
 EVENT_ANSWER: int
+EVENT_HISTORY: int
 
 # (EVENT_CONNECT, request_id, user_id, path, query, [(name, value)])
 # (EVENT_OPEN, conn, user_id)
@@ -57,6 +59,7 @@ EVENT_ANSWER: int
 # (EVENT_AUTHORIZE, conn, user_id, action, target, request_id)
 # (EVENT_LOG, level, event, message, fields_json)
 # (EVENT_ANSWER, token, status, [user], truncated, [online])
+# (EVENT_HISTORY, token, status, epoch, top, [frame_json])
 Event = Tuple[Union[int, str, List[Tuple[str, str]]], ...]
 
 class Engine:
@@ -122,3 +125,4 @@ class Engine:
     def disconnect_user(self, user_id: str, close_code: int) -> int: ...
     def room_members(self, room: str, limit: int, token: int) -> int: ...
     def users_online(self, users: List[str], token: int) -> int: ...
+    def history(self, room: str, limit: int, before: int, token: int) -> int: ...

@@ -79,6 +79,18 @@ class RoomMembers(NamedTuple):
     truncated: bool
 
 
+class History(NamedTuple):
+    """What ``App.history`` answers: the room's ``epoch``, its current
+    ``offset`` (the last one given in this epoch; 0 before any message), and
+    the stored ``message`` frames asked for, oldest first, each parsed into a
+    dict (``type`` ``"message"``, ``room``, ``from``, ``content``,
+    ``timestamp``, ``offset``)."""
+
+    epoch: str
+    offset: int
+    messages: List[Dict[str, Any]]
+
+
 #: The counters' table of the C library (rtc_stats_field): (name, kind, help),
 #: kind "counter" or "gauge", in rtc_stats order.
 STATS_FIELDS: List[Tuple[str, str, str]] = [tuple(f) for f in _native.stats_fields()]  # type: ignore[misc]
