@@ -184,6 +184,34 @@ export interface RoomMembers {
   truncated: boolean;
 }
 
+/** A stored room message as history returns it (the `message` frame clients got). */
+export interface HistoryMessage {
+  type: 'message';
+  room: string;
+  /** The sender's user id, or the host's `from` ('' for "the server"). */
+  from: string;
+  content: JsonValue;
+  /** RFC 3339 UTC with milliseconds. */
+  timestamp: string;
+  offset: number;
+}
+
+export interface HistoryOptions {
+  /** Most messages returned, the newest ones (default 50; at most 1000 and at most historySize are returned). */
+  limit?: number;
+  /** Only messages with an offset below this one (1..2^53; default: no bound). */
+  before?: number;
+}
+
+export interface History {
+  /** The room's epoch: offsets of another epoch mean nothing in this one. */
+  epoch: string;
+  /** The room's current offset (0 before any message in this epoch). */
+  offset: number;
+  /** Oldest first. */
+  messages: HistoryMessage[];
+}
+
 export interface SendOptions {
   /** With `from` the message is content wrapped in a direct_message / message envelope. */
   from?: string;
@@ -326,6 +354,8 @@ export declare class Engine extends EventEmitter {
   roomMembers(room: string, options?: { limit?: number }): Promise<RoomMembers>;
   /** Whether each user (1..1000 ids) has a connection on any node. */
   isOnline(users: string[]): Promise<Record<string, boolean>>;
+  /** The room's stored messages, newest `limit` below `before`, oldest first. Rejects with RTC_ENOTSUP when the engine runs without history (historySize 0), RTC_EUNAVAILABLE when the history cannot be read, RTC_EINVAL for a bad argument. */
+  history(room: string, options?: HistoryOptions): Promise<History>;
   stats(): Stats;
   /** Every counter, gauge and histogram in the Prometheus text format (GET /metrics). */
   metrics(): string;

@@ -19,6 +19,7 @@ const EV_LOG = 6;
 // RTC_LOG_* -> the level a 'log' listener receives.
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 const EV_ANSWER = 7;
+const EV_HISTORY = 8;
 // RTC_ACTION_* -> the action name an onAuthorize hook receives.
 const ACTIONS = { 1: 'join_room', 2: 'room_message', 3: 'direct_message', 4: 'presence', 5: 'online' };
 const WANT_OPEN = 1;
@@ -26,6 +27,7 @@ const WANT_DISCONNECT = 2;
 const WANT_PRESENCE = 4;
 const WANT_LOG = 8;
 const RTC_EINVAL = -1;
+const RTC_ENOTSUP = -5;
 
 function engineError(rc, what) {
   return new RtcoreError(native.errName(rc), `rtcore: ${what} failed: ${native.strerror(rc)}`);
@@ -73,7 +75,8 @@ class Engine extends EventEmitter {
   #state = 'new'; // new -> starting -> listening -> closing -> closed
   #starting = null;
   #closing = null;
-  // Presence queries waiting for their answer: token -> { resolve, reject, what }.
+  // Presence queries and history reads waiting for their answer:
+  // token -> { resolve, reject, what }.
   #queries = new Map();
   #nextQuery = 0;
 
@@ -257,15 +260,39 @@ class Engine extends EventEmitter {
     });
   }
 
-  #query(what, send, shape) {
+  // The newest `limit` (default 50; at most 1000 and at most historySize
+  // are returned) stored messages of room with an offset below `before`
+  // (default: no bound), oldest first: { epoch, offset, messages } with the
+  // room's current offset and each stored message frame parsed.
+  async history(room, options = {}) {
+    if (options === null || typeof options !== 'object') return Promise.reject(invalid('options must be an object'));
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 0xffffffff) {
+      return Promise.reject(invalid('limit must be a positive integer'));
+    }
+    const before = options.before ?? 0;
+    if (options.before != null && (!Number.isInteger(before) || before < 1 || before > 2 ** 53)) {
+      return Promise.reject(invalid('before must be an offset 1..2^53'));
+    }
+    if (this.#state !== 'listening') {
+      return Promise.reject(new RtcoreError('RTC_ESTATE', 'rtcore: history: the engine is not listening'));
+    }
+    return this.#query('history', (token) => this.#native.history(check.room(room), limit, before, token),
+      (epoch, offset, frames) => ({ epoch, offset, messages: frames.map((f) => JSON.parse(f)) }),
+      { [RTC_ENOTSUP]: 'rtcore: history: the engine runs without history (set the historySize option)' });
+  }
+
+  // send(token) -> rc; shape(...answer) -> the value resolved; messages:
+  // rc -> a clearer message than the generic one for that code.
+  #query(what, send, shape, messages = {}) {
     return new Promise((resolve, reject) => {
       const token = ++this.#nextQuery;
       this.#queries.set(token, {
         what,
         reject,
-        resolve: (status, users, truncated, flags) => {
+        resolve: (status, ...answer) => {
           if (status !== 0) reject(engineError(status, what));
-          else resolve(shape(users, truncated, flags));
+          else resolve(shape(...answer));
         },
       });
       let rc;
@@ -278,16 +305,18 @@ class Engine extends EventEmitter {
       }
       if (rc !== 0) {
         this.#queries.delete(token);
-        reject(engineError(rc, what));
+        reject(messages[rc] !== undefined ? new RtcoreError(native.errName(rc), messages[rc]) : engineError(rc, what));
       }
     });
   }
 
-  #answer([, token, status, users, truncated, flags]) {
+  // [kind, token, status, ...answer]: (users, truncated, flags) for a
+  // presence query, (epoch, top, frames) for a history read.
+  #answer([, token, status, ...answer]) {
     const q = this.#queries.get(token);
     if (!q) return;
     this.#queries.delete(token);
-    q.resolve(status, users, truncated, flags);
+    q.resolve(status, ...answer);
   }
 
   sendError(conn, code, message = '', id = undefined) {
@@ -362,7 +391,10 @@ class Engine extends EventEmitter {
           case EV_OPEN: this.#emitSafely('open', new Connection(this, ev[1], ev[2])); break;
           case EV_DISCONNECT: this.#emitSafely('disconnect', new Connection(this, ev[1], ev[2]), ev[3]); break;
           case EV_MESSAGE: this.#message(ev); break;
-          case EV_ANSWER: this.#answer(ev); break;
+          case EV_ANSWER:
+          case EV_HISTORY:
+            this.#answer(ev);
+            break;
           case EV_PRESENCE:
             this.#emitSafely('presence', { userId: ev[1], status: ev[2] === 1 ? 'online' : 'offline', timestamp: ev[3] });
             break;

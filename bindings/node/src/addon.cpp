@@ -81,6 +81,7 @@ class Native : public Napi::ObjectWrap<Native> {
   Napi::Value Join(const Napi::CallbackInfo& info);
   Napi::Value RoomMembers(const Napi::CallbackInfo& info);
   Napi::Value UsersOnline(const Napi::CallbackInfo& info);
+  Napi::Value History(const Napi::CallbackInfo& info);
   Napi::Value Leave(const Napi::CallbackInfo& info);
   Napi::Value SendError(const Napi::CallbackInfo& info);
   Napi::Value Disconnect(const Napi::CallbackInfo& info);
@@ -168,6 +169,7 @@ Napi::Function Native::Define(Napi::Env env) {
                          InstanceMethod<&Native::Join>("join"),
                          InstanceMethod<&Native::RoomMembers>("roomMembers"),
                          InstanceMethod<&Native::UsersOnline>("usersOnline"),
+                         InstanceMethod<&Native::History>("history"),
                          InstanceMethod<&Native::Leave>("leave"),
                          InstanceMethod<&Native::SendError>("sendError"),
                          InstanceMethod<&Native::Disconnect>("disconnect"),
@@ -380,16 +382,17 @@ Napi::Value Native::Join(const Napi::CallbackInfo& info) {
   return code(info.Env(), rtc_join(host_->engine, parse_id(info[0]), room.data(), room.size()));
 }
 
-// A presence query in flight: the answer goes back to JS as a kAnswer event
-// with the JS side's token. Owned by the C callback, which runs exactly once.
+// A presence query or history read in flight: the answer goes back to JS as
+// a kAnswer (kHistory) event with the JS side's token. Owned by the C
+// callback, which runs exactly once.
 struct Query {
   Host* host;
   uint64_t token;
 };
 
-void answer(Query* q, Event&& ev) {
+void answer(Query* q, Event&& ev, EventKind kind = EventKind::kAnswer) {
   std::unique_ptr<Query> owned(q);
-  ev.kind = EventKind::kAnswer;
+  ev.kind = kind;
   ev.id = q->token;
   try {
     q->host->push(std::move(ev));  // dropped once the host stops accepting: close() fails the promise
@@ -428,6 +431,23 @@ void on_online(void* ud, int32_t status, const char* const* users, const size_t*
   answer(static_cast<Query*>(ud), std::move(ev));
 }
 
+void on_history(void* ud, int32_t status, const char* epoch, size_t epoch_len, uint64_t top,
+                const uint64_t* /*offsets: each frame carries its own*/, const char* const* frames,
+                const size_t* lens, size_t count) {
+  Event ev;
+  ev.status = status;
+  ev.request = top;
+  try {
+    if (epoch) ev.a.assign(epoch, epoch_len);
+    for (size_t i = 0; i < count; ++i) ev.users.emplace_back(frames[i], lens[i]);
+  } catch (const std::bad_alloc&) {
+    ev.status = RTC_ENOMEM;
+    ev.a.clear();
+    ev.users.clear();
+  }
+  answer(static_cast<Query*>(ud), std::move(ev), EventKind::kHistory);
+}
+
 // roomMembers(room, limit, token)
 Napi::Value Native::RoomMembers(const Napi::CallbackInfo& info) {
   std::string room = utf8(info[0]);
@@ -451,6 +471,18 @@ Napi::Value Native::UsersOnline(const Napi::CallbackInfo& info) {
   }
   auto q = std::make_unique<Query>(Query{host_.get(), static_cast<uint64_t>(info[1].ToNumber().Int64Value())});
   int rc = rtc_users_online(host_->engine, ptrs.data(), lens.data(), users.size(), &on_online, q.get());
+  if (rc == RTC_OK) q.release();
+  return code(info.Env(), rc);
+}
+
+// history(room, limit, before, token); before 0 = no bound (checked in JS:
+// an integer 1..2^53 otherwise, so the double is exact).
+Napi::Value Native::History(const Napi::CallbackInfo& info) {
+  std::string room = utf8(info[0]);
+  uint32_t limit = info[1].ToNumber().Uint32Value();
+  auto before = static_cast<uint64_t>(info[2].ToNumber().DoubleValue());
+  auto q = std::make_unique<Query>(Query{host_.get(), static_cast<uint64_t>(info[3].ToNumber().Int64Value())});
+  int rc = rtc_history_read(host_->engine, room.data(), room.size(), limit, before, &on_history, q.get());
   if (rc == RTC_OK) q.release();
   return code(info.Env(), rc);
 }

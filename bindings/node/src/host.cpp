@@ -276,6 +276,17 @@ void drain_on_js_thread(Napi::Env env, Napi::Function dispatch, Host* host, void
         e.Set(5u, flags);
         break;
       }
+      case EventKind::kHistory: {
+        // [8, token, status, epoch, top, [frame JSON...]]; top <= 2^53
+        e.Set(1u, Napi::Number::New(env, static_cast<double>(ev.id)));
+        e.Set(2u, Napi::Number::New(env, ev.status));
+        e.Set(3u, str(env, ev.a));
+        e.Set(4u, Napi::Number::New(env, static_cast<double>(ev.request)));
+        Napi::Array frames = Napi::Array::New(env, ev.users.size());
+        for (size_t j = 0; j < ev.users.size(); ++j) frames.Set(static_cast<uint32_t>(j), str(env, ev.users[j]));
+        e.Set(5u, frames);
+        break;
+      }
     }
     arr.Set(static_cast<uint32_t>(i), e);
   }

@@ -18,7 +18,9 @@
 namespace rtcore_node {
 
 // kAnswer: a presence query's answer (id = the JS token, status, request =
-// truncated, users, flags = online[i] for isOnline).
+// truncated, users, flags = online[i] for isOnline). kHistory: a history
+// read's answer (id = the JS token, status, a = epoch, request = top, users =
+// the stored frames, oldest first).
 enum class EventKind : uint32_t {
   kConnect = 0,
   kOpen = 1,
@@ -28,6 +30,7 @@ enum class EventKind : uint32_t {
   kAuthorize = 5,
   kLog = 6,
   kAnswer = 7,
+  kHistory = 8,
 };
 
 // Bits of Host::wanted: which events have a JS listener. Events nobody
@@ -43,8 +46,8 @@ struct Event {
   std::string a;  // type (message), path (connect), timestamp (presence), target (authorize), event (log)
   std::string b;  // json (message), query (connect), message (log)
   std::vector<std::pair<std::string, std::string>> headers;
-  int32_t status = 0;              // kAnswer: RTC_OK or an RTC_E* code
-  std::vector<std::string> users;  // kAnswer
+  int32_t status = 0;              // kAnswer, kHistory: RTC_OK or an RTC_E* code
+  std::vector<std::string> users;  // kAnswer | the frames (kHistory)
   std::vector<uint8_t> flags;      // kAnswer of isOnline
 };
 

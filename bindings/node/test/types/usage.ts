@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit`, never run: the README's usage must type-check
 // against index.d.ts, and misuse must not.
-import { Engine, Reject, RtcoreError, Connection, defaults, type Stats, type PresenceEvent, type AuthorizeAction, type LogEvent } from 'rtcore';
+import { Engine, Reject, RtcoreError, Connection, defaults, type Stats, type PresenceEvent, type AuthorizeAction, type LogEvent, type History, type HistoryMessage } from 'rtcore';
 
 async function main(): Promise<void> {
   const engine = new Engine({ port: 3000, redisUrl: process.env.REDIS_URL, pingInterval: 30000 });
@@ -74,6 +74,12 @@ async function main(): Promise<void> {
   console.log(members.users.length, online.alice);
   // @ts-expect-error isOnline takes an array of user ids
   await engine.isOnline('alice');
+  const past: History = await engine.history('r', { limit: 10, before: 42 });
+  const first: HistoryMessage | undefined = past.messages[0];
+  console.log(past.epoch.length, past.offset, first?.offset, first?.from, first?.timestamp);
+  await engine.history('r');
+  // @ts-expect-error before is an offset number
+  await engine.history('r', { before: '42' });
   await engine.close({ timeout: 500 });
 }
 
