@@ -271,6 +271,8 @@ void RedisBackplane::mark_ready() {
 }
 
 void RedisBackplane::commands_up() {
+  // First on the new connection: the history's scripts (order of appends).
+  if (history_) history_->link_up(commands_);
   liveness_.link_up();
   presence_.reconcile();
   outbox_.link_up();

@@ -62,4 +62,8 @@ bool RedisScript::run(RedisLink& link, std::vector<std::string> keys, std::vecto
   return send(call, false);
 }
 
+bool RedisScript::load(RedisLink& link) const {
+  return link.command({"SCRIPT", "LOAD", source_}, RedisLink::ReplyFn{});
+}
+
 }  // namespace rtcore

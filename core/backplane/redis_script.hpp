@@ -24,6 +24,11 @@ class RedisScript {
   // case fn is never called.
   bool run(RedisLink& link, std::vector<std::string> keys, std::vector<std::string> args,
            RedisLink::ReplyFn fn = {}) const;
+  // SCRIPT LOAD on link, to be sent when the link comes up and before any
+  // run(): a run answered NOSCRIPT is sent again after the runs pipelined
+  // behind it, so scripts whose order matters (history appends) must never
+  // meet NOSCRIPT on a fresh connection.
+  bool load(RedisLink& link) const;
 
  private:
   const char* source_;

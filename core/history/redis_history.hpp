@@ -58,6 +58,13 @@ class RedisHistory final : public History {
 
   // Later calls fail at once; appends already held fail with the outbox.
   void shutdown() { shut_down_ = true; }
+  // The commands link is up: loads the scripts before anything runs them,
+  // so that appends keep their order (see RedisScript::load).
+  void link_up(RedisLink& link) const {
+    append_.load(link);
+    read_since_.load(link);
+    read_latest_.load(link);
+  }
 
   // The keys of stream (kind, name), for tests and operators.
   std::string stream_key(StreamKind kind, std::string_view name) const;

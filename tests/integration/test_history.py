@@ -539,3 +539,26 @@ def test_a_hole_the_history_no_longer_has_is_announced_as_a_gap(start_node, redi
             assert replay == [] and a2["recovered"] is False and a2["offset"] == 40
 
     run(main(), timeout=30)
+
+
+def test_pipelined_messages_keep_their_order_on_a_fresh_redis(start_node):
+    """The first messages a node ever sends to a Redis are pipelined behind
+    each other: the history's scripts must already be loaded, or the retry
+    of a NOSCRIPT answer would overtake the messages sent after it."""
+    a, b = start_node("na", *HIST), start_node("nb", *HIST)
+
+    async def main():
+        async with Clients(a) as ca, Clients(b) as cb:
+            sender = await ca.open("sender")
+            local = await ca.open("local")
+            remote = await cb.open("remote")
+            for ws in (sender, local, remote):
+                await join_at(ws, "burst")
+            for i in range(300):
+                await send_json(sender, {"type": "room_message", "room": "burst", "content": i})
+            for ws in (local, remote):
+                got = await messages(ws, 300, timeout=10)
+                assert [f["content"] for f in got] == list(range(300))
+                assert offsets(got) == list(range(1, 301))
+
+    run(main(), timeout=30)
