@@ -61,7 +61,7 @@ class App:
         ping_interval: Optional[float] = None,
         *,
         host: str = "127.0.0.1",
-        port: int = 0,
+        port: Optional[int] = None,
         jwt_secret: Union[None, str, bytes] = None,
         rate_limit: Union[None, int, Tuple[int, int]] = None,
         rate_limit_per_s: Optional[int] = None,
@@ -73,7 +73,11 @@ class App:
         name (``rtcore.OPTIONS``; e.g. ``max_message_size``, ``history_size``,
         ``history_ttl``, durations in seconds), defaulting to
         ``rtc_config_init``'s values (``rtcore.Defaults``). An unknown name
-        is a TypeError, a bad value a ValueError naming it."""
+        is a TypeError, a bad value a ValueError naming it.
+
+        ``host`` and ``port`` are the address ``start()`` and ``run()`` listen
+        on unless they are given their own; without a port anywhere,
+        ``start()`` picks a free one (0) and ``run()`` uses 8000."""
         unknown = sorted(set(options) - set(OPTIONS) - set(ALIASES) - {"host", "port"})
         if unknown:
             raise TypeError(f"App() got unknown settings {unknown} (known: {sorted(OPTIONS)})")
@@ -214,7 +218,8 @@ class App:
         if self._engine is not None:
             raise StateError(_native.RTC_ESTATE, "start")
         host = self._default_address[0] if host is None else host
-        port = self._default_address[1] if port is None else port
+        if port is None:
+            port = 0 if self._default_address[1] is None else self._default_address[1]
         # The engine's log lines always go to logging.getLogger("rtcore").
         mask = self._hooks.native_mask() | _native.HOOK_LOG
         kwargs = self.config.native_kwargs(host, port, mask)
@@ -281,11 +286,15 @@ class App:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def run(self, host: str = "127.0.0.1", port: int = 8000) -> None:
-        """Serves until SIGINT or SIGTERM, like ``uvicorn.run``."""
+    def run(self, host: Optional[str] = None, port: Optional[int] = None) -> None:
+        """Serves until SIGINT or SIGTERM, like ``uvicorn.run``. ``host`` and
+        ``port`` override the App's own; with no port here nor in ``App()``
+        it listens on 8000."""
+        if port is None and self._default_address[1] is None:
+            port = 8000
         asyncio.run(self._serve(host, port))
 
-    async def _serve(self, host: str, port: int) -> None:
+    async def _serve(self, host: Optional[str], port: Optional[int]) -> None:
         done = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
