@@ -74,9 +74,9 @@ export interface EngineOptions {
   /** "HOST:PORT": a second, plain-HTTP listener for /metrics, /readyz, /stats, /healthz (PORT 0: a free one). */
   internalListen?: string;
   /**
-   * Keep the process alive while listening, like a net.Server (default
-   * false: an engine left open does not keep a finished program alive; see
-   * ref()/unref()).
+   * @deprecated A listening engine keeps the process alive like a
+   * net.Server by default; use unref()/ref(). `true` is the default,
+   * `false` starts the engine unref()d.
    */
   keepAlive?: boolean;
   /** wss://: PEM certificate (chain) file; needs tlsKeyFile. See README: TLS in Node. */
@@ -336,7 +336,9 @@ export declare class Engine extends EventEmitter {
   readonly internalPort: number;
   readonly nodeId: string | null;
   readonly listening: boolean;
+  /** As on net.Server: a listening engine keeps the process alive (the default). */
   ref(): this;
+  /** As on net.Server: a listening engine no longer keeps the process alive. */
   unref(): this;
 
   sendToUser(userId: string, message: object, options?: SendOptions): void;

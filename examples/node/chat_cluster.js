@@ -18,7 +18,6 @@ async function main() {
     process.exit(2);
   }
   const engine = new Engine({
-    keepAlive: true, // serve until stopped
     port: Number(process.env.PORT ?? 3000),
     host: process.env.HOST || '127.0.0.1',
     redisUrl,

@@ -15,7 +15,6 @@ const { Engine } = require('rtcore');
 
 async function main() {
   const engine = new Engine({
-    keepAlive: true, // serve until stopped
     port: Number(process.env.PORT ?? 3000),
     host: process.env.HOST || '127.0.0.1',
     redisUrl: process.env.REDIS_URL || undefined,

@@ -31,7 +31,7 @@ function createApp(engine) {
 }
 
 async function main() {
-  const engine = new Engine({ port: Number(process.env.WS_PORT ?? 8080), host: '127.0.0.1', keepAlive: true });
+  const engine = new Engine({ port: Number(process.env.WS_PORT ?? 8080), host: '127.0.0.1' });
   await engine.listen();
   const server = createApp(engine).listen(Number(process.env.HTTP_PORT ?? 3000), '127.0.0.1', () => {
     console.log(JSON.stringify({ event: 'listening', httpPort: server.address().port, wsPort: engine.port }));

@@ -84,9 +84,10 @@ class Engine extends EventEmitter {
     super();
     this.#options = check.engineOptions(options);
     this.#native = new native.Native((batch) => this.#dispatch(batch));
-    // An engine left open does not keep a finished program alive: servers
-    // that should run until stopped pass keepAlive (or call ref()).
-    if (!this.#options.keepAlive) this.#native.unref();
+    // A listening engine keeps the process alive, as a listening net.Server
+    // does, until close() or unref(). keepAlive is a deprecated alias:
+    // false starts unref'd, true is the default.
+    if (this.#options.keepAlive === false) this.#native.unref();
     // Tell the engine thread which events have listeners, so events nobody
     // listens to never wake the JS thread.
     this.on('newListener', (name) => this.#syncWanted(name));
@@ -200,9 +201,11 @@ class Engine extends EventEmitter {
     return this.#state === 'listening';
   }
 
-  // ref(): a listening engine keeps the process alive, like a net.Server
-  // (what keepAlive: true does from the start). unref(): it does not (the
-  // default).
+  // As on net.Server: ref() (the default) lets a listening engine keep the
+  // process alive, unref() does not; either may be called before listen().
+  // A pending roomMembers/usersOnline/history keeps nothing alive of its
+  // own, as with an unref'd server's pending work: await it in a program
+  // that is otherwise done, or keep the engine ref'd.
   ref() {
     this.#native.ref();
     return this;

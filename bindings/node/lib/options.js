@@ -18,7 +18,7 @@
 // Exceptions, written once here: ALIASES (names kept from before the table)
 // and CHECKS (extra checks of one row). Options without a row stay
 // hand-written in validate.js: jwtSecret, the rate limit, allowedOrigins'
-// array form (a row, but taking arrays), keepAlive and shutdownTimeout
+// array form (a row, but taking arrays), keepAlive (deprecated) and shutdownTimeout
 // (the binding's own).
 const native = require('./native');
 

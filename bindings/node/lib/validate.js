@@ -32,7 +32,7 @@ function closeCode(code) {
 // Options: the settings table's rows (lib/options.js derives their names,
 // units, ranges and defaults), plus the options without a row, written
 // here: the JWT secret, the rate limit (object or flat form), and the
-// binding's own keepAlive and shutdownTimeout (ms, for close()).
+// binding's own keepAlive (deprecated) and shutdownTimeout (ms, for close()).
 const U32 = 2 ** 32 - 1;
 const { TABLE, ALIASES, toField } = require('./options');
 const BINDING = {

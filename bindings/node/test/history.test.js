@@ -83,8 +83,6 @@ test('history without historySize rejects with RTC_ENOTSUP', async (t) => {
 
 test('history refuses bad arguments and an engine that is not listening', async () => {
   const engine = await startEngine({ historySize: 5 });
-  // An unref'd engine does not keep the process alive (nor does a pending
-  // read, as for roomMembers): the client's socket does.
   const alice = await connect(engine, 'alice');
   const code = (c) => (err) => err.code === c;
   for (const limit of [0, -1, 1.5, 2 ** 32, '10', true]) {

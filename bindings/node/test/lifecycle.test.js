@@ -32,7 +32,7 @@ const { Engine } = require('rtcore');
 const WebSocket = require('ws');
 const mode = process.env.MODE;
 (async () => {
-  const e = new Engine({ port: 0, keepAlive: mode === 'ref' || mode === 'unref' });
+  const e = new Engine({ port: 0 });
   e.on('presence', () => {});
   await e.listen();
   const ws = new WebSocket('ws://127.0.0.1:' + e.port + '/ws/child');
@@ -43,7 +43,6 @@ const mode = process.env.MODE;
   if (mode === 'unref') { ws.terminate(); e.unref(); return; }
   if (mode === 'throw') { setTimeout(() => { throw new Error('uncaught in child'); }, 50); return; }
   if (mode === 'ref') { ws.terminate(); console.log('serving'); }
-  if (mode === 'default') { ws.terminate(); }
 })();
 `;
 
@@ -66,12 +65,6 @@ test('child: an unref()d engine does not keep a finished program alive', async (
   assert.equal(r.signal, null);
 });
 
-test('child: an engine left open does not keep a finished program alive (default)', async () => {
-  const r = await runNode(['-e', CHILD], { env: { MODE: 'default' }, timeout: 10000 });
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.signal, null);
-});
-
 test('child: an uncaught exception exits with 1, no hang, no crash', async () => {
   const r = await runNode(['-e', CHILD], { env: { MODE: 'throw' }, timeout: 10000 });
   assert.equal(r.code, 1);
@@ -79,7 +72,7 @@ test('child: an uncaught exception exits with 1, no hang, no crash', async () =>
   assert.equal(r.signal, null);
 });
 
-test('child: with keepAlive a listening engine keeps the process alive like a server', async () => {
+test('child: a listening engine keeps the process alive like a server', async () => {
   let child;
   const r = runNode(['-e', CHILD], {
     env: { MODE: 'ref' },
