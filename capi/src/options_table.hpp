@@ -3,19 +3,22 @@
 // how rtc_engine_create copies it, and a one-line description.
 // rtc_config_option() hands it out, and what shows settings derives from it:
 // rtcore-server's flags, environment variables, --help and parsing; the
-// defaults the bindings report. The defaults themselves come from
+// defaults the bindings report; the Node typings (bindings/node/index.d.ts,
+// written by scripts/gen-types.js). The defaults themselves come from
 // EngineConfig, which rtc_config_init() copies for every row that is not
 // `special`; config_from_c (config.cpp) copies each such row into
-// EngineConfig's member of the same name. A ctest (capi_options_doc) checks that every documented rtc_config
-// field is a row here or listed in kSpecialFields below; another
-// (capi_config_copy) that every row's value reaches EngineConfig.
+// EngineConfig's member of the same name. A ctest (capi_options_doc) checks
+// that every documented rtc_config field is a row here or listed in
+// kSpecialFields below; another (capi_config_copy) that every row's value
+// reaches EngineConfig.
 //
 // Adding a setting: the rtc_config field, appended, with its doc comment
 // (capi/include/rtcore.h), its layout line in capi/abi/baseline.txt and
 // tests/capi/abi_layout.c; the EngineConfig member with its default
 // (core/engine/engine_config.hpp); a row here; its flag in README.md's table;
-// the option in bindings/node/index.d.ts. A `special` row also needs its
-// hand-written code in config.cpp.
+// then `npm run gen-types` in bindings/node (after `npm run build`) rewrites
+// index.d.ts. A `special` row also needs its hand-written code in
+// config.cpp.
 //
 // X(field, type, unit, flag, env, min, max, copy, help)
 //   type  RTC_OPTION_STRING / _UINT / _BOOL / _ENUM (choices in help's
