@@ -3,7 +3,8 @@
 # (its prepack step copies the engine sources in), installs that tarball
 # into a scratch app (which builds the addon offline against the installed
 # Node headers), then runs `node --test` (including `tsc --noEmit` on
-# index.d.ts) against the installed copy. Needs only the npm registry.
+# index.d.ts and `scripts/gen-types.js --check`) against the installed
+# copy. Needs only the npm registry.
 # Run after scripts/install-deps.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,14 +3,55 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "backplane/redis_url.hpp"
 #include "backplane/wire.hpp"
 #include "internal.hpp"
+#include "options_table.hpp"
 
 namespace rtcore_capi {
 namespace {
+
+static_assert(rtcore::kMaxHistorySize == 100000, "history_size's max in options_table.hpp");
+
+// One row's copy (options_table.hpp, column `copy`) from the caller's field
+// into EngineConfig's member of the same name.
+template <Copy rule, class Field, class Member>
+int copy_field(Field v, Member& out, uint64_t min, uint64_t max) {
+  if constexpr (std::is_pointer_v<Field>) {
+    static_assert(rule == Copy::as_is || rule == Copy::zero_default, "a string has no range");
+    if (!v || (rule == Copy::zero_default && !*v)) return RTC_OK;
+    out = v;
+  } else {
+    if (rule == Copy::zero_default && v == 0) return RTC_OK;
+    if (rule == Copy::min_checked && v < min) return RTC_EINVAL;
+    if (rule == Copy::range_checked && (v < min || v > max)) return RTC_EINVAL;
+    out = static_cast<Member>(v);
+  }
+  return RTC_OK;
+}
+
+// The rows not `special`, each read only from a caller whose struct has it
+// (an older caller's struct ends before a field appended later: the default
+// stays).
+int table_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
+#define RTCORE_COPY_as_is(field, min, max) RTCORE_COPY(as_is, field, min, max)
+#define RTCORE_COPY_zero_default(field, min, max) RTCORE_COPY(zero_default, field, min, max)
+#define RTCORE_COPY_min_checked(field, min, max) RTCORE_COPY(min_checked, field, min, max)
+#define RTCORE_COPY_range_checked(field, min, max) RTCORE_COPY(range_checked, field, min, max)
+#define RTCORE_COPY_special(field, min, max)
+#define RTCORE_COPY(rule, field, min, max)                                                      \
+  if (RTC_HAS_FIELD(c, rtc_config, field)) {                                                   \
+    if (int rc = copy_field<Copy::rule>(c->field, out.field, min, max); rc != RTC_OK) return rc; \
+  }
+#define RTCORE_X(field, type, unit, flag, env, min, max, copy, help) RTCORE_COPY_##copy(field, min, max)
+  RTCORE_OPTIONS_TABLE(RTCORE_X)
+#undef RTCORE_X
+#undef RTCORE_COPY
+  return RTC_OK;
+}
 
 std::vector<std::string> split_origins(std::string_view list) {
   std::vector<std::string> out;
@@ -55,18 +96,9 @@ int protections_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   } else if (c->auth_mode != RTC_AUTH_NONE) {
     return RTC_EINVAL;
   }
-  out.jwt_leeway_s = c->jwt_leeway_s;
-  if (c->jwt_audience) out.jwt_audience = c->jwt_audience;
-  if (c->jwt_issuer) out.jwt_issuer = c->jwt_issuer;
   if (c->allowed_origins) out.allowed_origins = split_origins(c->allowed_origins);
   out.rate_limit_per_s = c->rate_limit_per_s;
   out.rate_limit_burst = c->rate_limit_burst ? c->rate_limit_burst : 2 * c->rate_limit_per_s;
-  out.max_connections = c->max_connections;
-  out.max_connections_per_user = c->max_connections_per_user;
-  if (c->handshake_timeout_ms == 0) return RTC_EINVAL;
-  out.handshake_timeout_ms = c->handshake_timeout_ms;
-  out.idle_timeout_ms = c->idle_timeout_ms;
-  out.expose_stats = c->expose_stats != 0;
   bool cert = c->tls_cert_file && *c->tls_cert_file, key = c->tls_key_file && *c->tls_key_file;
   if (cert != key) return RTC_EINVAL;  // both or neither
   if (cert) {
@@ -83,17 +115,8 @@ int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
   // The first version of the struct ends after log_level; nothing shorter
   // was ever published.
   if (c->struct_size < offsetof(rtc_config, log_level) + sizeof(c->log_level)) return RTC_ESTRUCT;
-  if (c->host && *c->host) out.host = c->host;
-  if (c->port > 65535) return RTC_EINVAL;
-  out.port = static_cast<uint16_t>(c->port);
-  if (c->max_message_size == 0 || c->max_send_queue_bytes == 0) return RTC_EINVAL;
-  out.max_message_size = c->max_message_size;
-  out.max_send_queue_bytes = c->max_send_queue_bytes;
-  if (c->ping_interval_ms == 0 || c->ping_timeout_ms == 0) return RTC_EINVAL;
-  out.ping_interval_ms = c->ping_interval_ms;
-  out.ping_timeout_ms = c->ping_timeout_ms;
-  out.max_rooms_per_connection = c->max_rooms_per_connection;
-  out.allow_post_without_join = c->allow_post_without_join != 0;
+  if (int rc = table_from_c(c, out); rc != RTC_OK) return rc;
+  // The special rows and kSpecialFields.
   if (c->node_id && *c->node_id) {
     // Other nodes drop what names an invalid origin (backplane/wire.hpp):
     // such a node would be deaf to the cluster, so refuse it here.
@@ -104,21 +127,10 @@ int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
     if (!rtcore::parse_redis_url(c->redis_url, nullptr)) return RTC_EINVAL;
     out.redis_url = c->redis_url;
   }
-  if (c->log_level > 3) return RTC_EINVAL;
-  out.log_level = static_cast<int>(c->log_level);
   // Fields appended later are read only from callers that know them.
-  if (RTC_HAS_FIELD(c, rtc_config, redis_buffer_bytes)) {
-    if (c->redis_prefix) out.redis_prefix = c->redis_prefix;
-    if (c->node_ttl_ms) out.node_ttl_ms = c->node_ttl_ms;
-    if (c->redis_connect_timeout_ms) out.redis_connect_timeout_ms = c->redis_connect_timeout_ms;
-    if (c->redis_buffer_bytes) out.redis_buffer_bytes = c->redis_buffer_bytes;
-  }
   if (RTC_HAS_FIELD(c, rtc_config, tls_key_file)) {
     if (int rc = protections_from_c(c, out); rc != RTC_OK) return rc;
   }
-  // An older caller's struct ends before it: the default stays.
-  if (RTC_HAS_FIELD(c, rtc_config, join_timeout_ms) && c->join_timeout_ms != 0)
-    out.join_timeout_ms = c->join_timeout_ms;
   if (RTC_HAS_FIELD(c, rtc_config, log_format)) {
     if (c->log_format > RTC_LOG_FORMAT_JSON) return RTC_EINVAL;
     out.log_json = c->log_format == RTC_LOG_FORMAT_JSON;
@@ -127,17 +139,21 @@ int config_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
     if (!parse_host_port(c->internal_listen, out.internal_host, out.internal_port)) return RTC_EINVAL;
     out.internal_listen = true;
   }
-  if (RTC_HAS_FIELD(c, rtc_config, presence_limit) && c->presence_limit != 0)
-    out.presence_limit = c->presence_limit;
-  if (RTC_HAS_FIELD(c, rtc_config, history_ttl_s)) {
-    if (c->history_size > rtcore::kMaxHistorySize) return RTC_EINVAL;
-    out.history_size = c->history_size;
-    if (c->history_ttl_s != 0) out.history_ttl_s = c->history_ttl_s;
-  }
   return RTC_OK;
 }
 
 }  // namespace rtcore_capi
+
+namespace {
+
+// A number's default from EngineConfig; a string's stays NULL (the
+// engine's default).
+template <class Field, class Member>
+void set_default(Field& f, const Member& d) {
+  if constexpr (!std::is_pointer_v<Field>) f = static_cast<Field>(d);
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -146,27 +162,17 @@ void rtc_config_init(rtc_config* config) {
   std::memset(config, 0, sizeof *config);
   config->struct_size = sizeof *config;
   rtcore::EngineConfig d;
-  config->max_message_size = d.max_message_size;
-  config->max_send_queue_bytes = d.max_send_queue_bytes;
-  config->ping_interval_ms = d.ping_interval_ms;
-  config->ping_timeout_ms = d.ping_timeout_ms;
-  config->max_rooms_per_connection = d.max_rooms_per_connection;
-  config->log_level = static_cast<uint32_t>(d.log_level);
-  config->node_ttl_ms = d.node_ttl_ms;
-  config->redis_connect_timeout_ms = d.redis_connect_timeout_ms;
-  config->redis_buffer_bytes = d.redis_buffer_bytes;
+#define RTCORE_INIT_as_is(field) set_default(config->field, d.field);
+#define RTCORE_INIT_zero_default(field) set_default(config->field, d.field);
+#define RTCORE_INIT_min_checked(field) set_default(config->field, d.field);
+#define RTCORE_INIT_range_checked(field) set_default(config->field, d.field);
+#define RTCORE_INIT_special(field)
+#define RTCORE_X(field, type, unit, flag, env, min, max, copy, help) RTCORE_INIT_##copy(field)
+  RTCORE_OPTIONS_TABLE(RTCORE_X)
+#undef RTCORE_X
   config->auth_mode = RTC_AUTH_NONE;
-  config->jwt_leeway_s = static_cast<uint32_t>(d.jwt_leeway_s);
   config->rate_limit_per_s = d.rate_limit_per_s;
   config->rate_limit_burst = d.rate_limit_burst;
-  config->max_connections = d.max_connections;
-  config->max_connections_per_user = d.max_connections_per_user;
-  config->handshake_timeout_ms = d.handshake_timeout_ms;
-  config->idle_timeout_ms = d.idle_timeout_ms;
-  config->join_timeout_ms = d.join_timeout_ms;
-  config->presence_limit = d.presence_limit;
-  config->history_size = d.history_size;
-  config->history_ttl_s = d.history_ttl_s;
 }
 
 }  // extern "C"

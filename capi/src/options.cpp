@@ -10,7 +10,7 @@ namespace {
 
 struct Table {
   rtc_option_info rows[0
-#define RTCORE_X(field, type, unit, flag, env, min, max, help) +1
+#define RTCORE_X(field, type, unit, flag, env, min, max, copy, help) +1
                        RTCORE_OPTIONS_TABLE(RTCORE_X)
 #undef RTCORE_X
   ];
@@ -34,7 +34,7 @@ const Table& table() {
     rtc_config_init(&d);
     Table out{};
     size_t i = 0;
-#define RTCORE_X(field, type_, unit_, flag_, env_, min_, max_, help_)                                     \
+#define RTCORE_X(field, type_, unit_, flag_, env_, min_, max_, copy_, help_)                                  \
   {                                                                                                    \
     rtc_option_info& r = out.rows[i++];                                                                \
     r.name = #field;                                                                                   \

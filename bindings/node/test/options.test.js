@@ -112,3 +112,13 @@ test('index.d.ts names every option (types are compile-time), the README points 
   const readme = fs.readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
   assert.match(readme, /require\('rtcore'\)\.optionTable/);
 });
+
+test('index.d.ts\'s table-derived options are what scripts/gen-types.js writes from optionTable', () => {
+  const { execFileSync } = require('node:child_process');
+  const script = path.join(__dirname, '..', 'scripts', 'gen-types.js');
+  try {
+    execFileSync(process.execPath, [script, '--check', '--package', pkgDir], { encoding: 'utf8', stdio: 'pipe' });
+  } catch (err) {
+    assert.fail(`gen-types --check failed:\n${err.stdout}${err.stderr}`);
+  }
+});
