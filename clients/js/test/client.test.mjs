@@ -1,6 +1,7 @@
 // The client against one real rtcore-server: connection, rooms and acks,
 // errors, direct messages, presence, offline queue, reconnection after a
 // SIGKILL, tokens, close without leftovers.
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, RtcoreClientError, buildUrl } from '../src/index.js';
@@ -137,6 +138,11 @@ test('a send in flight when the socket dies rejects with disconnected (maybe del
   await a.room('r').join();
   // Kill the server without letting the ack out: SIGSTOP then SIGKILL.
   server.proc.kill('SIGSTOP');
+  // kill() returns before the signal has stopped the process: wait until
+  // it is really stopped, or the server may still read and ack the send.
+  await until(() => readFileSync(`/proc/${server.proc.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T'), {
+    what: 'the server stopped',
+  });
   const p = a.room('r').send('lost?');
   const settled = assert.rejects(p, (e) => e.code === 'disconnected' && e.maybeDelivered === true);
   await sleep(50);
