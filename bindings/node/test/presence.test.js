@@ -37,6 +37,10 @@ test('with no listeners nothing is delivered to JS, and listeners can come later
   const engine = await startEngine();
   t.after(() => engine.close());
   const a = await connect(engine, 'alice');
+  // The client's open can come before the engine registered it (and ran the
+  // presence hook, with no listener): wait for the registration, so the
+  // 'online' that nobody listened to cannot arrive after the listener.
+  await until(async () => (await engine.isOnline(['alice'])).alice === true);
   const events = [];
   engine.on('presence', (ev) => events.push(ev.status));
   await a.close();
