@@ -745,6 +745,42 @@ RTC_API int rtc_history_read(rtc_engine *engine, const char *room,
                              uint64_t before, rtc_history_cb callback,
                              void *userdata);
 
+/* ------------------------------------------------------------------ */
+/* Adopting a socket (any thread; appended, issue 13)                  */
+/* ------------------------------------------------------------------ */
+/* Hands a TCP connection that the host accepted itself (its own HTTP
+ * server, on its own port) to the engine, as if the engine's listener had
+ * accepted it: the engine answers the WebSocket upgrade, and the same
+ * upgrade rules (path /ws/{user_id} or /ws, allowed_origins, auth_mode,
+ * connection limits), the on_connect handler, keepalive and counters apply
+ * as to any connection. See docs/one-port.md.
+ *
+ * fd: a connected, stream socket; blocking or not (the engine makes it
+ * non-blocking). head, head_len: every byte the host has already read
+ * from the socket, which is the whole HTTP upgrade request as received
+ * (request line and headers up to and including the blank line) and
+ * anything the client sent after it; at most 65536 bytes. The engine
+ * copies head before returning. head_len 0 (head may then be NULL) when
+ * nothing was read: the engine then reads the request itself.
+ *
+ * The engine needs its listener to have started (rtc_engine_start); a
+ * host that only adopts can listen on 127.0.0.1 with port 0 (the
+ * defaults): nothing else needs to reach that port.
+ *
+ * Ownership: on RTC_OK the engine owns fd: the caller must not read,
+ * write or close it any more (close its own duplicate, if it made one, is
+ * fine: only shutdown(2) would reach the engine's connection). The engine
+ * closes fd when the connection ends, when the upgrade is refused (after
+ * an HTTP error response), or when the engine stops before the socket was
+ * taken. On any other result the caller keeps fd, untouched.
+ *
+ * Returns RTC_OK once queued, RTC_EINVAL for fd not a socket or a bad
+ * head (NULL with head_len > 0, or too long), RTC_ENOTSUP when the engine
+ * serves TLS (tls_cert_file: an adopted socket is plain TCP), RTC_ESTATE
+ * when the engine is not running. Any thread, including handlers. */
+RTC_API int rtc_engine_adopt_socket(rtc_engine *engine, int fd,
+                                    const char *head, size_t head_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <unistd.h>
+
 #include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
@@ -91,6 +93,12 @@ void EngineCore::end_pending(Connection& c) {
     c.reserved = false;
     release_user_slot(c.user_id);
   }
+}
+
+bool EngineCore::adopt_socket(int fd, std::string_view head) {
+  if (server_) return server_->adopt(fd, head);
+  ::close(fd);
+  return false;
 }
 
 int EngineCore::check_upgrade(const UpgradeRequest& request, std::string& user) {

@@ -72,6 +72,10 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   // fn runs exactly once on the engine thread. limit 0: presence_limit.
   void room_members(std::string_view room, size_t limit, Presence::MembersFn fn);
   void users_online(const std::vector<std::string>& users, Presence::OnlineFn fn);
+  // Hands an accepted socket and the bytes already read from it to the
+  // transport (WsServer::adopt); owns fd from the call on. While stopping,
+  // the upgrade is refused with 503 like any other.
+  bool adopt_socket(int fd, std::string_view head);
 
   // TransportEvents
   UpgradeDecision on_upgrade(const UpgradeRequest& request) override;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <mutex>
 
+#include <unistd.h>
+
 #include "common/guard.hpp"
 #include "common/log.hpp"
 #include "transport/upgrade_rules.hpp"
@@ -119,6 +121,9 @@ constexpr int kThrew = INT_MIN;
 // installed the callback; lines are scrubbed of anything like a credential
 // first (lws may print URIs, headers or peer data at its verbose levels).
 void emit_lws_line(int level, const char* line) {
+  // lws 4.1.6 reports every readbuf adoption (WsServer::adopt) at error
+  // level ("adopt_socket_readbuf: calling service"): routine, not an error.
+  if ((level & LLL_ERR) && line && std::strstr(line, "adopt_socket_readbuf: ")) level = LLL_DEBUG;
   log::Level l = (level & LLL_ERR)      ? log::Level::kError
                  : (level & LLL_WARN)   ? log::Level::kWarn
                  : (level & LLL_NOTICE) ? log::Level::kInfo
@@ -291,6 +296,24 @@ void WsServer::kill(lws* wsi) {
   if (kill_timer_open_) uv_timer_start(&kill_timer_, &WsServer::on_kill_timer, 0, 0);
 }
 
+bool WsServer::adopt(int fd, std::string_view head) {
+  // An adopted socket is plain TCP: a TLS vhost would start a TLS handshake
+  // on it. The public vhost only: the internal one serves no upgrades.
+  if (!context_ || !vhost_ || destroying_ || !options_.tls_cert_file.empty()) {
+    ::close(fd);
+    return false;
+  }
+  // lws 4.1.6 (lib/core-net/adopt.c) queues head on the wsi's buflist,
+  // which is read before the socket, attaches a header table and services
+  // the wsi at once (with libuv nothing else would: no new bytes may ever
+  // arrive). The upgrade callbacks may therefore run inside this call. On
+  // any failure lws closes fd itself; a NULL result also means that the
+  // request was answered and closed already (a refusal), which the
+  // callbacks have counted.
+  lws* wsi = lws_adopt_socket_vhost_readbuf(vhost_, fd, head.data(), head.size());
+  return wsi != nullptr;
+}
+
 void WsServer::pause_reading(lws* wsi, bool paused) { lws_rx_flow_control(wsi, paused ? 0 : 1); }
 
 void WsServer::on_kill_timer(uv_timer_t* timer) {
@@ -304,6 +327,7 @@ void WsServer::on_kill_timer(uv_timer_t* timer) {
 }
 
 void WsServer::begin_destroy() {
+  destroying_ = true;
   if (kill_timer_open_) {
     kill_timer_open_ = false;
     uv_close(reinterpret_cast<uv_handle_t*>(&kill_timer_), nullptr);

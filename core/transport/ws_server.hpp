@@ -132,6 +132,14 @@ class WsServer {
   bool send_close_frame(lws* wsi, uint16_t code, std::string_view reason);
   // Drops the connection on the next loop turn.
   void kill(lws* wsi);
+  // Takes an already-accepted TCP socket whose first bytes (head: the HTTP
+  // upgrade request, and anything after it) were read by someone else, as
+  // if the public listener had accepted it: the same handshake, upgrade
+  // rules, events and limits follow. Owns fd from the call on: closes it
+  // itself when it cannot take it. False when the socket was not taken
+  // (no context, tearing down, a TLS listener, or lws refused it); true
+  // does not mean the upgrade will be accepted. Loop thread only.
+  bool adopt(int fd, std::string_view head);
   // Stops or resumes reading from the peer (lws buffers what it had).
   void pause_reading(lws* wsi, bool paused);
 
@@ -176,6 +184,7 @@ class WsServer {
   std::vector<lws*> to_kill_;
   uv_timer_t kill_timer_{};
   bool kill_timer_open_ = false;
+  bool destroying_ = false;  // begin_destroy ran: nothing more is adopted
 };
 
 }  // namespace rtcore
