@@ -378,6 +378,20 @@ export declare class Engine extends EventEmitter {
   stats(): Stats;
   /** Every counter, gauge and histogram in the Prometheus text format (GET /metrics). */
   metrics(): string;
+  /**
+   * One port with the host's HTTP server (docs/one-port.md): takes the
+   * server's upgrade requests whose path is `path` (default '/ws') or below
+   * and hands their sockets to the engine, `path` standing for the engine's
+   * /ws. Plain TCP sockets only (not https.Server).
+   */
+  attach(server: import('node:http').Server, options?: AttachOptions): Attachment;
+  /**
+   * Hands one upgrade from the host's own 'upgrade' listener to the engine
+   * (path /ws/{userId} or /ws). On failure the client gets an HTTP error,
+   * the socket is destroyed and an RtcoreError is thrown (RTC_ESTATE: not
+   * listening; RTC_ENOTSUP: a TLS socket or a TLS engine).
+   */
+  handleUpgrade(req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head?: Buffer): void;
 
   on<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void | Promise<void>): this;
   on(event: `message:${string}`, listener: MessageListener): this;
@@ -385,6 +399,18 @@ export declare class Engine extends EventEmitter {
   once(event: `message:${string}`, listener: MessageListener): this;
   off<K extends keyof EngineEvents>(event: K, listener: (...args: EngineEvents[K]) => void | Promise<void>): this;
   off(event: `message:${string}`, listener: MessageListener): this;
+}
+
+export interface AttachOptions {
+  /** The URL path the engine's /ws is mounted at; default '/ws'. */
+  path?: string;
+}
+
+export interface Attachment {
+  /** The mount path, without a trailing slash. */
+  readonly path: string;
+  /** Stops taking upgrades from the server; attached connections stay. */
+  close(): void;
 }
 
 declare const rtcore: {

@@ -8,6 +8,7 @@ const native = require('./native');
 const { Connection } = require('./connection');
 const { RtcoreError, Reject, invalid } = require('./errors');
 const check = require('./validate');
+const upgrade = require('./attach');
 
 const EV_CONNECT = 0;
 const EV_OPEN = 1;
@@ -214,6 +215,26 @@ class Engine extends EventEmitter {
   unref() {
     this.#native.unref();
     return this;
+  }
+
+  // One port with the host's http.Server (lib/attach.js, docs/one-port.md):
+  // attach(server, { path }) takes the server's upgrades below path and
+  // returns { path, close() }; handleUpgrade(req, socket, head) hands one
+  // upgrade over from the host's own 'upgrade' listener.
+  attach(server, options) {
+    return upgrade.attach(this.#upgradeHost(), (err) => this.#report(err), server, options);
+  }
+
+  handleUpgrade(req, socket, head) {
+    upgrade.handUpgrade(this.#upgradeHost(), req, socket, head, req && req.url);
+  }
+
+  #upgradeHost() {
+    return {
+      adopt: (fd, bytes) => this.#native.adoptSocket(fd, bytes),
+      listening: () => this.#state === 'listening',
+      tls: this.#options.tlsCertFile !== undefined,
+    };
   }
 
   sendToUser(userId, message, options) {

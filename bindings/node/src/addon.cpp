@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "adopt.hpp"
 #include "host.hpp"
 #include "rtcore.h"
 
@@ -93,6 +94,7 @@ class Native : public Napi::ObjectWrap<Native> {
   Napi::Value NodeId(const Napi::CallbackInfo& info);
   Napi::Value RefLoop(const Napi::CallbackInfo& info);
   Napi::Value UnrefLoop(const Napi::CallbackInfo& info);
+  Napi::Value AdoptSocket(const Napi::CallbackInfo& info) { return adopt_socket(info, host_->engine); }
 
   friend class StartWorker;
   friend class StopWorker;
@@ -181,6 +183,7 @@ Napi::Function Native::Define(Napi::Env env) {
                          InstanceMethod<&Native::NodeId>("nodeId"),
                          InstanceMethod<&Native::RefLoop>("ref"),
                          InstanceMethod<&Native::UnrefLoop>("unref"),
+                         InstanceMethod<&Native::AdoptSocket>("adoptSocket"),
                      });
 }
 

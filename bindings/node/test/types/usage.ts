@@ -84,3 +84,16 @@ async function main(): Promise<void> {
 }
 
 void main;
+
+// One port with the host's HTTP server (engine.attach, engine.handleUpgrade).
+import * as http from 'node:http';
+function onePort(engine: Engine): void {
+  const server = http.createServer();
+  const attached = engine.attach(server, { path: '/realtime' });
+  console.log(attached.path);
+  attached.close();
+  server.on('upgrade', (req, socket, head) => engine.handleUpgrade(req, socket, head));
+  // @ts-expect-error path is a string
+  engine.attach(server, { path: 1 });
+}
+void onePort;
