@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libhiredis-dev libmsgpack-cxx-dev rapidjson-dev
   googletest libgtest-dev
   redis-server
+  nginx  # the one-port proxy test (bindings/python/tests/test_one_port.py)
   clang libclang-rt-14-dev
   python3 python3-pip
   chromium

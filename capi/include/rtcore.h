@@ -768,11 +768,12 @@ RTC_API int rtc_history_read(rtc_engine *engine, const char *room,
  * defaults): nothing else needs to reach that port.
  *
  * Ownership: on RTC_OK the engine owns fd: the caller must not read,
- * write or close it any more (close its own duplicate, if it made one, is
- * fine: only shutdown(2) would reach the engine's connection). The engine
- * closes fd when the connection ends, when the upgrade is refused (after
- * an HTTP error response), or when the engine stops before the socket was
- * taken. On any other result the caller keeps fd, untouched.
+ * write or close it any more. (A host that passed a dup(2) of its own
+ * descriptor may close its own one without a word: only shutdown(2) on it
+ * would reach the connection.) The engine closes fd when the connection
+ * ends, when the upgrade is refused (after the HTTP error response), or
+ * when the engine stops before it took the socket. On any other result
+ * the caller keeps fd, untouched.
  *
  * Returns RTC_OK once queued, RTC_EINVAL for fd not a socket or a bad
  * head (NULL with head_len > 0, or too long), RTC_ENOTSUP when the engine

@@ -505,6 +505,36 @@ static void test_adopted_upgrades_follow_the_engine_rules(void) {
   close(lfd);
 }
 
+/* head_len 0: the host read nothing, and the engine reads the request
+ * from the socket itself (here it is already waiting in the socket). */
+static void test_adopting_before_reading_anything(void) {
+  uint16_t host_port = 0;
+  int lfd = host_listen(&host_port), fd;
+  rtc_engine *e = start_engine(NULL);
+  peer p;
+  char req[512], resp[1024];
+  if (!CHECK(lfd >= 0) || !e) return;
+  CHECK(peer_connect(&p, host_port));
+  fd = accept(lfd, NULL, NULL);
+  CHECK(fd >= 0);
+  CHECK_INT(rtc_engine_adopt_socket(e, fd, NULL, 0), RTC_OK);
+  snprintf(req, sizeof req,
+           "GET /ws/zoe HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: " WS_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  sleep_ms(50); /* the engine has the socket before the request comes */
+  CHECK(send_all(p.fd, req, strlen(req)));
+  read_http_head(&p, resp, sizeof resp);
+  CHECK(strncmp(resp, "HTTP/1.1 101", 12) == 0);
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"z\",\"id\":5}"));
+  CHECK(ws_expect_text(&p, "\"type\":\"ack\",\"id\":5"));
+  CHECK(wait_connections(e, 1));
+  peer_close(&p);
+  CHECK(wait_connections(e, 0));
+  CHECK_INT(rtc_engine_stop(e, 1000), RTC_OK);
+  rtc_engine_destroy(e);
+  close(lfd);
+}
+
 /* Whether fd is still an open descriptor of this process. */
 static int fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
 
@@ -533,6 +563,16 @@ static void test_errors_leave_the_descriptor_with_the_caller(void) {
   CHECK_INT(rtc_engine_adopt_socket(e, sv[0], req, sizeof req - 1), RTC_ESTATE);
   CHECK(fd_open(sv[0]));
   rtc_engine_destroy(e);
+  /* an engine serving TLS cannot take a plain socket (checked at the call,
+   * before the engine would load the files) */
+  e = NULL;
+  cfg.tls_cert_file = "/nonexistent/cert.pem";
+  cfg.tls_key_file = "/nonexistent/key.pem";
+  if (CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK)) {
+    CHECK_INT(rtc_engine_adopt_socket(e, sv[0], req, sizeof req - 1), RTC_ENOTSUP);
+    CHECK(fd_open(sv[0]));
+    rtc_engine_destroy(e);
+  }
   close(pipefd[0]);
   close(pipefd[1]);
   close(sv[0]);
@@ -585,6 +625,7 @@ typedef struct test_case {
 static const test_case kTests[] = {
     TEST(test_adopted_sockets_chat_in_a_room),
     TEST(test_adopted_upgrades_follow_the_engine_rules),
+    TEST(test_adopting_before_reading_anything),
     TEST(test_errors_leave_the_descriptor_with_the_caller),
     TEST(test_the_engine_closes_what_it_adopted),
 };
