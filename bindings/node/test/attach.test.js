@@ -4,7 +4,12 @@
 // a free port) is never used by these clients: every WebSocket comes in
 // through the host's server.
 const { test } = require('node:test');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
+const os = require('node:os');
+const path = require('node:path');
 const net = require('node:net');
 const express = require('express');
 const { assert, rtcore, startEngine, Client, withTimeout, until, WebSocket } = require('./helpers');
@@ -242,6 +247,52 @@ test('bytes sent with the request reach the engine; many attached connections at
   sock.destroy();
   await until(() => engine.stats().connections === 0);
 });
+
+let hasOpenssl = true;
+try {
+  execFileSync('openssl', ['version'], { stdio: 'ignore' });
+} catch {
+  hasOpenssl = false;
+}
+
+test('TLS cannot be handed over: an https.Server\'s sockets, an engine with tlsCertFile', { skip: !hasOpenssl && 'no openssl CLI' },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcore-attach-tls-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore', timeout: 60000 });
+
+    // A TLS socket has no plain descriptor to give: HTTP 500, RTC_ENOTSUP.
+    const engine = await startEngine();
+    t.after(() => engine.close());
+    const errors = [];
+    engine.on('error', (err) => errors.push(err.code));
+    const secure = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) });
+    engine.attach(secure);
+    const securePort = await listen(secure);
+    t.after(() => closeServer(secure));
+    assert.equal(await refusal(`wss://127.0.0.1:${securePort}/ws/alice`, { ca: fs.readFileSync(cert) }), 500);
+    assert.deepEqual(errors, ['RTC_ENOTSUP']);
+
+    // An engine serving wss:// cannot take a plain socket either.
+    const tlsEngine = await startEngine({ tlsCertFile: cert, tlsKeyFile: key });
+    t.after(() => tlsEngine.close());
+    const plain = http.createServer();
+    plain.on('upgrade', (req, socket, head) => {
+      try {
+        tlsEngine.handleUpgrade(req, socket, head);
+      } catch (err) {
+        errors.push(err.code);
+      }
+    });
+    const plainPort = await listen(plain);
+    t.after(() => closeServer(plain));
+    assert.equal(await refusal(`ws://127.0.0.1:${plainPort}/ws/alice`), 500);
+    assert.deepEqual(errors, ['RTC_ENOTSUP', 'RTC_ENOTSUP']);
+    assert.equal(engine.stats().connectionsTotal, 0);
+  });
 
 test('attach and handleUpgrade check their arguments', async (t) => {
   const engine = await startEngine();
