@@ -136,9 +136,11 @@ class WsServer {
   // upgrade request, and anything after it) were read by someone else, as
   // if the public listener had accepted it: the same handshake, upgrade
   // rules, events and limits follow. Owns fd from the call on: closes it
-  // itself when it cannot take it. False when the socket was not taken
-  // (no context, tearing down, a TLS listener, or lws refused it); true
-  // does not mean the upgrade will be accepted. Loop thread only.
+  // itself when it cannot take it. False when lws no longer holds the
+  // socket on return: not taken (no context, tearing down, a TLS listener,
+  // lws failed), or answered and closed within the call (a refused
+  // upgrade). True does not mean the upgrade will be accepted. Loop thread
+  // only.
   bool adopt(int fd, std::string_view head);
   // Stops or resumes reading from the peer (lws buffers what it had).
   void pause_reading(lws* wsi, bool paused);

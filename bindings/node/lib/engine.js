@@ -217,26 +217,6 @@ class Engine extends EventEmitter {
     return this;
   }
 
-  // One port with the host's http.Server (lib/attach.js, docs/one-port.md):
-  // attach(server, { path }) takes the server's upgrades below path and
-  // returns { path, close() }; handleUpgrade(req, socket, head) hands one
-  // upgrade over from the host's own 'upgrade' listener.
-  attach(server, options) {
-    return upgrade.attach(this.#upgradeHost(), (err) => this.#report(err), server, options);
-  }
-
-  handleUpgrade(req, socket, head) {
-    upgrade.handUpgrade(this.#upgradeHost(), req, socket, head, req && req.url);
-  }
-
-  #upgradeHost() {
-    return {
-      adopt: (fd, bytes) => this.#native.adoptSocket(fd, bytes),
-      listening: () => this.#state === 'listening',
-      tls: this.#options.tlsCertFile !== undefined,
-    };
-  }
-
   sendToUser(userId, message, options) {
     const p = check.payload(message, options);
     this.#call(this.#native.sendToUser(check.userId(userId), p.from, p.kind, p.text), 'sendToUser');
@@ -370,6 +350,26 @@ class Engine extends EventEmitter {
   metrics() {
     this.#requireRunning('metrics');
     return this.#native.metrics();
+  }
+
+  // One port with the host's http.Server (lib/attach.js, docs/one-port.md):
+  // attach(server, { path }) takes the server's upgrades below path and
+  // returns { path, close() }; handleUpgrade(req, socket, head) hands one
+  // upgrade over from the host's own 'upgrade' listener.
+  attach(server, options) {
+    return upgrade.attach(this.#upgradeHost(), (err) => this.#report(err), server, options);
+  }
+
+  handleUpgrade(req, socket, head) {
+    upgrade.handUpgrade(this.#upgradeHost(), req, socket, head, req && req.url);
+  }
+
+  #upgradeHost() {
+    return {
+      adopt: (fd, bytes) => this.#native.adoptSocket(fd, bytes),
+      listening: () => this.#state === 'listening',
+      tls: this.#options.tlsCertFile !== undefined,
+    };
   }
 
   #requireRunning(what) {
