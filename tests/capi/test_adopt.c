@@ -11,6 +11,8 @@
  * goes on. Each test runs in a child process (a crash fails one test) under
  * a watchdog; every wait is bounded. Ends with "N passed, N failed".
  *   test_adopt [name-part...]   (no argument runs every test)
+ * RTC_TEST_NOFORK=1 runs the tests in this process (a debugger; leak
+ * checks at exit under ASan).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -33,10 +35,10 @@
 
 #define WAIT_MS 5000
 
-static const char *g_test = "";
+static const char* g_test = "";
 static int g_failures;
 
-static int check_impl(int ok, const char *expr, const char *file, int line) {
+static int check_impl(int ok, const char* expr, const char* file, int line) {
   if (!ok) {
     printf("FAIL %s (%s:%d): %s\n", g_test, file, line, expr);
     fflush(stdout);
@@ -45,19 +47,17 @@ static int check_impl(int ok, const char *expr, const char *file, int line) {
   return ok;
 }
 
-static int check_int_impl(long long a, long long b, const char *ea,
-                          const char *eb, const char *file, int line) {
+static int check_int_impl(long long a, long long b, const char* ea, const char* eb, const char* file,
+                          int line) {
   if (a == b) return 1;
-  printf("FAIL %s (%s:%d): %s == %s (got %lld, expected %lld)\n", g_test,
-         file, line, ea, eb, a, b);
+  printf("FAIL %s (%s:%d): %s == %s (got %lld, expected %lld)\n", g_test, file, line, ea, eb, a, b);
   fflush(stdout);
   g_failures++;
   return 0;
 }
 
 #define CHECK(cond) check_impl(!!(cond), #cond, __FILE__, __LINE__)
-#define CHECK_INT(a, b)                                                      \
-  check_int_impl((long long)(a), (long long)(b), #a, #b, __FILE__, __LINE__)
+#define CHECK_INT(a, b) check_int_impl((long long)(a), (long long)(b), #a, #b, __FILE__, __LINE__)
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -82,31 +82,28 @@ typedef struct seen {
   int n_connect, n_open, n_disconnect;
   char last_path[64];
   char last_origin[64];
-  const char *refuse_user; /* on_connect refuses this user with 401 */
+  const char* refuse_user; /* on_connect refuses this user with 401 */
 } seen;
 
 static seen g_seen;
 
-static void copy_str(char *dst, size_t cap, const char *src, size_t len) {
+static void copy_str(char* dst, size_t cap, const char* src, size_t len) {
   if (!src) len = 0;
   if (len >= cap) len = cap - 1;
   if (len) memcpy(dst, src, len);
   dst[len] = '\0';
 }
 
-static void on_connect(void *ud, const rtc_connect_request *req,
-                       rtc_connect_decision *d) {
-  seen *s = (seen *)ud;
+static void on_connect(void* ud, const rtc_connect_request* req, rtc_connect_decision* d) {
+  seen* s = (seen*)ud;
   size_t i;
   pthread_mutex_lock(&s->mu);
   s->n_connect++;
   copy_str(s->last_path, sizeof s->last_path, req->path, req->path_len);
   s->last_origin[0] = '\0';
   for (i = 0; i < req->header_count; i++)
-    if (req->headers[i].name_len == 6 &&
-        memcmp(req->headers[i].name, "origin", 6) == 0)
-      copy_str(s->last_origin, sizeof s->last_origin, req->headers[i].value,
-               req->headers[i].value_len);
+    if (req->headers[i].name_len == 6 && memcmp(req->headers[i].name, "origin", 6) == 0)
+      copy_str(s->last_origin, sizeof s->last_origin, req->headers[i].value, req->headers[i].value_len);
   if (s->refuse_user && req->user_id_len == strlen(s->refuse_user) &&
       memcmp(req->user_id, s->refuse_user, req->user_id_len) == 0) {
     d->accept = 0;
@@ -115,9 +112,8 @@ static void on_connect(void *ud, const rtc_connect_request *req,
   pthread_mutex_unlock(&s->mu);
 }
 
-static void on_open(void *ud, rtc_conn_id conn, const char *user,
-                    size_t user_len) {
-  seen *s = (seen *)ud;
+static void on_open(void* ud, rtc_conn_id conn, const char* user, size_t user_len) {
+  seen* s = (seen*)ud;
   (void)conn;
   (void)user;
   (void)user_len;
@@ -126,9 +122,8 @@ static void on_open(void *ud, rtc_conn_id conn, const char *user,
   pthread_mutex_unlock(&s->mu);
 }
 
-static void on_disconnect(void *ud, rtc_conn_id conn, const char *user,
-                          size_t user_len, uint32_t code) {
-  seen *s = (seen *)ud;
+static void on_disconnect(void* ud, rtc_conn_id conn, const char* user, size_t user_len, uint32_t code) {
+  seen* s = (seen*)ud;
   (void)conn;
   (void)user;
   (void)user_len;
@@ -138,7 +133,7 @@ static void on_disconnect(void *ud, rtc_conn_id conn, const char *user,
   pthread_mutex_unlock(&s->mu);
 }
 
-static int read_int(const int *v) {
+static int read_int(const int* v) {
   int out;
   pthread_mutex_lock(&g_seen.mu);
   out = *v;
@@ -146,7 +141,7 @@ static int read_int(const int *v) {
   return out;
 }
 
-static int wait_int(const int *v, int want) {
+static int wait_int(const int* v, int want) {
   long long deadline = now_ms() + WAIT_MS;
   while (read_int(v) < want) {
     if (now_ms() >= deadline) return 0;
@@ -157,10 +152,10 @@ static int wait_int(const int *v, int want) {
 
 /* An engine on 127.0.0.1 and a free port (the defaults), which no client
  * of these tests ever connects to: every connection arrives by adoption. */
-static rtc_engine *start_engine(const char *allowed_origins) {
+static rtc_engine* start_engine(const char* allowed_origins) {
   rtc_config cfg;
   rtc_handlers h;
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   rtc_config_init(&cfg);
   cfg.allowed_origins = allowed_origins;
   rtc_handlers_init(&h);
@@ -176,12 +171,12 @@ static rtc_engine *start_engine(const char *allowed_origins) {
   return e;
 }
 
-static int stats_of(rtc_engine *e, rtc_stats *st) {
+static int stats_of(rtc_engine* e, rtc_stats* st) {
   rtc_stats_init(st);
   return rtc_engine_stats(e, st) == RTC_OK;
 }
 
-static int wait_connections(rtc_engine *e, uint64_t want) {
+static int wait_connections(rtc_engine* e, uint64_t want) {
   long long deadline = now_ms() + WAIT_MS;
   rtc_stats st;
   for (;;) {
@@ -204,7 +199,7 @@ static void set_timeouts(int fd) {
 }
 
 /* Listens on 127.0.0.1 and a free port; returns the socket, port in *port. */
-static int host_listen(uint16_t *port) {
+static int host_listen(uint16_t* port) {
   struct sockaddr_in sa;
   socklen_t len = sizeof sa;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -212,8 +207,8 @@ static int host_listen(uint16_t *port) {
   memset(&sa, 0, sizeof sa);
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0 ||
-      getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+  if (bind(fd, (struct sockaddr*)&sa, sizeof sa) != 0 || listen(fd, 16) != 0 ||
+      getsockname(fd, (struct sockaddr*)&sa, &len) != 0) {
     close(fd);
     return -1;
   }
@@ -227,7 +222,7 @@ typedef struct peer {
   size_t len;
 } peer;
 
-static int peer_connect(peer *p, uint16_t port) {
+static int peer_connect(peer* p, uint16_t port) {
   struct sockaddr_in sa;
   p->len = 0;
   p->fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -237,7 +232,7 @@ static int peer_connect(peer *p, uint16_t port) {
   sa.sin_family = AF_INET;
   sa.sin_port = htons(port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(p->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+  if (connect(p->fd, (struct sockaddr*)&sa, sizeof sa) != 0) {
     close(p->fd);
     p->fd = -1;
     return 0;
@@ -245,13 +240,13 @@ static int peer_connect(peer *p, uint16_t port) {
   return 1;
 }
 
-static void peer_close(peer *p) {
+static void peer_close(peer* p) {
   if (p->fd >= 0) close(p->fd);
   p->fd = -1;
 }
 
-static int send_all(int fd, const void *data, size_t len) {
-  const char *d = (const char *)data;
+static int send_all(int fd, const void* data, size_t len) {
+  const char* d = (const char*)data;
   while (len > 0) {
     ssize_t n = send(fd, d, len, 0);
     if (n < 0 && errno == EINTR) continue;
@@ -263,26 +258,25 @@ static int send_all(int fd, const void *data, size_t len) {
 }
 
 /* Receives until `need` bytes are buffered; 0 on EOF, error or deadline. */
-static int peer_fill(peer *p, size_t need, long long deadline) {
+static int peer_fill(peer* p, size_t need, long long deadline) {
   while (p->len < need) {
     ssize_t n;
     if (need > sizeof p->buf || now_ms() >= deadline) return 0;
     n = recv(p->fd, p->buf + p->len, sizeof p->buf - p->len, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-      continue;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (n <= 0) return 0;
     p->len += (size_t)n;
   }
   return 1;
 }
 
-static void peer_consume(peer *p, size_t n) {
+static void peer_consume(peer* p, size_t n) {
   memmove(p->buf, p->buf + n, p->len - n);
   p->len -= n;
 }
 
 /* Position just past the first "\r\n\r\n" in p's buffer, 0 if none yet. */
-static size_t head_end(const peer *p) {
+static size_t head_end(const peer* p) {
   size_t i;
   for (i = 4; i <= p->len; i++)
     if (memcmp(p->buf + i - 4, "\r\n\r\n", 4) == 0) return i;
@@ -290,13 +284,13 @@ static size_t head_end(const peer *p) {
 }
 
 /* Reads an HTTP head (through the blank line) into out, NUL-terminated. */
-static size_t read_http_head(peer *p, char *out, size_t cap) {
+static size_t read_http_head(peer* p, char* out, size_t cap) {
   long long deadline = now_ms() + WAIT_MS;
   size_t end;
   while ((end = head_end(p)) == 0)
     if (!peer_fill(p, p->len + 1, deadline)) break;
   if (end == 0) end = p->len;
-  copy_str(out, cap, (const char *)p->buf, end);
+  copy_str(out, cap, (const char*)p->buf, end);
   peer_consume(p, end);
   return end;
 }
@@ -305,7 +299,7 @@ static size_t read_http_head(peer *p, char *out, size_t cap) {
  * the request head (and whatever came with it in the same reads), and
  * hands descriptor and bytes to the engine. Returns the adopt result, or
  * a value below RTC_OK's range on a socket failure. */
-static int host_accept_and_adopt(rtc_engine *e, int lfd) {
+static int host_accept_and_adopt(rtc_engine* e, int lfd) {
   peer h;
   int rc;
   long long deadline = now_ms() + WAIT_MS;
@@ -318,7 +312,7 @@ static int host_accept_and_adopt(rtc_engine *e, int lfd) {
       peer_close(&h);
       return -100;
     }
-  rc = rtc_engine_adopt_socket(e, h.fd, (const char *)h.buf, h.len);
+  rc = rtc_engine_adopt_socket(e, h.fd, (const char*)h.buf, h.len);
   if (rc != RTC_OK) peer_close(&h); /* still ours on an error */
   return rc;
 }
@@ -327,7 +321,7 @@ static int host_accept_and_adopt(rtc_engine *e, int lfd) {
 #define WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 /* One masked client frame with FIN, appended to out at *n. */
-static void frame_text(unsigned char *out, size_t *n, const char *text) {
+static void frame_text(unsigned char* out, size_t* n, const char* text) {
   static const unsigned char mask[4] = {0x11, 0x5a, 0xc3, 0x7e};
   size_t len = strlen(text), i;
   out[(*n)++] = 0x81;
@@ -344,7 +338,7 @@ static void frame_text(unsigned char *out, size_t *n, const char *text) {
   *n += len;
 }
 
-static int ws_send_text(peer *p, const char *text) {
+static int ws_send_text(peer* p, const char* text) {
   unsigned char f[1024];
   size_t n = 0;
   if (strlen(text) > sizeof f - 8) return 0;
@@ -354,7 +348,7 @@ static int ws_send_text(peer *p, const char *text) {
 
 /* Reads server frames until a text frame containing needle (1), or a close
  * frame, EOF or the deadline (0). Server frames must be unmasked. */
-static int ws_expect_text(peer *p, const char *needle) {
+static int ws_expect_text(peer* p, const char* needle) {
   long long deadline = now_ms() + WAIT_MS;
   for (;;) {
     size_t h = 2, len;
@@ -372,7 +366,7 @@ static int ws_expect_text(peer *p, const char *needle) {
       return 0; /* nothing in these tests is that large */
     }
     if (!peer_fill(p, h + len, deadline)) return 0;
-    copy_str(text, sizeof text, (const char *)p->buf + h, len);
+    copy_str(text, sizeof text, (const char*)p->buf + h, len);
     peer_consume(p, h + len);
     if (opcode == 0x8) return 0;
     if (opcode == 0x1 && strstr(text, needle)) return 1;
@@ -384,9 +378,8 @@ static int ws_expect_text(peer *p, const char *needle) {
  * by the text frame first_frame when not NULL, so that the host reads
  * bytes past the request head too; the host adopts; the response head is
  * read into resp. Returns adopt's result. */
-static int open_via_host(rtc_engine *e, int lfd, uint16_t host_port, peer *p,
-                         const char *path, const char *origin,
-                         const char *first_frame, char *resp, size_t cap) {
+static int open_via_host(rtc_engine* e, int lfd, uint16_t host_port, peer* p, const char* path,
+                         const char* origin, const char* first_frame, char* resp, size_t cap) {
   unsigned char req[2048];
   size_t n;
   int rc;
@@ -394,13 +387,14 @@ static int open_via_host(rtc_engine *e, int lfd, uint16_t host_port, peer *p,
   resp[0] = '\0';
   if (!CHECK(peer_connect(p, host_port))) return -100;
   if (origin) snprintf(origin_line, sizeof origin_line, "Origin: %s\r\n", origin);
-  n = (size_t)snprintf((char *)req, sizeof req,
+  n = (size_t)snprintf((char*)req, sizeof req,
                        "GET %s HTTP/1.1\r\n"
                        "Host: 127.0.0.1:%u\r\n"
                        "Upgrade: websocket\r\n"
                        "Connection: Upgrade\r\n"
                        "%s"
-                       "Sec-WebSocket-Key: " WS_KEY "\r\n"
+                       "Sec-WebSocket-Key: " WS_KEY
+                       "\r\n"
                        "Sec-WebSocket-Version: 13\r\n"
                        "\r\n",
                        path, (unsigned)host_port, origin_line);
@@ -418,7 +412,7 @@ static int open_via_host(rtc_engine *e, int lfd, uint16_t host_port, peer *p,
 static void test_adopted_sockets_chat_in_a_room(void) {
   uint16_t host_port = 0;
   int lfd = host_listen(&host_port);
-  rtc_engine *e = start_engine(NULL);
+  rtc_engine* e = start_engine(NULL);
   peer alice, bob;
   char resp[1024];
   rtc_stats st;
@@ -427,15 +421,12 @@ static void test_adopted_sockets_chat_in_a_room(void) {
    * read it already, and the engine must take it from the bytes handed
    * over, not from the socket. */
   CHECK_INT(open_via_host(e, lfd, host_port, &alice, "/ws/alice", NULL,
-                          "{\"type\":\"join_room\",\"room\":\"lobby\",\"id\":1}",
-                          resp, sizeof resp),
+                          "{\"type\":\"join_room\",\"room\":\"lobby\",\"id\":1}", resp, sizeof resp),
             RTC_OK);
   CHECK(strncmp(resp, "HTTP/1.1 101", 12) == 0);
   CHECK(strstr(resp, WS_ACCEPT) != NULL);
   CHECK(ws_expect_text(&alice, "\"type\":\"ack\",\"id\":1"));
-  CHECK_INT(open_via_host(e, lfd, host_port, &bob, "/ws/bob", NULL, NULL, resp,
-                          sizeof resp),
-            RTC_OK);
+  CHECK_INT(open_via_host(e, lfd, host_port, &bob, "/ws/bob", NULL, NULL, resp, sizeof resp), RTC_OK);
   CHECK(strncmp(resp, "HTTP/1.1 101", 12) == 0);
   CHECK(ws_send_text(&bob, "{\"type\":\"join_room\",\"room\":\"lobby\",\"id\":2}"));
   CHECK(ws_expect_text(&bob, "\"type\":\"ack\",\"id\":2"));
@@ -464,7 +455,7 @@ static void test_adopted_sockets_chat_in_a_room(void) {
 static void test_adopted_upgrades_follow_the_engine_rules(void) {
   uint16_t host_port = 0;
   int lfd = host_listen(&host_port);
-  rtc_engine *e = start_engine("https://app.example");
+  rtc_engine* e = start_engine("https://app.example");
   peer p;
   char resp[1024];
   rtc_stats st;
@@ -473,14 +464,16 @@ static void test_adopted_upgrades_follow_the_engine_rules(void) {
   g_seen.refuse_user = "mallory";
   pthread_mutex_unlock(&g_seen.mu);
   /* allowed_origins: another site's page is refused before on_connect */
-  CHECK_INT(open_via_host(e, lfd, host_port, &p, "/ws/alice", "https://evil.example", NULL, resp, sizeof resp),
-            RTC_OK);
+  CHECK_INT(
+      open_via_host(e, lfd, host_port, &p, "/ws/alice", "https://evil.example", NULL, resp, sizeof resp),
+      RTC_OK);
   CHECK(strncmp(resp, "HTTP/1.1 403", 12) == 0);
   peer_close(&p);
   CHECK_INT(read_int(&g_seen.n_connect), 0);
   /* the on_connect handler refuses */
-  CHECK_INT(open_via_host(e, lfd, host_port, &p, "/ws/mallory", "https://app.example", NULL, resp, sizeof resp),
-            RTC_OK);
+  CHECK_INT(
+      open_via_host(e, lfd, host_port, &p, "/ws/mallory", "https://app.example", NULL, resp, sizeof resp),
+      RTC_OK);
   CHECK(strncmp(resp, "HTTP/1.1 401", 12) == 0);
   peer_close(&p);
   /* a path the engine does not serve */
@@ -510,7 +503,7 @@ static void test_adopted_upgrades_follow_the_engine_rules(void) {
 static void test_adopting_before_reading_anything(void) {
   uint16_t host_port = 0;
   int lfd = host_listen(&host_port), fd;
-  rtc_engine *e = start_engine(NULL);
+  rtc_engine* e = start_engine(NULL);
   peer p;
   char req[512], resp[1024];
   if (!CHECK(lfd >= 0) || !e) return;
@@ -536,11 +529,13 @@ static void test_adopting_before_reading_anything(void) {
 }
 
 /* Whether fd is still an open descriptor of this process. */
-static int fd_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+static int fd_open(int fd) {
+  return fcntl(fd, F_GETFD) != -1;
+}
 
 static void test_errors_leave_the_descriptor_with_the_caller(void) {
   rtc_config cfg;
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   int pipefd[2], sv[2];
   const char req[] = "GET /ws/alice HTTP/1.1\r\n\r\n";
   rtc_config_init(&cfg);
@@ -583,12 +578,13 @@ static void test_errors_leave_the_descriptor_with_the_caller(void) {
  * and the socket closed by the engine (the peer sees the response, then
  * EOF), and nothing is left open after the engine stops. */
 static void test_the_engine_closes_what_it_adopted(void) {
-  rtc_engine *e = start_engine(NULL);
+  rtc_engine* e = start_engine(NULL);
   int sv[2];
   peer p;
   char resp[1024];
-  const char req[] = "GET /nowhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: " WS_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  const char req[] =
+      "GET /nowhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: " WS_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n";
   if (!e) return;
   CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
   p.fd = sv[1];
@@ -604,8 +600,10 @@ static void test_the_engine_closes_what_it_adopted(void) {
     while (!eof && now_ms() < deadline) {
       char c;
       ssize_t n = recv(p.fd, &c, 1, 0);
-      if (n == 0) eof = 1;
-      else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) eof = 1;
+      if (n == 0)
+        eof = 1;
+      else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        eof = 1;
     }
     CHECK(eof);
   }
@@ -617,20 +615,19 @@ static void test_the_engine_closes_what_it_adopted(void) {
 /* ------------------------------------------------------------------ */
 
 typedef struct test_case {
-  const char *name;
+  const char* name;
   void (*fn)(void);
 } test_case;
 
-#define TEST(fn) {#fn, fn}
+#define TEST(fn) \
+  { #fn, fn }
 static const test_case kTests[] = {
-    TEST(test_adopted_sockets_chat_in_a_room),
-    TEST(test_adopted_upgrades_follow_the_engine_rules),
-    TEST(test_adopting_before_reading_anything),
-    TEST(test_errors_leave_the_descriptor_with_the_caller),
+    TEST(test_adopted_sockets_chat_in_a_room),    TEST(test_adopted_upgrades_follow_the_engine_rules),
+    TEST(test_adopting_before_reading_anything),  TEST(test_errors_leave_the_descriptor_with_the_caller),
     TEST(test_the_engine_closes_what_it_adopted),
 };
 
-static int selected(const char *name, int argc, char **argv) {
+static int selected(const char* name, int argc, char** argv) {
   int i;
   if (argc < 2) return 1;
   for (i = 1; i < argc; i++)
@@ -638,7 +635,7 @@ static int selected(const char *name, int argc, char **argv) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   size_t i;
   int passed = 0, failed = 0;
   signal(SIGPIPE, SIG_IGN);
@@ -647,6 +644,19 @@ int main(int argc, char **argv) {
     int status = 0;
     if (!selected(kTests[i].name, argc, argv)) continue;
     fflush(stdout);
+    if (getenv("RTC_TEST_NOFORK")) { /* in this process: a debugger, LSan at exit */
+      memset(&g_seen, 0, sizeof g_seen);
+      pthread_mutex_init(&g_seen.mu, NULL);
+      g_test = kTests[i].name;
+      g_failures = 0;
+      kTests[i].fn();
+      printf("%s %s\n", g_failures ? "FAIL" : "ok  ", kTests[i].name);
+      if (g_failures)
+        failed++;
+      else
+        passed++;
+      continue;
+    }
     pid = fork();
     if (pid == 0) {
       alarm(30); /* watchdog */
