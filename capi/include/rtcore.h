@@ -406,6 +406,22 @@ typedef struct rtc_handlers {
   void (*on_log)(void *user_data, int32_t level, const char *event,
                  size_t event_len, const char *message, size_t message_len,
                  const char *fields_json, size_t fields_json_len);
+
+  /* --- Appended (issue 13) --- */
+  /* Like on_message, with the request's id: id_json (id_json_len bytes,
+   * not NUL-terminated) is the JSON text of the frame's "id" member as the
+   * client sent it (a quoted string or an integer), id_json_len 0 when the
+   * message carried none; pass it as is to rtc_send_error, or answer
+   * {"type":"ack","id":ID} with RTC_PAYLOAD_RAW (docs/protocol.md section
+   * 2: exactly one ack or one error per message with an id; docs/hosts.md).
+   * When set, it is called instead of on_message (which is then ignored);
+   * both NULL: such messages get error unknown_type. Thread and borrowing
+   * as on_message: the engine thread, everything borrowed for the call. */
+  void (*on_message_with_id)(void *user_data, rtc_conn_id conn,
+                             const char *user_id, size_t user_id_len,
+                             const char *type, size_t type_len,
+                             const char *json, size_t json_len,
+                             const char *id_json, size_t id_json_len);
 } rtc_handlers;
 
 #define RTC_AUTHZ_DENY 0

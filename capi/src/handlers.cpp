@@ -69,9 +69,17 @@ rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
       fn(ud, id, user.data(), user.size(), code);
     };
   }
-  if (h.on_message) {
+  if (h.on_message_with_id) {
+    auto fn = h.on_message_with_id;
+    hooks.on_message = [fn, ud](ConnId id, std::string_view user, std::string_view type, std::string_view json,
+                                std::string_view id_json) {
+      fn(ud, id, user.data(), user.size(), type.data(), type.size(), json.data(), json.size(), id_json.data(),
+         id_json.size());
+    };
+  } else if (h.on_message) {
     auto fn = h.on_message;
-    hooks.on_message = [fn, ud](ConnId id, std::string_view user, std::string_view type, std::string_view json) {
+    hooks.on_message = [fn, ud](ConnId id, std::string_view user, std::string_view type, std::string_view json,
+                                std::string_view /*id_json*/) {
       fn(ud, id, user.data(), user.size(), type.data(), type.size(), json.data(), json.size());
     };
   }

@@ -41,9 +41,9 @@ EngineHooks muteable(const EngineHooks& h, const bool& muted) {
       if (!muted) h.on_disconnect(id, user, code);
     };
   if (h.on_message)
-    out.on_message = [&h, &muted](ConnId id, std::string_view user, std::string_view type,
-                                  std::string_view json) {
-      if (!muted) h.on_message(id, user, type, json);
+    out.on_message = [&h, &muted](ConnId id, std::string_view user, std::string_view type, std::string_view json,
+                                  std::string_view id_json) {
+      if (!muted) h.on_message(id, user, type, json, id_json);
     };
   if (h.on_presence)
     out.on_presence = [&h, &muted](std::string_view user, bool online, std::string_view ts) {

@@ -102,7 +102,11 @@ struct EngineHooks {
   std::function<void(const ConnectRequest&, ConnectDecision&)> on_connect;
   std::function<void(ConnId, std::string_view user)> on_open;
   std::function<void(ConnId, std::string_view user, uint16_t close_code)> on_disconnect;
-  std::function<void(ConnId, std::string_view user, std::string_view type, std::string_view json)> on_message;
+  // id_json: the request's id as JSON text (a quoted string or an integer),
+  // verbatim from the frame; empty when the message had none.
+  std::function<void(ConnId, std::string_view user, std::string_view type, std::string_view json,
+                     std::string_view id_json)>
+      on_message;
   std::function<void(std::string_view user, bool online, std::string_view timestamp)> on_presence;
   // kDeny refuses the action with error `forbidden`; kDefer holds it (and
   // the connection's later messages) until EngineCore::resolve_authorization

@@ -66,7 +66,7 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
     case protocol::MessageType::kCustom: break;
   }
   if (!hooks_.on_message) return send_error(c, ErrorCode::kUnknownType, "unknown message type", m.id_json);
-  hooks_.on_message(c.id, c.user_id, m.type_name, text);
+  hooks_.on_message(c.id, c.user_id, m.type_name, text, m.id_json);
 }
 
 bool EngineCore::within_rate_limit(Connection& c) {

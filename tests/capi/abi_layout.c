@@ -77,6 +77,7 @@ int main(void) {
   FIELD(rtc_handlers, on_presence);
   FIELD(rtc_handlers, on_authorize);
   FIELD(rtc_handlers, on_log);
+  FIELD(rtc_handlers, on_message_with_id);
   FIELD(rtc_stats, struct_size);
   FIELD(rtc_stats, connections);
   FIELD(rtc_stats, users);

@@ -1782,6 +1782,89 @@ static void destroy_from_handler(int in_open) {
 static void test_destroy_from_on_open_is_deferred(void) { destroy_from_handler(1); }
 static void test_destroy_from_on_message_is_deferred(void) { destroy_from_handler(0); }
 
+/* on_message_with_id (issue 13): the request's id arrives as the client
+ * wrote it, without the host re-parsing the frame; an answer sent with it
+ * echoes it. A message without id gets id_json_len 0. */
+typedef struct id_host {
+  rtc_engine *engine;
+} id_host;
+
+static void id_on_message(void *ud, rtc_conn_id conn, const char *user,
+                          size_t user_len, const char *type, size_t type_len,
+                          const char *json, size_t json_len,
+                          const char *id_json, size_t id_json_len) {
+  id_host *h = (id_host *)ud;
+  char frame_text[512];
+  int n;
+  (void)user;
+  (void)user_len;
+  (void)json;
+  (void)json_len;
+  /* echo what arrived: the type and the id's JSON text, as content */
+  if (id_json_len == 0) {
+    n = snprintf(frame_text, sizeof frame_text,
+                 "{\"type\":\"seen\",\"t\":\"%.*s\",\"noid\":true}",
+                 (int)type_len, type);
+  } else {
+    n = snprintf(frame_text, sizeof frame_text,
+                 "{\"type\":\"ack\",\"id\":%.*s,\"t\":\"%.*s\"}",
+                 (int)id_json_len, id_json, (int)type_len, type);
+  }
+  if (n > 0 && (size_t)n < sizeof frame_text)
+    rtc_send_to_connection(h->engine, conn, NULL, 0, RTC_PAYLOAD_RAW,
+                           frame_text, (size_t)n);
+}
+
+static void old_on_message(void *ud, rtc_conn_id conn, const char *user,
+                           size_t user_len, const char *type, size_t type_len,
+                           const char *json, size_t json_len) {
+  /* never called: on_message_with_id takes precedence */
+  (void)ud;
+  (void)conn;
+  (void)user;
+  (void)user_len;
+  (void)type;
+  (void)type_len;
+  (void)json;
+  (void)json_len;
+  abort();
+}
+
+static void test_on_message_with_id_gets_the_raw_id(void) {
+  id_host host;
+  rtc_config cfg;
+  rtc_handlers h;
+  char head[4096];
+  peer p;
+  frame f;
+  rtc_config_init(&cfg);
+  rtc_handlers_init(&h);
+  h.user_data = &host;
+  h.on_message = old_on_message;
+  h.on_message_with_id = id_on_message;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &host.engine), RTC_OK)) return;
+  if (!CHECK_INT(rtc_engine_start(host.engine), RTC_OK)) {
+    rtc_engine_destroy(host.engine);
+    return;
+  }
+  if (ws_open(&p, rtc_engine_port(host.engine), "/ws/alice", head,
+              sizeof head)) {
+    CHECK(starts_with(head, "HTTP/1.1 101"));
+    /* a string id with an escape, verbatim */
+    CHECK(ws_send_text(&p, "{\"type\":\"typing\",\"id\":\"a\\u0041\"}"));
+    if (CHECK(ws_expect_text(&p, "\"t\":\"typing\"", &f)))
+      CHECK_STR(f.data, "{\"type\":\"ack\",\"id\":\"a\\u0041\",\"t\":\"typing\"}");
+    CHECK(ws_send_text(&p, "{\"id\":42,\"type\":\"vote\",\"x\":{\"id\":1}}"));
+    if (CHECK(ws_expect_text(&p, "\"t\":\"vote\"", &f)))
+      CHECK_STR(f.data, "{\"type\":\"ack\",\"id\":42,\"t\":\"vote\"}");
+    CHECK(ws_send_text(&p, "{\"type\":\"plain\"}"));
+    if (CHECK(ws_expect_text(&p, "\"t\":\"plain\"", &f)))
+      CHECK_STR(f.data, "{\"type\":\"seen\",\"t\":\"plain\",\"noid\":true}");
+    peer_close(&p);
+  }
+  rtc_engine_destroy(host.engine);
+}
+
 /* ------------------------------------------------------------------ */
 /* Room presence queries (single node)                                 */
 /* ------------------------------------------------------------------ */
@@ -2099,6 +2182,7 @@ static const test_case tests[] = {
     TEST(test_user_limit_holds_with_deferred_decisions),
     TEST(test_destroy_from_on_open_is_deferred),
     TEST(test_destroy_from_on_message_is_deferred),
+    TEST(test_on_message_with_id_gets_the_raw_id),
     TEST(test_stats_table_names_every_field_and_metrics_render),
     TEST(test_settings_table_matches_rtc_config_init),
 };
