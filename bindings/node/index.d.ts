@@ -229,10 +229,19 @@ export interface History {
   messages: HistoryMessage[];
 }
 
-export interface SendOptions {
-  /** With `from` the message is content wrapped in a direct_message / message envelope. */
+/** What the frame sends take: an object (serialized to JSON) or a string (one JSON text, sent as is). */
+export type Frame = object | string;
+
+/** Options of the envelope sends (broadcastMessage, sendMessageToUser, sendMessageToConnection). */
+export interface MessageOptions {
+  /** The envelope's `from`; default '' (a server message). */
   from?: string;
+  /** Alias of `from`. */
+  sender?: string;
 }
+
+/** @deprecated A frame send given `{ from }` sends the envelope: use the *Message calls. */
+export type SendOptions = MessageOptions;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -296,8 +305,12 @@ export declare class Connection {
   readonly id: string;
   readonly userId: string;
   readonly engine: Engine;
-  send(message: object, options?: SendOptions): void;
-  send(content: unknown, options: SendOptions & { from: string }): void;
+  /** Sends the frame as is (engine.sendToConnection). */
+  send(frame: Frame): void;
+  /** @deprecated Use sendMessage(content, { from }). */
+  send(content: unknown, options: MessageOptions): void;
+  /** Sends content in a direct_message envelope with from and timestamp. */
+  sendMessage(content: unknown, options?: MessageOptions): void;
   join(room: string): void;
   leave(room: string): void;
   sendError(code: string, message?: string, id?: string | number): void;
@@ -311,12 +324,23 @@ export declare class RtcoreError extends Error {
   constructor(code: string, message: string);
 }
 
+/** Throw (or reject with) it from a message listener to answer the client with this error code instead of internal_error. */
+export declare class MessageError extends Error {
+  readonly code: string;
+  constructor(code: string, message?: string);
+}
+
 export declare class Reject extends Error {
   readonly status: number;
   constructor(status?: number, message?: string);
 }
 
-export type MessageListener = (conn: Connection, msg: ClientMessage) => void | Promise<void>;
+/**
+ * A host-defined message's listener. `id` is the request's id (undefined when the message had none).
+ * With an id the client gets exactly one answer: an ack once every listener returned or resolved,
+ * one error when one threw or rejected, nothing more when a listener answered it with sendError.
+ */
+export type MessageListener = (conn: Connection, msg: ClientMessage, id: string | number | undefined) => void | Promise<void>;
 
 /** One engine log line (tokens, secrets and query strings never appear). */
 export interface LogEvent {
@@ -333,7 +357,7 @@ export interface EngineEvents {
   log: [event: LogEvent];
   disconnect: [conn: Connection, code: number];
   presence: [event: PresenceEvent];
-  message: [conn: Connection, msg: ClientMessage];
+  message: [conn: Connection, msg: ClientMessage, id: string | number | undefined];
   error: [error: unknown];
   close: [];
 }
@@ -358,12 +382,24 @@ export declare class Engine extends EventEmitter {
   /** As on net.Server: a listening engine no longer keeps the process alive. */
   unref(): this;
 
-  sendToUser(userId: string, message: object, options?: SendOptions): void;
-  sendToUser(userId: string, content: unknown, options: SendOptions & { from: string }): void;
-  sendToConnection(conn: ConnectionRef, message: object, options?: SendOptions): void;
-  sendToConnection(conn: ConnectionRef, content: unknown, options: SendOptions & { from: string }): void;
-  broadcast(room: string, message: object, options?: SendOptions): void;
-  broadcast(room: string, content: unknown, options: SendOptions & { from: string }): void;
+  /** Sends the frame as is to every connection of userId. */
+  sendToUser(userId: string, frame: Frame): void;
+  /** @deprecated Use sendMessageToUser(userId, content, { from }). */
+  sendToUser(userId: string, content: unknown, options: MessageOptions): void;
+  /** Sends the frame as is to one connection. */
+  sendToConnection(conn: ConnectionRef, frame: Frame): void;
+  /** @deprecated Use sendMessageToConnection(conn, content, { from }). */
+  sendToConnection(conn: ConnectionRef, content: unknown, options: MessageOptions): void;
+  /** Sends the frame as is to every member of room (encoded once). */
+  broadcast(room: string, frame: Frame): void;
+  /** @deprecated Use broadcastMessage(room, content, { from }). */
+  broadcast(room: string, content: unknown, options: MessageOptions): void;
+  /** {"type":"message","room","from","content","timestamp"} (and offset with history) to every member of room. */
+  broadcastMessage(room: string, content: unknown, options?: MessageOptions): void;
+  /** {"type":"direct_message","from","content","timestamp"} (and offset with history) to every connection of userId. */
+  sendMessageToUser(userId: string, content: unknown, options?: MessageOptions): void;
+  /** Like sendMessageToUser, for one connection. */
+  sendMessageToConnection(conn: ConnectionRef, content: unknown, options?: MessageOptions): void;
   join(conn: ConnectionRef, room: string): void;
   leave(conn: ConnectionRef, room: string): void;
   sendError(conn: ConnectionRef, code: string, message?: string, id?: string | number): void;
@@ -417,6 +453,7 @@ declare const rtcore: {
   Engine: typeof Engine;
   Connection: typeof Connection;
   Reject: typeof Reject;
+  MessageError: typeof MessageError;
   RtcoreError: typeof RtcoreError;
   version: string;
   defaults: Defaults;

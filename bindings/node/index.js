@@ -2,7 +2,7 @@
 // rtcore for Node: require('rtcore').
 const { Engine } = require('./lib/engine');
 const { Connection } = require('./lib/connection');
-const { RtcoreError, Reject } = require('./lib/errors');
+const { RtcoreError, Reject, MessageError } = require('./lib/errors');
 const native = require('./lib/native');
 const options = require('./lib/options');
 
@@ -19,5 +19,5 @@ const statsFields = Object.freeze(native.statsFields().map((f) => Object.freeze(
 // The media type of engine.metrics() (Prometheus text exposition 0.0.4).
 const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-module.exports = { Engine, Connection, Reject, RtcoreError, version: native.version, defaults, optionTable, statsFields,
+module.exports = { Engine, Connection, Reject, MessageError, RtcoreError, version: native.version, defaults, optionTable, statsFields,
   METRICS_CONTENT_TYPE };

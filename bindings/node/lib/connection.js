@@ -10,8 +10,14 @@ class Connection {
     Object.defineProperty(this, 'engine', { value: engine, enumerable: false });
   }
 
-  send(message, options) {
-    this.engine.sendToConnection(this, message, options);
+  // The object (or JSON text) is the frame, sent as is.
+  send(frame, options) {
+    this.engine.sendToConnection(this, frame, options);
+  }
+
+  // content in a direct_message envelope with from and timestamp.
+  sendMessage(content, options) {
+    this.engine.sendMessageToConnection(this, content, options);
   }
 
   join(room) {

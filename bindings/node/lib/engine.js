@@ -6,7 +6,7 @@ const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const native = require('./native');
 const { Connection } = require('./connection');
-const { RtcoreError, Reject, invalid } = require('./errors');
+const { RtcoreError, Reject, MessageError, invalid } = require('./errors');
 const check = require('./validate');
 const upgrade = require('./attach');
 
@@ -28,18 +28,38 @@ const WANT_DISCONNECT = 2;
 const WANT_PRESENCE = 4;
 const WANT_LOG = 8;
 const RTC_EINVAL = -1;
+// RTC_PAYLOAD_*: the object is the frame (RAW) or the envelope's content.
+const PAYLOAD_CONTENT = 0;
+const PAYLOAD_RAW = 1;
 const RTC_ENOTSUP = -5;
 
 function engineError(rc, what) {
   return new RtcoreError(native.errName(rc), `rtcore: ${what} failed: ${native.strerror(rc)}`);
 }
 
-// The request id of a client message as JSON text, for error frames.
-function idJson(msg) {
-  const id = msg && msg.id;
+// A request id given to sendError as JSON text (null for none).
+function idJson(id) {
   if (typeof id === 'string') return JSON.stringify(id);
   if (Number.isSafeInteger(id)) return String(id);
   return null;
+}
+
+// The key of a request id in flight (the ack rule): 1 and "1" differ.
+function idKey(connIdText, id) {
+  return `${connIdText}\u0000${typeof id}\u0000${id}`;
+}
+
+// Frame sends given { from }: the old envelope meaning, warned about once.
+let warnedFrom = false;
+function deprecatedFrom(what, envelope) {
+  if (warnedFrom) return;
+  warnedFrom = true;
+  process.emitWarning(`rtcore: ${what}(..., { from }) is deprecated: ${what}() sends the object as the frame; ` +
+    `use ${envelope}() for the message envelope`, { type: 'DeprecationWarning', code: 'RTCORE_DEP_SEND_FROM' });
+}
+
+function isMessageError(err) {
+  return err instanceof MessageError || (err != null && err.name === 'MessageError' && typeof err.code === 'string' && err.code !== '');
 }
 
 function connId(conn) {
@@ -80,6 +100,9 @@ class Engine extends EventEmitter {
   // token -> { resolve, reject, what }.
   #queries = new Map();
   #nextQuery = 0;
+  // Client messages with an id whose listeners have not finished:
+  // idKey(conn, id) -> [{ answered }], one entry a message (the ack rule).
+  #open = new Map();
 
   constructor(options) {
     super();
@@ -217,19 +240,49 @@ class Engine extends EventEmitter {
     return this;
   }
 
-  sendToUser(userId, message, options) {
-    const p = check.payload(message, options);
+  // Frame sends: the object (or its JSON text) is the frame, sent as is.
+  sendToUser(userId, frame, options) {
+    const p = this.#framePayload('sendToUser', 'sendMessageToUser', frame, options);
     this.#call(this.#native.sendToUser(check.userId(userId), p.from, p.kind, p.text), 'sendToUser');
   }
 
-  sendToConnection(conn, message, options) {
-    const p = check.payload(message, options);
+  sendToConnection(conn, frame, options) {
+    const p = this.#framePayload('sendToConnection', 'sendMessageToConnection', frame, options);
     this.#call(this.#native.sendToConnection(connId(conn), p.from, p.kind, p.text), 'sendToConnection');
   }
 
-  broadcast(room, message, options) {
-    const p = check.payload(message, options);
+  broadcast(room, frame, options) {
+    const p = this.#framePayload('broadcast', 'broadcastMessage', frame, options);
     this.#call(this.#native.broadcast(check.room(room), p.from, p.kind, p.text), 'broadcast');
+  }
+
+  // Envelope sends: the engine wraps content (any JSON value) in the
+  // protocol's message / direct_message envelope with from ('' without
+  // options.from / options.sender), timestamp, and an offset with history.
+  broadcastMessage(room, content, options) {
+    const from = check.sender(options);
+    this.#call(this.#native.broadcast(check.room(room), from, PAYLOAD_CONTENT, check.content(content)), 'broadcastMessage');
+  }
+
+  sendMessageToUser(userId, content, options) {
+    const from = check.sender(options);
+    this.#call(this.#native.sendToUser(check.userId(userId), from, PAYLOAD_CONTENT, check.content(content)),
+      'sendMessageToUser');
+  }
+
+  sendMessageToConnection(conn, content, options) {
+    const from = check.sender(options);
+    this.#call(this.#native.sendToConnection(connId(conn), from, PAYLOAD_CONTENT, check.content(content)),
+      'sendMessageToConnection');
+  }
+
+  #framePayload(what, envelope, frame, options) {
+    const from = check.sender(options);
+    if (from !== null) {
+      deprecatedFrom(what, envelope);
+      return { from, kind: PAYLOAD_CONTENT, text: check.content(frame) };
+    }
+    return { from: null, kind: PAYLOAD_RAW, text: check.frame(frame) };
   }
 
   join(conn, room) {
@@ -326,9 +379,16 @@ class Engine extends EventEmitter {
   sendError(conn, code, message = '', id = undefined) {
     if (typeof code !== 'string' || code === '') throw invalid('error code must be a non-empty string');
     if (typeof message !== 'string') throw invalid('error message must be a string');
-    const idText = id === undefined || id === null ? null : idJson({ id });
+    const idText = id === undefined || id === null ? null : idJson(id);
     if ((id ?? null) !== null && idText === null) throw invalid('id must be a string or a safe integer');
-    this.#call(this.#native.sendError(connId(conn), code, message, idText), 'sendError');
+    const cid = connId(conn);
+    this.#call(this.#native.sendError(cid, code, message, idText), 'sendError');
+    if (idText !== null) {
+      // The ack rule: a listener answered this id itself; nothing more for it.
+      const open = this.#open.get(idKey(cid, id));
+      const entry = open && open.find((e) => !e.answered);
+      if (entry) entry.answered = true;
+    }
   }
 
   disconnect(conn, code) {
@@ -480,26 +540,79 @@ class Engine extends EventEmitter {
     this.#native.authorizeResolve(requestId, allow);
   }
 
-  #message([, id, userId, type, json]) {
+  // A host-defined message. With an id (idJson, its JSON text from the
+  // engine) the client gets exactly one answer (docs/hosts.md): an ack once
+  // every listener returned (or its promise resolved), one error when one
+  // threw or rejected, nothing more when a listener answered the id itself
+  // with sendError(conn, code, message, id).
+  #message([, id, userId, type, json, idText]) {
     const conn = new Connection(this, id, userId);
-    const msg = JSON.parse(json);
     const listeners = this.listeners(`message:${type}`).concat(this.listeners('message'));
-    if (listeners.length === 0 && this.#state === 'listening') {
+    if (listeners.length === 0) {
       // The listener went away after the engine thread checked.
-      this.#native.sendError(id, 'unknown_type', `no handler for message type "${type}"`, idJson(msg));
+      if (this.#state === 'listening') this.#native.sendError(id, 'unknown_type', `no handler for message type "${type}"`, idText);
+      return;
     }
-    for (const fn of listeners) this.#invoke(fn, [conn, msg], conn, msg);
+    const msg = JSON.parse(json);
+    const requestId = idText === null ? undefined : msg.id;
+    let entry = null;
+    if (idText !== null) {
+      entry = { answered: false };
+      const key = idKey(id, requestId);
+      const open = this.#open.get(key);
+      if (open) open.push(entry);
+      else this.#open.set(key, [entry]);
+    }
+    const results = [];
+    let errors = [];
+    for (const fn of listeners) {
+      try {
+        const r = Reflect.apply(fn, this, [conn, msg, requestId]);
+        if (r != null && typeof r.then === 'function') results.push(r);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    const finish = () => this.#answerMessage(conn, type, requestId, idText, entry, errors);
+    if (results.length === 0) {
+      finish();
+      return;
+    }
+    Promise.allSettled(results).then((settled) => {
+      errors = errors.concat(settled.filter((r) => r.status === 'rejected').map((r) => r.reason));
+      finish();
+    });
   }
 
-  // Calls a listener; a throw or a rejected promise is reported and, for a
-  // client message, answered with an error frame. Never rethrows.
-  #invoke(fn, args, conn, msg) {
-    const failed = (err) => {
-      this.#report(err);
-      if (conn && this.#state === 'listening') {
-        this.#native.sendError(conn.id, 'handler_error', 'the server failed to handle this message', idJson(msg));
+  #answerMessage(conn, type, requestId, idJsonText, entry, errors) {
+    if (entry !== null) {
+      const key = idKey(conn.id, requestId);
+      const open = this.#open.get(key) || [];
+      const i = open.indexOf(entry);
+      if (i >= 0) open.splice(i, 1);
+      if (open.length === 0) this.#open.delete(key);
+    }
+    for (const err of errors) if (!isMessageError(err)) this.#report(err);
+    if ((entry !== null && entry.answered) || this.#state !== 'listening') return;
+    if (errors.length === 0) {
+      if (idJsonText !== null) {
+        this.#native.sendToConnection(conn.id, null, PAYLOAD_RAW, `{"type":"ack","id":${idJsonText}}`);
       }
-    };
+      return;
+    }
+    const err = errors[0];
+    // Errors are answered even without an id, as the engine does for built-in types.
+    if (isMessageError(err)) {
+      const rc = this.#native.sendError(conn.id, err.code, typeof err.message === 'string' ? err.message : err.code, idJsonText);
+      if (rc === 0) return;
+    }
+    this.#native.sendError(conn.id, 'internal_error', `the ${type} handler failed`, idJsonText);
+  }
+
+  // Calls a listener of a host event; a throw or a rejected promise is
+  // reported. Never rethrows.
+  #invoke(fn, args) {
+    const failed = (err) => this.#report(err);
     try {
       const r = Reflect.apply(fn, this, args);
       if (r != null && typeof r.then === 'function') r.then(undefined, failed);
@@ -509,7 +622,7 @@ class Engine extends EventEmitter {
   }
 
   #emitSafely(name, ...args) {
-    for (const fn of this.listeners(name)) this.#invoke(fn, args, null, null);
+    for (const fn of this.listeners(name)) this.#invoke(fn, args);
   }
 
   #report(err) {

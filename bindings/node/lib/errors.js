@@ -23,8 +23,22 @@ class Reject extends Error {
   }
 }
 
+// Thrown (or rejected) by a message listener to answer the client with an
+// error frame of this protocol code (e.g. 'forbidden', 'invalid_field')
+// instead of the generic internal_error; nothing is reported.
+class MessageError extends Error {
+  constructor(code, message = code) {
+    super(message);
+    this.name = 'MessageError';
+    if (typeof code !== 'string' || code === '') {
+      throw new RtcoreError('RTC_EINVAL', 'MessageError code must be a non-empty string');
+    }
+    this.code = code;
+  }
+}
+
 function invalid(message) {
   return new RtcoreError('RTC_EINVAL', message);
 }
 
-module.exports = { RtcoreError, Reject, invalid };
+module.exports = { RtcoreError, Reject, MessageError, invalid };

@@ -194,20 +194,41 @@ function nativeConfig(opts) {
 
 // A message to send: without `from` it is the whole frame and must be a
 // JSON object; with `from` it is any JSON value, wrapped in an envelope.
-function payload(message, options) {
-  const from = options && options.from;
-  if (from !== undefined && typeof from !== 'string') throw invalid('options.from must be a string');
-  if (from === undefined && (message === null || typeof message !== 'object' || Array.isArray(message))) {
-    throw invalid('message must be a JSON object (pass { from } to send any value as content)');
+// A frame send's payload: an object (serialized) or a string (one JSON
+// text, sent as is: the engine checks it). The frame IS what clients get.
+function frame(message) {
+  if (typeof message === 'string') return message;
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    throw invalid('frame must be a JSON object or its JSON text (use the *Message calls to send any value as content)');
   }
-  let text;
-  try {
-    text = JSON.stringify(message);
-  } catch (err) {
-    throw invalid(`message is not JSON-serialisable: ${err.message}`);
-  }
-  if (text === undefined) throw invalid('message is not JSON-serialisable');
-  return { from: from === undefined ? null : from, kind: from === undefined ? 1 : 0, text };
+  return json(message, 'frame');
 }
 
-module.exports = { userId, room, closeCode, engineOptions, nativeConfig, payload, redactUrl, OPTIONS };
+// An envelope send's content: any JSON value.
+function content(value) {
+  return json(value, 'content');
+}
+
+function json(value, what) {
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw invalid(`${what} is not JSON-serialisable: ${err.message}`);
+  }
+  if (text === undefined) throw invalid(`${what} is not JSON-serialisable`);
+  return text;
+}
+
+// The sender of an envelope send: options.from, or options.sender (an
+// alias); null for "" (a server message).
+function sender(options) {
+  if (options === undefined || options === null) return null;
+  if (typeof options !== 'object') throw invalid('options must be an object');
+  const from = options.from !== undefined ? options.from : options.sender;
+  if (from === undefined || from === null) return null;
+  if (typeof from !== 'string') throw invalid('options.from must be a string');
+  return from;
+}
+
+module.exports = { userId, room, closeCode, engineOptions, nativeConfig, frame, content, sender, redactUrl, OPTIONS };

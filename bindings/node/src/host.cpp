@@ -1,8 +1,5 @@
 #include "host.hpp"
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -57,22 +54,6 @@ namespace {
 
 Host* host_of(void* user_data) { return static_cast<Host*>(user_data); }
 
-// The request's "id" as JSON text (a quoted string or an integer), or "".
-std::string id_json_of(const char* json, size_t len) {
-  rapidjson::Document doc;
-  doc.Parse(json, len);
-  if (doc.HasParseError() || !doc.IsObject()) return {};
-  auto it = doc.FindMember("id");
-  if (it == doc.MemberEnd()) return {};
-  if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
-  if (it->value.IsUint64()) return std::to_string(it->value.GetUint64());
-  if (!it->value.IsString()) return {};
-  rapidjson::StringBuffer out;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(out);
-  it->value.Accept(writer);
-  return std::string(out.GetString(), out.GetSize());
-}
-
 void on_connect(void* ud, const rtc_connect_request* req, rtc_connect_decision* decision) {
   // Auth is decided by a JS hook, possibly async: defer, and let JS call
   // rtc_connect_resolve() later.
@@ -111,15 +92,14 @@ void on_disconnect(void* ud, rtc_conn_id conn, const char* user, size_t user_len
 }
 
 void on_message(void* ud, rtc_conn_id conn, const char* user, size_t user_len, const char* type, size_t type_len,
-                const char* json, size_t json_len) {
+                const char* json, size_t json_len, const char* id_json, size_t id_json_len) {
   Host* host = host_of(ud);
   std::string_view t(type, type_len);
   if (!host->wants_type(t)) {
     // Answered here: a type nobody handles never wakes JS.
-    std::string id = id_json_of(json, json_len);
     std::string msg = "no handler for message type \"" + std::string(t) + "\"";
-    rtc_send_error(host->engine, conn, "unknown_type", 12, msg.data(), msg.size(), id.empty() ? nullptr : id.data(),
-                   id.size());
+    rtc_send_error(host->engine, conn, "unknown_type", 12, msg.data(), msg.size(), id_json_len ? id_json : nullptr,
+                   id_json_len);
     return;
   }
   Event ev;
@@ -128,12 +108,12 @@ void on_message(void* ud, rtc_conn_id conn, const char* user, size_t user_len, c
   ev.user.assign(user, user_len);
   ev.a.assign(t);
   ev.b.assign(json, json_len);
+  ev.id_json.assign(id_json, id_json_len);
   if (!host->push_bounded(std::move(ev), kMaxQueuedMessageBytes)) {
     // JS is not keeping up: refuse rather than buffer without bound.
-    std::string id = id_json_of(json, json_len);
     static constexpr char kText[] = "the host is not keeping up; message dropped";
-    rtc_send_error(host->engine, conn, "overloaded", 10, kText, sizeof kText - 1, id.empty() ? nullptr : id.data(),
-                   id.size());
+    rtc_send_error(host->engine, conn, "overloaded", 10, kText, sizeof kText - 1, id_json_len ? id_json : nullptr,
+                   id_json_len);
   }
 }
 
@@ -202,7 +182,7 @@ rtc_handlers make_handlers(Host* host, bool with_connect_hook, bool with_authori
   if (with_authorize_hook) h.on_authorize = on_authorize;
   h.on_open = on_open;
   h.on_disconnect = on_disconnect;
-  h.on_message = on_message;
+  h.on_message_with_id = on_message;
   h.on_presence = on_presence;
   h.on_log = on_log;
   return h;
@@ -244,6 +224,7 @@ void drain_on_js_thread(Napi::Env env, Napi::Function dispatch, Host* host, void
         e.Set(2u, str(env, ev.user));
         e.Set(3u, str(env, ev.a));
         e.Set(4u, str(env, ev.b));
+        e.Set(5u, ev.id_json.empty() ? env.Null() : Napi::Value(str(env, ev.id_json)));
         break;
       case EventKind::kPresence:
         e.Set(1u, str(env, ev.user));

@@ -45,6 +45,7 @@ struct Event {
   std::string user;  // user id, or the fields JSON (log)
   std::string a;  // type (message), path (connect), timestamp (presence), target (authorize), event (log)
   std::string b;  // json (message), query (connect), message (log)
+  std::string id_json;  // message: the request's id as JSON, empty if none
   std::vector<std::pair<std::string, std::string>> headers;
   int32_t status = 0;              // kAnswer, kHistory: RTC_OK or an RTC_E* code
   std::vector<std::string> users;  // kAnswer | the frames (kHistory)

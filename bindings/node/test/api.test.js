@@ -75,14 +75,14 @@ test('calls before listen and after close throw RTC_ESTATE', async () => {
   assert.equal(e.listening, false);
 });
 
-test('sendToUser: a frame object as is, or content in a direct_message envelope', async (t) => {
+test('sendToUser sends a frame object as is, sendMessageToUser content in a direct_message envelope', async (t) => {
   const engine = await startEngine();
   t.after(() => engine.close());
   const a1 = await connect(engine, 'alice');
   const a2 = await connect(engine, 'alice');
   engine.sendToUser('alice', { type: 'notice', text: 'hi' });
   for (const c of [a1, a2]) assert.deepEqual(await c.next(), { type: 'notice', text: 'hi' });
-  engine.sendToUser('alice', [1, 2], { from: 'system' });
+  engine.sendMessageToUser('alice', [1, 2], { from: 'system' });
   const m = await a1.next();
   assert.equal(m.type, 'direct_message');
   assert.equal(m.from, 'system');
@@ -91,7 +91,7 @@ test('sendToUser: a frame object as is, or content in a direct_message envelope'
   engine.sendToUser('nobody', { type: 'x' }); // unknown user: not an error
   assert.throws(() => engine.sendToUser('a/b', { type: 'x' }), { code: 'RTC_EINVAL' });
   assert.throws(() => engine.sendToUser('alice', 'text'), { code: 'RTC_EINVAL' });
-  assert.throws(() => engine.sendToUser('alice', {}, { from: 3 }), { code: 'RTC_EINVAL' });
+  assert.throws(() => engine.sendMessageToUser('alice', {}, { from: 3 }), { code: 'RTC_EINVAL' });
   assert.throws(() => engine.sendToUser('x'.repeat(129), {}), { code: 'RTC_EINVAL' });
   await a1.close();
   await a2.close();
@@ -111,7 +111,7 @@ test('sendToConnection, join, leave and broadcast through Connection handles', a
 
   engine.sendToConnection(ca, { type: 'only', to: 'a' });
   assert.deepEqual(await a.next(), { type: 'only', to: 'a' });
-  cb.send('plain', { from: 'srv' });
+  cb.sendMessage('plain', { from: 'srv' });
   assert.deepEqual((await b.next()).content, 'plain');
 
   engine.join(ca, 'lobby');
@@ -119,7 +119,7 @@ test('sendToConnection, join, leave and broadcast through Connection handles', a
   engine.broadcast('lobby', { type: 'announce', n: 1 });
   assert.deepEqual(await a.next(), { type: 'announce', n: 1 });
   assert.deepEqual(await b.next(), { type: 'announce', n: 1 });
-  engine.broadcast('lobby', { hello: true }, { from: 'host' });
+  engine.broadcastMessage('lobby', { hello: true }, { from: 'host' });
   const m = await a.next();
   assert.equal(m.type, 'message');
   assert.equal(m.room, 'lobby');

@@ -59,7 +59,7 @@ test('a type with no listener is answered unknown_type with its id, without JS',
   await a.close();
 });
 
-test('sync and async handler failures answer handler_error and emit error', async (t) => {
+test('sync and async handler failures answer internal_error and emit error', async (t) => {
   const engine = await startEngine();
   t.after(() => engine.close());
   const errors = [];
@@ -73,7 +73,7 @@ test('sync and async handler failures answer handler_error and emit error', asyn
   const e1 = await a.next((m) => m.id === 1);
   const e2 = await a.next((m) => m.id === 'two');
   const e3 = await a.next((m) => m.type === 'error' && m.id === undefined);
-  for (const e of [e1, e2, e3]) assert.equal(e.code, 'handler_error');
+  for (const e of [e1, e2, e3]) assert.equal(e.code, 'internal_error');
   assert.deepEqual(errors.sort(), ['async boom', 'sync boom', 'sync boom']);
   // The connection and the engine carry on.
   a.send({ type: 'join_room', room: 'x', id: 9 });
@@ -92,7 +92,7 @@ test('without an error listener, failures go to console.error and do not crash',
   engine.on('open', () => { throw new Error('open listener bug'); });
   const a = await connect(engine, 'alice');
   a.send({ type: 'bad', id: 1 });
-  assert.equal((await a.next()).code, 'handler_error');
+  assert.equal((await a.next()).code, 'internal_error');
   await until(() => logged.length >= 2);
   assert.ok(logged.some((l) => /unheard/.test(l)));
   assert.ok(logged.some((l) => /open listener bug/.test(l)));

@@ -20,7 +20,7 @@ test('history returns the stored messages oldest first, with limit and before', 
     assert.equal((await alice.next((m) => m.type === 'ack' && m.id === 10 + i)).type, 'ack');
     sent.push(frame);
   }
-  engine.broadcast('r', { note: 'from the host' }, { from: 'srv' });
+  engine.broadcastMessage('r', { note: 'from the host' }, { from: 'srv' });
   const hostFrame = await alice.next((m) => m.type === 'message');
   assert.equal(hostFrame.offset, 4);
   assert.equal(hostFrame.from, 'srv');
@@ -57,7 +57,7 @@ test('history keeps at most historySize messages', async (t) => {
   alice.send({ type: 'join_room', room: 'r', id: 1 });
   await alice.next((m) => m.type === 'ack');
   for (let i = 0; i < 5; i++) {
-    engine.broadcast('r', i, { from: '' });
+    engine.broadcastMessage('r', i);
     assert.equal((await alice.next((m) => m.type === 'message')).offset, i + 1);
   }
   const kept = await engine.history('r', { limit: 1000 });

@@ -17,9 +17,9 @@ test('a send bigger than the send queue limit throws RTC_ETOOBIG and closes nobo
   engine.join(cb, 'r');
   const big = 'x'.repeat(5000);
   const isTooBig = (err) => err instanceof rtcore.RtcoreError && err.code === 'RTC_ETOOBIG';
-  assert.throws(() => engine.broadcast('r', big, { from: '' }), isTooBig);
+  assert.throws(() => engine.broadcastMessage('r', big), isTooBig);
   assert.throws(() => engine.broadcast('r', { type: 't', x: big }), isTooBig);
-  assert.throws(() => engine.sendToUser('alice', big, { from: '' }), isTooBig);
+  assert.throws(() => engine.sendMessageToUser('alice', big), isTooBig);
   assert.throws(() => engine.sendToConnection(cb, { type: 't', x: big }), isTooBig);
   assert.throws(() => cb.sendError('too_big', big), isTooBig);
   // Nobody was closed: both members get the next broadcast.

@@ -56,7 +56,7 @@ def test_calls_before_start_raise_state_error() -> None:
     with pytest.raises(rtcore.StateError):
         app.stats()
     with pytest.raises(rtcore.StateError):
-        asyncio.run(app.broadcast("r", 1))
+        asyncio.run(app.broadcast_message("r", 1))
 
 
 @async_test()
@@ -103,19 +103,19 @@ async def test_send_to_user_reaches_every_connection_of_the_user() -> None:
     async with rtcore.App() as app:
         async with ws(app, "/ws/alice") as a1, ws(app, "/ws/alice") as a2, ws(app, "/ws/bob") as b:
             await _wait_connections(app, 3)
-            await app.send_to_user("alice", {"n": 1}, sender="server")
+            await app.send_message_to_user("alice", {"n": 1}, sender="server")
             for client in (a1, a2):
                 msg = await recv_json(client)
                 assert msg["type"] == "direct_message" and msg["from"] == "server"
                 assert msg["content"] == {"n": 1} and msg["timestamp"].endswith("Z")
-            await app.send_to_user("alice", {"type": "custom", "x": [1, 2]}, raw=True)
+            await app.send_to_user("alice", {"type": "custom", "x": [1, 2]})
             assert await recv_json(a1) == {"type": "custom", "x": [1, 2]}
             await expect_silence(b)
-            await app.send_to_user("nobody", "x")  # an unknown user is not an error
+            await app.send_message_to_user("nobody", "x")  # an unknown user is not an error
             with pytest.raises(rtcore.InvalidArgument):
-                await app.send_to_user("a/b", "x")
+                await app.send_message_to_user("a/b", "x")
             with pytest.raises(ValueError):
-                await app.send_to_user("alice", float("nan"))
+                await app.send_message_to_user("alice", float("nan"))
 
 
 @async_test()
@@ -129,15 +129,15 @@ async def test_send_to_connection_join_leave_and_broadcast() -> None:
             alice, bob = conns["alice"], conns["bob"]
             assert isinstance(alice.id, int) and alice.id != bob.id
 
-            await app.send_to_connection(alice, "hi")
+            await app.send_message_to_connection(alice, "hi")
             msg = await recv_json(a)
             assert msg["type"] == "direct_message" and msg["content"] == "hi" and msg["from"] == ""
-            await alice.send({"via": "conn"}, sender="srv")
+            await alice.send_message({"via": "conn"}, sender="srv")
             assert (await recv_json(a))["content"] == {"via": "conn"}
 
             await app.join(alice, "lobby")
             await bob.join("lobby")
-            await app.broadcast("lobby", {"hello": True}, sender="system")
+            await app.broadcast_message("lobby", {"hello": True}, sender="system")
             for client in (a, b):
                 msg = await recv_json(client)
                 assert msg["type"] == "message" and msg["room"] == "lobby"
@@ -145,7 +145,7 @@ async def test_send_to_connection_join_leave_and_broadcast() -> None:
             assert app.stats().rooms == 1
 
             await app.leave(bob.id, "lobby")
-            await app.broadcast("lobby", {"type": "note"}, raw=True)
+            await app.broadcast("lobby", {"type": "note"})
             assert await recv_json(a) == {"type": "note"}
             await expect_silence(b)
 
@@ -154,7 +154,7 @@ async def test_send_to_connection_join_leave_and_broadcast() -> None:
             with pytest.raises(ValueError):
                 await app.join(0, "lobby")
             with pytest.raises(TypeError):
-                await app.broadcast("lobby", [1], raw=True)
+                await app.broadcast("lobby", [1])
 
 
 @async_test()

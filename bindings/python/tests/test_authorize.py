@@ -233,7 +233,7 @@ async def test_the_hook_can_use_the_connection_and_custom_types_are_not_asked() 
     async def authorize(conn: rtcore.Connection, action: str, target: str) -> bool:
         calls.append((conn.user_id, action, target))
         if target == "vip":
-            await conn.send({"type": "notice", "text": "members only"}, raw=True)
+            await conn.send({"type": "notice", "text": "members only"})
             return False
         return True
 

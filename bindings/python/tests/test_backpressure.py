@@ -32,7 +32,7 @@ async def test_flood_while_the_loop_is_stalled_gets_overloaded() -> None:
         body = "x" * 900_000  # under the 1 MiB message limit
         with sync_connect(url, max_size=None, compression=None, open_timeout=5) as c:
             for i in range(90):  # ~81 MB, beyond the 64 MiB budget
-                c.send(json.dumps({"type": "bulk", "n": i, "body": body}))
+                c.send(json.dumps({"type": "bulk", "n": i, "id": i, "body": body}))
             codes = []
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and "overloaded" not in codes:
@@ -41,6 +41,8 @@ async def test_flood_while_the_loop_is_stalled_gets_overloaded() -> None:
                 except TimeoutError:
                     continue
                 codes.append(frame.get("code"))
+                if frame.get("code") == "overloaded":
+                    outcome["overloaded_id"] = frame.get("id")
             outcome["codes"] = codes
 
     async with app:
@@ -49,5 +51,7 @@ async def test_flood_while_the_loop_is_stalled_gets_overloaded() -> None:
         while t.is_alive():
             await asyncio.sleep(0.1)
     assert "overloaded" in outcome.get("codes", []), outcome
+    # The refusal answers that message's id (from the engine, not re-parsed).
+    assert isinstance(outcome.get("overloaded_id"), int) and 1 <= outcome["overloaded_id"] < 90, outcome
     # What was queued before the budget ran out did reach the handler.
     assert 1 < len(calls) < 90

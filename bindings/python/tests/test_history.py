@@ -34,11 +34,11 @@ async def test_history_returns_the_stored_messages_oldest_first() -> None:
                 assert frame["type"] == "message" and frame["offset"] == i + 1
                 assert (await recv_json(alice))["type"] == "ack"
                 sent.append(frame)
-            await app.broadcast("r", {"note": "from the host"}, sender="srv")
+            await app.broadcast_message("r", {"note": "from the host"}, sender="srv")
             host_frame = await recv_json(alice)
             assert host_frame["offset"] == 4 and host_frame["from"] == "srv"
             sent.append(host_frame)
-            await app.broadcast("r", {"raw": True}, raw=True)  # a raw frame is no message: no offset
+            await app.broadcast("r", {"raw": True})  # a frame is no message: no offset
             assert "offset" not in await recv_json(alice)
 
             everything = await app.history("r")
@@ -68,7 +68,7 @@ async def test_history_is_bounded_by_history_size() -> None:
             await send_json(alice, {"type": "join_room", "room": "r", "id": 1})
             await recv_json(alice)
             for i in range(5):
-                await app.broadcast("r", i)
+                await app.broadcast_message("r", i)
                 assert (await recv_json(alice))["offset"] == i + 1
             kept = await app.history("r", limit=1000)
             assert kept.offset == 5 and [m["content"] for m in kept.messages] == [2, 3, 4]

@@ -21,11 +21,11 @@ async def test_sync_and_async_handlers_receive_connection_and_message() -> None:
     @app.on_message("typing")
     async def typing(conn: rtcore.Connection, msg: dict) -> None:
         seen.append((conn.user_id, msg))
-        await app.broadcast(msg["room"], {"type": "typing", "from": conn.user_id}, raw=True)
+        await app.broadcast(msg["room"], {"type": "typing", "from": conn.user_id})
 
     @app.on_message("echo")
     def echo(conn: rtcore.Connection, msg: dict) -> None:
-        asyncio.get_running_loop().create_task(conn.send(msg["content"], sender="echo"))
+        asyncio.get_running_loop().create_task(conn.send_message(msg["content"], sender="echo"))
 
     async with app:
         async with ws(app, "/ws/alice") as a, ws(app, "/ws/bob") as b:
@@ -101,9 +101,9 @@ async def test_handler_exceptions_are_logged_and_answered(is_async: bool,
             async with ws(app, "/ws/alice") as client:
                 await send_json(client, {"type": "fail", "id": 1})
                 err = await recv_json(client)
-                assert (err["type"], err["code"], err["id"]) == ("error", "handler_error", 1)
+                assert (err["type"], err["code"], err["id"]) == ("error", "internal_error", 1)
                 await send_json(client, {"type": "fail"})
-                assert (await recv_json(client))["code"] == "handler_error"
+                assert (await recv_json(client))["code"] == "internal_error"
                 await send_json(client, {"type": "fail", "why": "denied", "id": "d"})
                 assert await recv_json(client) == {"type": "error", "code": "forbidden",
                                                    "message": "not your room", "id": "d"}

@@ -35,7 +35,7 @@ async def test_thousand_concurrent_clients() -> None:
 
     @app.on_message("shout")
     async def shout(conn: rtcore.Connection, msg: dict) -> None:
-        await app.broadcast("all", msg["text"], sender=conn.user_id)
+        await app.broadcast_message("all", msg["text"], sender=conn.user_id)
 
     async with app:
         sem = asyncio.Semaphore(200)  # bounded connect concurrency, not the test's

@@ -22,10 +22,10 @@ async def test_send_bigger_than_the_send_queue_raises_too_big() -> None:
             await app.join(conns["bob"], "r")
             big = "x" * 5000
             for call in (
-                lambda: app.broadcast("r", big),
-                lambda: app.broadcast("r", {"type": "t", "x": big}, raw=True),
-                lambda: app.send_to_user("alice", big),
-                lambda: app.send_to_connection(conns["bob"], big),
+                lambda: app.broadcast_message("r", big),
+                lambda: app.broadcast("r", {"type": "t", "x": big}),
+                lambda: app.send_message_to_user("alice", big),
+                lambda: app.send_message_to_connection(conns["bob"], big),
                 lambda: app.send_error(conns["bob"], "too_big", big),
             ):
                 with pytest.raises(rtcore.TooBigError) as info:
@@ -33,7 +33,7 @@ async def test_send_bigger_than_the_send_queue_raises_too_big() -> None:
                 assert isinstance(info.value, ValueError)
                 assert info.value.name == "RTC_ETOOBIG"
             # Nobody was closed: both members get the next broadcast.
-            await app.broadcast("r", 1)
+            await app.broadcast_message("r", 1)
             for client in (a, b):
                 assert (await recv_json(client))["content"] == 1
             assert app.stats().slow_consumer_closes == 0

@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit`, never run: the README's usage must type-check
 // against index.d.ts, and misuse must not.
-import { Engine, Reject, RtcoreError, Connection, defaults, type Stats, type PresenceEvent, type AuthorizeAction, type LogEvent, type History, type HistoryMessage } from 'rtcore';
+import { Engine, Reject, RtcoreError, MessageError, Connection, defaults, type Stats, type PresenceEvent, type AuthorizeAction, type LogEvent, type History, type HistoryMessage } from 'rtcore';
 
 async function main(): Promise<void> {
   const engine = new Engine({ port: 3000, redisUrl: process.env.REDIS_URL, pingInterval: 30000 });
@@ -27,7 +27,16 @@ async function main(): Promise<void> {
   const { port } = await engine.listen();
   console.log(port, engine.nodeId);
   engine.sendToUser('alice', { type: 'notice', text: 'hi' });
-  engine.sendToUser('alice', 'hello', { from: '' });
+  engine.sendToUser('alice', '{"type":"notice"}');
+  engine.sendMessageToUser('alice', 'hello', { from: '' });
+  engine.broadcastMessage('lobby', { any: ['json', 1] });
+  engine.sendMessageToConnection('4294967296', 42, { sender: 'bot' });
+  engine.on('message:save', async (conn, msg, id) => {
+    if (id === undefined) return;
+    if (typeof id === 'number' && id < 0) throw new MessageError('invalid_field', 'negative id');
+    conn.sendMessage({ saved: msg.type }, { from: 'server' });
+    conn.send({ type: 'saved', id });
+  });
   engine.sendToConnection('4294967296', { type: 'x' });
   engine.disconnectUser('alice', 4000);
   const s: Stats = engine.stats();

@@ -39,6 +39,7 @@ struct Event {
   std::string user_id;   // user id | fields JSON (kLog)
   std::string a;         // path | message type | timestamp | target (kAuthorize) | event (kLog)
   std::string b;         // query | message JSON | message (kLog)
+  std::string id_json;   // kMessage: the request's id as JSON, "" if none
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::string> users;  // kAnswer | the frames (kHistory)
   std::vector<uint8_t> flags;      // kAnswer of users_online: online[i]

@@ -39,7 +39,7 @@ py::tuple to_tuple(const Event& e) {
     }
     case K::kOpen: return py::make_tuple(kind, e.id, text(e.user_id));
     case K::kDisconnect: return py::make_tuple(kind, e.id, text(e.user_id), e.number);
-    case K::kMessage: return py::make_tuple(kind, e.id, text(e.user_id), text(e.a), text(e.b));
+    case K::kMessage: return py::make_tuple(kind, e.id, text(e.user_id), text(e.a), text(e.b), text(e.id_json));
     case K::kPresence: return py::make_tuple(kind, text(e.user_id), e.number, text(e.a));
     case K::kAuthorize: return py::make_tuple(kind, e.id, text(e.user_id), e.number, text(e.a), e.request);
     case K::kLog: return py::make_tuple(kind, e.number, text(e.a), text(e.b), text(e.user_id));

@@ -40,7 +40,7 @@ int NativeEngine::create(const rtc_config& config, uint32_t hooks) {
   if (hooks & kHookConnect) handlers.on_connect = &NativeEngine::on_connect;
   if (hooks & kHookOpen) handlers.on_open = &NativeEngine::on_open;
   if (hooks & kHookDisconnect) handlers.on_disconnect = &NativeEngine::on_disconnect;
-  if (hooks & kHookMessage) handlers.on_message = &NativeEngine::on_message;
+  if (hooks & kHookMessage) handlers.on_message_with_id = &NativeEngine::on_message;
   if (hooks & kHookPresence) handlers.on_presence = &NativeEngine::on_presence;
   if (hooks & kHookAuthorize) handlers.on_authorize = &NativeEngine::on_authorize;
   if (hooks & kHookLog) handlers.on_log = &NativeEngine::on_log;
@@ -262,19 +262,23 @@ void NativeEngine::on_disconnect(void* self, rtc_conn_id conn, const char* user,
 }
 
 void NativeEngine::on_message(void* self, rtc_conn_id conn, const char* user, size_t user_len, const char* type,
-                              size_t type_len, const char* json, size_t json_len) {
+                              size_t type_len, const char* json, size_t json_len, const char* id_json,
+                              size_t id_json_len) {
   try {
     Event e{EventKind::kMessage};
     e.id = conn;
     e.user_id = copy(user, user_len);
     e.a = copy(type, type_len);
     e.b = copy(json, json_len);
+    e.id_json = copy(id_json, id_json_len);
+    std::string rid = e.id_json;
     auto* engine = static_cast<NativeEngine*>(self);
     if (!engine->queue_.push_bounded(std::move(e), kMaxQueuedMessageBytes)) {
       // Python is not keeping up: refuse rather than buffer without bound.
       static constexpr char kCode[] = "overloaded";
       static constexpr char kText[] = "the host is not keeping up; message dropped";
-      rtc_send_error(engine->engine_, conn, kCode, sizeof kCode - 1, kText, sizeof kText - 1, nullptr, 0);
+      rtc_send_error(engine->engine_, conn, kCode, sizeof kCode - 1, kText, sizeof kText - 1,
+                     rid.empty() ? nullptr : rid.data(), rid.size());
     }
   } catch (const std::bad_alloc&) {
   }

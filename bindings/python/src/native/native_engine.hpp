@@ -75,7 +75,8 @@ class NativeEngine {
   static void on_open(void* self, rtc_conn_id conn, const char* user, size_t user_len);
   static void on_disconnect(void* self, rtc_conn_id conn, const char* user, size_t user_len, uint32_t code);
   static void on_message(void* self, rtc_conn_id conn, const char* user, size_t user_len, const char* type,
-                         size_t type_len, const char* json, size_t json_len);
+                         size_t type_len, const char* json, size_t json_len, const char* id_json,
+                         size_t id_json_len);
   static void on_presence(void* self, const char* user, size_t user_len, int32_t status, const char* ts,
                           size_t ts_len);
   static void on_log(void* self, int32_t level, const char* event, size_t event_len, const char* message,

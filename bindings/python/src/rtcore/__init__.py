@@ -15,7 +15,17 @@ from ._errors import (
     TooBigError,
     UnavailableError,
 )
-from ._types import STATS_FIELDS, Connection, ConnectRequest, History, PresenceEvent, RoomMembers, Stats
+from ._types import (
+    STATS_FIELDS,
+    Connection,
+    ConnectRequest,
+    Frame,
+    History,
+    Message,
+    PresenceEvent,
+    RoomMembers,
+    Stats,
+)
 
 __version__: str = _native.version()
 
@@ -32,10 +42,12 @@ __all__ = [
     "Connection",
     "ConnectRequest",
     "Error",
+    "Frame",
     "History",
     "InvalidArgument",
     "ListenError",
     "METRICS_CONTENT_TYPE",
+    "Message",
     "MessageError",
     "NotSupportedError",
     "PresenceEvent",

@@ -9,6 +9,7 @@ import logging
 import signal
 import weakref
 import os
+import warnings
 from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _native
@@ -17,7 +18,7 @@ from ._config import BUILTIN_TYPES, OPTIONS, Config, rate_limit_pair, resolve_al
 from ._dispatch import Dispatcher
 from ._errors import NotSupportedError, StateError, check
 from ._hooks import Hooks
-from ._types import Connection, History, RoomMembers, Stats
+from ._types import Connection, Frame, History, RoomMembers, Stats
 
 logger = logging.getLogger("rtcore")
 
@@ -322,38 +323,73 @@ class App:
         return self._engine
 
     @staticmethod
-    def _payload(content: Any, raw: bool) -> "tuple[int, str]":
-        if not raw:
-            return _native.PAYLOAD_CONTENT, _dumps(content)
-        if isinstance(content, Mapping):
-            return _native.PAYLOAD_RAW, _dumps(content)
-        if isinstance(content, str):
-            return _native.PAYLOAD_RAW, content
-        raise TypeError("a raw frame is a dict (or its JSON text)")
+    def _frame(frame: Any) -> str:
+        if isinstance(frame, str):
+            return frame
+        if isinstance(frame, Mapping):
+            return _dumps(frame)
+        raise TypeError(f"a frame is a dict or its JSON text (str), not {type(frame).__name__}; "
+                        f"use the *_message calls to send any value as content")
 
-    async def send_to_user(self, user_id: str, content: Any, *, sender: Optional[str] = None,
-                           raw: bool = False) -> None:
-        """Sends to every connection of ``user_id``. Clients get
-        ``{"type":"direct_message","from":sender or "","content":content,
-        "timestamp":T}``; with ``raw=True``, ``content`` (a dict) is the
-        whole frame. An unknown user is not an error."""
-        kind, payload = self._payload(content, raw)
-        check(self._require_engine().send_to_user(user_id, sender or "", kind, payload), "send_to_user")
+    def _frame_call(self, what: str, envelope: str, frame: Any, deprecated: "dict[str, Any]") -> "tuple[int, str, str]":
+        """(kind, sender, payload) of a frame send, honouring the deprecated
+        ``sender=`` (the envelope call) and ``raw=`` keywords."""
+        unknown = set(deprecated) - {"sender", "raw"}
+        if unknown:
+            raise TypeError(f"{what}() got unexpected keyword arguments {sorted(unknown)}")
+        raw = deprecated.get("raw")
+        sender = deprecated.get("sender")
+        if raw is not None:
+            warnings.warn(f"{what}(raw=...) is deprecated: {what}() always sends the frame as is "
+                          f"(use {envelope}() for the message envelope)", DeprecationWarning, stacklevel=3)
+        if sender is not None or raw is False:
+            if sender is not None:
+                warnings.warn(f"{what}(sender=...) is deprecated: use {envelope}(..., sender=...) for the "
+                              f"message envelope", DeprecationWarning, stacklevel=3)
+            return _native.PAYLOAD_CONTENT, sender or "", _dumps(frame)
+        return _native.PAYLOAD_RAW, "", self._frame(frame)
 
-    async def send_to_connection(self, conn: ConnLike, content: Any, *, sender: Optional[str] = None,
-                                 raw: bool = False) -> None:
+    # Frame sends: the dict (or JSON text) IS the frame (docs/hosts.md).
+
+    async def send_to_user(self, user_id: str, frame: Frame, **deprecated: Any) -> None:
+        """Sends ``frame`` (a dict, or one JSON text as a str) as is to every
+        connection of ``user_id``. An unknown user is not an error."""
+        kind, sender, payload = self._frame_call("send_to_user", "send_message_to_user", frame, deprecated)
+        check(self._require_engine().send_to_user(user_id, sender, kind, payload), "send_to_user")
+
+    async def send_to_connection(self, conn: ConnLike, frame: Frame, **deprecated: Any) -> None:
         """Like send_to_user, for one connection (a stale id is ignored)."""
-        kind, payload = self._payload(content, raw)
+        kind, sender, payload = self._frame_call("send_to_connection", "send_message_to_connection", frame,
+                                                 deprecated)
         engine = self._require_engine()
-        check(engine.send_to_connection(_conn_id(conn), sender or "", kind, payload), "send_to_connection")
+        check(engine.send_to_connection(_conn_id(conn), sender, kind, payload), "send_to_connection")
 
-    async def broadcast(self, room: str, content: Any, *, sender: Optional[str] = None,
-                        raw: bool = False) -> None:
-        """Sends to every member of ``room``: ``{"type":"message","room":room,
-        "from":sender or "","content":content,"timestamp":T}``, or with
-        ``raw=True`` the dict ``content`` as the frame. Encoded once."""
-        kind, payload = self._payload(content, raw)
-        check(self._require_engine().broadcast(room, sender or "", kind, payload), "broadcast")
+    async def broadcast(self, room: str, frame: Frame, **deprecated: Any) -> None:
+        """Sends ``frame`` as is to every member of ``room`` (encoded once)."""
+        kind, sender, payload = self._frame_call("broadcast", "broadcast_message", frame, deprecated)
+        check(self._require_engine().broadcast(room, sender, kind, payload), "broadcast")
+
+    # Envelope sends: the engine builds the protocol's message envelope.
+
+    async def broadcast_message(self, room: str, content: Any, sender: Optional[str] = None) -> None:
+        """Sends ``{"type":"message","room":room,"from":sender or "",
+        "content":content,"timestamp":T}`` (with ``offset`` when history is
+        on) to every member of ``room``; ``content`` is any JSON value."""
+        check(self._require_engine().broadcast(room, sender or "", _native.PAYLOAD_CONTENT, _dumps(content)),
+              "broadcast_message")
+
+    async def send_message_to_user(self, user_id: str, content: Any, sender: Optional[str] = None) -> None:
+        """Sends ``{"type":"direct_message","from":sender or "","content":
+        content,"timestamp":T}`` (with ``offset`` when history is on) to
+        every connection of ``user_id``."""
+        check(self._require_engine().send_to_user(user_id, sender or "", _native.PAYLOAD_CONTENT, _dumps(content)),
+              "send_message_to_user")
+
+    async def send_message_to_connection(self, conn: ConnLike, content: Any, sender: Optional[str] = None) -> None:
+        """Like send_message_to_user, for one connection."""
+        engine = self._require_engine()
+        check(engine.send_to_connection(_conn_id(conn), sender or "", _native.PAYLOAD_CONTENT, _dumps(content)),
+              "send_message_to_connection")
 
     async def join(self, conn: ConnLike, room: str) -> None:
         """Makes a connection a member of ``room`` (as if it sent join_room)."""
@@ -365,8 +401,13 @@ class App:
     async def send_error(self, conn: ConnLike, code: str, message: str = "",
                          request_id: Union[str, int, None] = None) -> None:
         """Sends ``{"type":"error","code":code,"message":message[,"id":..]}``."""
+        if request_id is not None and (isinstance(request_id, bool) or not isinstance(request_id, (str, int))):
+            raise ValueError(f"request_id must be a str, an int or None, got {request_id!r}")
         rid = "" if request_id is None else _dumps(request_id)
-        check(self._require_engine().send_error(_conn_id(conn), code, message or code, rid), "send_error")
+        cid = _conn_id(conn)
+        check(self._require_engine().send_error(cid, code, message or code, rid), "send_error")
+        if rid and self._dispatcher is not None:
+            self._dispatcher.answered(cid, rid)  # the ack rule: nothing more for this id
 
     async def disconnect(self, target: Union[Connection, int, str], code: int = 1000) -> None:
         """Closes one connection (a Connection or an id), or every connection

@@ -11,12 +11,12 @@ import asyncio
 import inspect
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Set
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qsl
 
 from . import _native
 from ._errors import Error, MessageError, Reject
-from ._types import Connection, ConnectRequest, PresenceEvent
+from ._types import Connection, ConnectRequest, Message, PresenceEvent
 
 if TYPE_CHECKING:
     from ._app import App
@@ -37,13 +37,8 @@ ACTIONS: Dict[int, str] = {
 }
 
 
-def id_json(message: Dict[str, Any]) -> str:
-    """The request's id as JSON text for ack/error frames, "" if none. The
-    engine has already checked that an id is a string or an integer."""
-    mid = message.get("id")
-    if isinstance(mid, str) or (isinstance(mid, int) and not isinstance(mid, bool)):
-        return json.dumps(mid, ensure_ascii=False)
-    return ""
+def _id_key(conn_id: int, request_id: Any) -> Tuple[int, str, Any]:
+    return (conn_id, type(request_id).__name__, request_id)
 
 
 class Dispatcher:
@@ -51,6 +46,10 @@ class Dispatcher:
         self._app = app
         self._loop = loop
         self._tasks: Set[asyncio.Task[Any]] = set()
+        # Messages with an id whose handler has not finished: (conn, id) ->
+        # one flag a message, set once the handler answered it itself with
+        # send_error (then nothing more is sent for it).
+        self._open: Dict[Tuple[int, str, Any], List[List[bool]]] = {}
 
     @property
     def pending(self) -> Set[asyncio.Task[Any]]:
@@ -241,42 +240,72 @@ class Dispatcher:
 
     # ---- on_message -------------------------------------------------------
 
-    def _message(self, conn_id: int, user_id: str, type_: str, text: str) -> None:
+    def answered(self, conn_id: int, id_json: str) -> None:
+        """App.send_error answered (conn, id): the oldest message with that id
+        still in its handler gets nothing more (the ack rule)."""
+        try:
+            key = _id_key(conn_id, json.loads(id_json))
+        except ValueError:
+            return
+        for flag in self._open.get(key, ()):
+            if not flag[0]:
+                flag[0] = True
+                return
+
+    def _message(self, conn_id: int, user_id: str, type_: str, text: str, rid: str) -> None:
+        """One host-defined message. With an id (``rid``, its JSON text from
+        the engine) the client gets exactly one answer (docs/hosts.md): an
+        ack when the handler returns, one error when it raises, nothing more
+        when the handler answered that id itself with send_error."""
         engine = self._app._engine
-        message = json.loads(text)  # the engine only passes one JSON object
-        rid = id_json(message)
         handler = self._app._hooks.messages.get(type_)
         if handler is None:
             if engine is not None:
-                engine.send_error(conn_id, "unknown_type", "unknown message type", rid)
+                engine.send_error(conn_id, "unknown_type", f"no handler for message type {type_!r}", rid)
             return
+        message = Message(json.loads(text), rid)  # the engine only passes one JSON object
         conn = Connection(conn_id, user_id, self._app)
+        flag: Optional[List[bool]] = None
+        if rid:
+            flag = [False]
+            self._open.setdefault(_id_key(conn_id, message.id), []).append(flag)
         try:
             result = handler(conn, message)
         except BaseException as exc:
-            self._finish_message(conn, type_, handler, rid, exc)
+            self._finish_message(conn, type_, handler, message, flag, exc)
             return
         if inspect.isawaitable(result):
-            self._spawn(self._await_message(conn, type_, handler, rid, result))
+            self._spawn(self._await_message(conn, type_, handler, message, flag, result))
         else:
-            self._finish_message(conn, type_, handler, rid, None)
+            self._finish_message(conn, type_, handler, message, flag, None)
 
-    async def _await_message(self, conn: Connection, type_: str, handler: Handler, rid: str,
-                             result: Awaitable[Any]) -> None:
+    async def _await_message(self, conn: Connection, type_: str, handler: Handler, message: Message,
+                             flag: Optional[List[bool]], result: Awaitable[Any]) -> None:
         try:
             await result
         except BaseException as exc:
-            self._finish_message(conn, type_, handler, rid, exc)
+            self._finish_message(conn, type_, handler, message, flag, exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
-        self._finish_message(conn, type_, handler, rid, None)
+        self._finish_message(conn, type_, handler, message, flag, None)
 
-    def _finish_message(self, conn: Connection, type_: str, handler: Handler, rid: str,
-                        exc: Optional[BaseException]) -> None:
+    def _finish_message(self, conn: Connection, type_: str, handler: Handler, message: Message,
+                        flag: Optional[List[bool]], exc: Optional[BaseException]) -> None:
         """Answers the client exactly once when it sent an id: ack on
-        success, error otherwise (docs/protocol.md section 2). Errors are answered
-        even without an id, as the engine does for built-in types."""
+        success, one error otherwise (docs/protocol.md section 2), nothing
+        when the handler already answered the id with send_error. Errors are
+        answered even without an id, as the engine does for built-in types."""
+        rid = message.id_json
+        if flag is not None:
+            key = _id_key(conn.id, message.id)
+            flags = self._open.get(key, [])
+            if flag in flags:
+                flags.remove(flag)
+            if not flags:
+                self._open.pop(key, None)
+            if flag[0]:
+                return
         engine = self._app._engine
         if exc is None:
             if rid and engine is not None:
@@ -287,11 +316,11 @@ class Dispatcher:
         else:
             if isinstance(exc, Exception):
                 logger.error("rtcore: handler %s for %r raised", _name(handler), type_, exc_info=exc)
-            code, text = "handler_error", f"the {type_} handler failed"
+            code, text = "internal_error", f"the {type_} handler failed"
         if engine is not None:
             rc = engine.send_error(conn.id, code, text, rid)
             if rc == _native.RTC_EINVAL:  # a MessageError code that is not valid UTF-8
-                engine.send_error(conn.id, "handler_error", f"the {type_} handler failed", rid)
+                engine.send_error(conn.id, "internal_error", f"the {type_} handler failed", rid)
 
 
 def _name(handler: Handler) -> str:

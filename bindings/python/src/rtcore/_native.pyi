@@ -54,7 +54,7 @@ EVENT_HISTORY: int
 # (EVENT_CONNECT, request_id, user_id, path, query, [(name, value)])
 # (EVENT_OPEN, conn, user_id)
 # (EVENT_DISCONNECT, conn, user_id, close_code)
-# (EVENT_MESSAGE, conn, user_id, type, json)
+# (EVENT_MESSAGE, conn, user_id, type, json, id_json)  id_json "" when none
 # (EVENT_PRESENCE, user_id, status, timestamp)
 # (EVENT_AUTHORIZE, conn, user_id, action, target, request_id)
 # (EVENT_LOG, level, event, message, fields_json)

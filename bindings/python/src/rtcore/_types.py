@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, make_dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from . import _native
 
 if TYPE_CHECKING:
     from ._app import App
+
+
+#: What the frame sends take: a dict (serialized to JSON) or a str (one JSON
+#: text, sent as is).
+Frame = Union[Mapping[str, Any], str]
+
+
+class Message(Dict[str, Any]):
+    """A client message as an ``on_message`` handler receives it: the frame
+    parsed into a dict, plus ``type``, ``id`` (the request id: a str, an
+    int, or None when the message carried none) and ``id_json`` (that id as
+    the client wrote it, "" when none; from the engine, not re-parsed)."""
+
+    __slots__ = ("id_json",)
+
+    def __init__(self, frame: Dict[str, Any], id_json: str) -> None:
+        super().__init__(frame)
+        self.id_json = id_json
+
+    @property
+    def type(self) -> str:
+        return str(self.get("type", ""))
+
+    @property
+    def id(self) -> "Union[str, int, None]":
+        return self.get("id") if self.id_json else None
 
 
 @dataclass(frozen=True)
@@ -37,9 +63,15 @@ class Connection:
     user_id: str
     _app: Optional["App"] = field(default=None, repr=False, compare=False)
 
-    async def send(self, content: Any, *, sender: Optional[str] = None, raw: bool = False) -> None:
-        """Same as ``app.send_to_connection(self, ...)``."""
-        await self._require_app().send_to_connection(self, content, sender=sender, raw=raw)
+    async def send(self, frame: Frame, **deprecated: Any) -> None:
+        """Sends ``frame`` (a dict, or its JSON text) to this connection as
+        is: same as ``app.send_to_connection(self, frame)``."""
+        await self._require_app().send_to_connection(self, frame, **deprecated)
+
+    async def send_message(self, content: Any, sender: Optional[str] = None) -> None:
+        """Sends ``content`` in a ``direct_message`` envelope with ``from``
+        and ``timestamp``: same as ``app.send_message_to_connection(self, ...)``."""
+        await self._require_app().send_message_to_connection(self, content, sender)
 
     async def join(self, room: str) -> None:
         await self._require_app().join(self, room)
