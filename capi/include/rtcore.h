@@ -798,6 +798,207 @@ RTC_API int rtc_history_read(rtc_engine *engine, const char *room,
 RTC_API int rtc_engine_adopt_socket(rtc_engine *engine, int fd,
                                     const char *head, size_t head_len);
 
+/* ------------------------------------------------------------------ */
+/* Event queue (appended, issue 13)                                    */
+/* ------------------------------------------------------------------ */
+/* An engine created with rtc_engine_create_queued() calls no handler on
+ * its thread: it copies every event into a queue and makes a file
+ * descriptor readable, so any host loop (asyncio's add_reader, a libuv
+ * uv_poll_t, poll()) wakes on its own thread and takes the queued events in
+ * one batch with rtc_events_take(). This is how the Python and Node
+ * bindings are built (docs/hosts.md).
+ *
+ * Which events are queued is chosen at creation (rtc_events_config.events):
+ *   RTC_EVENTS_CONNECT: every valid upgrade is deferred (as with
+ *     decision->defer in on_connect) and queued as RTC_EVENT_CONNECT; the
+ *     host decides with rtc_connect_resolve(request_id). Without it the
+ *     engine accepts every valid upgrade itself.
+ *   RTC_EVENTS_AUTHORIZE: every join_room, room_message, direct_message,
+ *     presence and online query is deferred (RTC_AUTHZ_DEFER) and queued as
+ *     RTC_EVENT_AUTHORIZE; the host answers with rtc_authorize_resolve().
+ *     Without it everything is allowed.
+ *   RTC_EVENTS_MESSAGE: client messages of types that are not built in are
+ *     queued as RTC_EVENT_MESSAGE (with the request's id), unless
+ *     rtc_events_set_message_types() excludes their type; without it, or
+ *     for an excluded type, the engine answers error unknown_type (with the
+ *     id) itself.
+ *   RTC_EVENTS_OPEN, RTC_EVENTS_DISCONNECT, RTC_EVENTS_PRESENCE: the
+ *     corresponding events; RTC_EVENTS_LOG: the engine's log lines (as
+ *     on_log would get them); a line not queued goes to stderr as
+ *     "rtcore: MESSAGE".
+ * The answers of rtc_room_members_queued, rtc_users_online_queued and
+ * rtc_history_read_queued are always queued.
+ *
+ * Overload: client messages waiting in the queue hold at most
+ * max_message_bytes (bytes of their JSON); while that much is waiting, a
+ * further one is not queued but answered {"type":"error","code":
+ * "overloaded",...} with its id. Other events are never dropped (except,
+ * like everything, when memory runs out).
+ *
+ * Events of one engine are queued in the order they happened. */
+
+/* rtc_events_config.events bits. */
+#define RTC_EVENTS_CONNECT (1u << 0)
+#define RTC_EVENTS_OPEN (1u << 1)
+#define RTC_EVENTS_DISCONNECT (1u << 2)
+#define RTC_EVENTS_MESSAGE (1u << 3)
+#define RTC_EVENTS_PRESENCE (1u << 4)
+#define RTC_EVENTS_AUTHORIZE (1u << 5)
+#define RTC_EVENTS_LOG (1u << 6)
+
+typedef struct rtc_events_config {
+  /* sizeof(rtc_events_config); set by rtc_events_config_init(). */
+  uint32_t struct_size;
+  /* RTC_EVENTS_* bits: what is queued. Default 0. */
+  uint32_t events;
+  /* The overload bound: bytes of client messages waiting in the queue.
+   * 0 means the default, 64 MiB. */
+  uint64_t max_message_bytes;
+} rtc_events_config;
+
+/* Fills *config with the defaults and sets struct_size. Any thread. */
+RTC_API void rtc_events_config_init(rtc_events_config *config);
+
+/* Creates an engine in queued mode (not yet listening): like
+ * rtc_engine_create, with the events of *events queued instead of handlers
+ * (events may be NULL: nothing but query answers is queued). On success
+ * *out owns the engine (rtc_engine_destroy frees it, the queue included).
+ * Returns RTC_EINVAL for a bad setting, RTC_ENOMEM when no file descriptor
+ * can be made, RTC_ENOTSUP for a backplane this build lacks. Any thread. */
+RTC_API int rtc_engine_create_queued(const rtc_config *config,
+                                     const rtc_events_config *events,
+                                     rtc_engine **out);
+
+/* The queue's file descriptor: readable while events are waiting (an
+ * eventfd; never read or write it yourself, rtc_events_take clears it).
+ * Owned by the engine, valid until rtc_engine_destroy. -1 for an engine
+ * not created with rtc_engine_create_queued. Any thread. */
+RTC_API int rtc_events_fd(const rtc_engine *engine);
+
+/* Narrows, at any time, which of RTC_EVENTS_OPEN, RTC_EVENTS_DISCONNECT,
+ * RTC_EVENTS_PRESENCE and RTC_EVENTS_LOG are queued, among those chosen at
+ * creation (other bits are ignored: deferrals cannot be turned off while
+ * running). A host with no listener for an event saves waking for it.
+ * Returns RTC_EINVAL for an engine not in queued mode. Any thread. */
+RTC_API int rtc_events_select(rtc_engine *engine, uint32_t events);
+
+/* Restricts RTC_EVENT_MESSAGE to the given types (types[i], lens[i]
+ * bytes; copied), or, with all = 1, lets every type through (the default;
+ * types is then ignored). Messages of other types are answered error
+ * unknown_type, with their id, by the engine without being queued.
+ * Returns RTC_EINVAL for an engine not in queued mode. Any thread. */
+RTC_API int rtc_events_set_message_types(rtc_engine *engine,
+                                         const char *const *types,
+                                         const size_t *lens, size_t count,
+                                         int32_t all);
+
+/* Kinds of rtc_event. Hosts must skip kinds they do not know (more may be
+ * appended). */
+#define RTC_EVENT_CONNECT 1      /* an upgrade waits for rtc_connect_resolve */
+#define RTC_EVENT_OPEN 2         /* as on_open */
+#define RTC_EVENT_DISCONNECT 3   /* as on_disconnect */
+#define RTC_EVENT_MESSAGE 4      /* as on_message_with_id */
+#define RTC_EVENT_PRESENCE 5     /* as on_presence */
+#define RTC_EVENT_AUTHORIZE 6    /* an action waits for rtc_authorize_resolve */
+#define RTC_EVENT_LOG 7          /* as on_log */
+#define RTC_EVENT_ROOM_MEMBERS 8 /* the answer of rtc_room_members_queued */
+#define RTC_EVENT_USERS_ONLINE 9 /* the answer of rtc_users_online_queued */
+#define RTC_EVENT_HISTORY 10     /* the answer of rtc_history_read_queued */
+
+/* A string of an event: len bytes at data, not NUL-terminated; data may be
+ * NULL when len is 0. */
+typedef struct rtc_text {
+  const char *data;
+  size_t len;
+} rtc_text;
+
+/* One queued event, owned by its batch. Fields a kind does not use are 0
+ * or empty. Only ever appended to: check struct_size before reading a
+ * field added after the version you compiled against. */
+typedef struct rtc_event {
+  uint32_t struct_size;
+  int32_t kind; /* RTC_EVENT_* */
+  /* OPEN, DISCONNECT, MESSAGE, AUTHORIZE: the connection. */
+  rtc_conn_id conn;
+  /* CONNECT: for rtc_connect_resolve; AUTHORIZE: for
+   * rtc_authorize_resolve. */
+  uint64_t request_id;
+  /* ROOM_MEMBERS, USERS_ONLINE, HISTORY: the token given to the query. */
+  uint64_t token;
+  /* ROOM_MEMBERS, USERS_ONLINE, HISTORY: RTC_OK or an RTC_E* code, as the
+   * callbacks get it (on an error the lists are empty). */
+  int32_t status;
+  /* DISCONNECT: the close code; PRESENCE: RTC_PRESENCE_*; AUTHORIZE:
+   * RTC_ACTION_*; LOG: RTC_LOG_*; ROOM_MEMBERS: truncated (0 or 1). */
+  int32_t code;
+  /* CONNECT (the path's), OPEN, DISCONNECT, MESSAGE, PRESENCE, AUTHORIZE:
+   * the user id. */
+  rtc_text user_id;
+  /* CONNECT: the path; MESSAGE: the type; PRESENCE: the timestamp;
+   * AUTHORIZE: the target; LOG: the event name; HISTORY: the epoch. */
+  rtc_text a;
+  /* CONNECT: the query (as on_connect gets it); MESSAGE: the whole frame
+   * (one JSON object); LOG: the message. */
+  rtc_text b;
+  /* MESSAGE: the request id's JSON text as the client wrote it (len 0 when
+   * none); LOG: the fields as one JSON object. */
+  rtc_text c;
+  /* CONNECT: the headers (as on_connect gets them). */
+  const rtc_header *headers;
+  size_t header_count;
+  /* ROOM_MEMBERS, USERS_ONLINE: the users; HISTORY: the stored frames,
+   * oldest first. item_count of them. */
+  const rtc_text *items;
+  size_t item_count;
+  /* USERS_ONLINE: online[i] (1 or 0) answers items[i]. */
+  const int32_t *online;
+  /* HISTORY: offsets[i] is the offset of items[i]; top the room's current
+   * offset. */
+  const uint64_t *offsets;
+  uint64_t top;
+} rtc_event;
+
+/* A batch of events taken from the queue, owned by the caller. */
+typedef struct rtc_event_batch rtc_event_batch;
+
+/* Takes every event queued so far and clears the file descriptor's
+ * readiness. *out receives a batch the caller owns (free it with
+ * rtc_event_batch_free; its events and every pointer in them stay valid
+ * until then, on any thread), or NULL when nothing was waiting. The bytes
+ * its client messages held no longer count against max_message_bytes.
+ * Returns RTC_EINVAL for an engine not in queued mode, RTC_ENOMEM (nothing
+ * is taken) when the batch cannot be allocated. Any thread, but one taker
+ * at a time per engine. Events queued while the engine stops (the
+ * disconnects of rtc_engine_stop) remain takeable until
+ * rtc_engine_destroy. */
+RTC_API int rtc_events_take(rtc_engine *engine, rtc_event_batch **out);
+
+/* The number of events in batch (0 for NULL), and the index-th of them
+ * (NULL past the end), in the order they happened. Any thread. */
+RTC_API size_t rtc_event_batch_count(const rtc_event_batch *batch);
+RTC_API const rtc_event *rtc_event_batch_get(const rtc_event_batch *batch,
+                                             size_t index);
+
+/* Frees a batch and everything its events point to. NULL is a no-op. Any
+ * thread. */
+RTC_API void rtc_event_batch_free(rtc_event_batch *batch);
+
+/* rtc_room_members, rtc_users_online and rtc_history_read for an engine in
+ * queued mode: the same checks, return codes and answers, queued as an
+ * RTC_EVENT_ROOM_MEMBERS / RTC_EVENT_USERS_ONLINE / RTC_EVENT_HISTORY event
+ * carrying token (exactly one per call that returned RTC_OK) instead of a
+ * callback. RTC_EINVAL also for an engine not in queued mode. Any thread. */
+RTC_API int rtc_room_members_queued(rtc_engine *engine, const char *room,
+                                    size_t room_len, uint32_t limit,
+                                    uint64_t token);
+RTC_API int rtc_users_online_queued(rtc_engine *engine,
+                                    const char *const *users,
+                                    const size_t *users_len, size_t count,
+                                    uint64_t token);
+RTC_API int rtc_history_read_queued(rtc_engine *engine, const char *room,
+                                    size_t room_len, uint32_t limit,
+                                    uint64_t before, uint64_t token);
+
 #ifdef __cplusplus
 }
 #endif

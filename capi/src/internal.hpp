@@ -10,9 +10,14 @@
 
 #include "engine/engine.hpp"
 #include "engine/engine_config.hpp"
+#include "event_queue.hpp"
 #include "rtcore.h"
 
 struct rtc_engine {
+  // Queued mode only (rtc_engine_create_queued). Declared first, so it
+  // outlives the engine: the engine's last events and a query's RTC_ESTATE
+  // answer may arrive while the engine is destroyed.
+  std::unique_ptr<rtcore_capi::EventQueue> queue;
   std::unique_ptr<rtcore::Engine> engine;
 };
 

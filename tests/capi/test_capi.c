@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -1866,6 +1867,215 @@ static void test_on_message_with_id_gets_the_raw_id(void) {
 }
 
 /* ------------------------------------------------------------------ */
+/* Queued mode (issue 13): events through a pollable fd                */
+/* ------------------------------------------------------------------ */
+
+static int text_is(rtc_text t, const char *s) {
+  return t.len == strlen(s) && (t.len == 0 || memcmp(t.data, s, t.len) == 0);
+}
+
+/* Waits with poll() until the queue's fd is readable, then takes a batch;
+ * NULL if nothing came within ms. */
+static rtc_event_batch *take_within(rtc_engine *e, int ms) {
+  struct pollfd pfd;
+  rtc_event_batch *batch = NULL;
+  pfd.fd = rtc_events_fd(e);
+  pfd.events = POLLIN;
+  pfd.revents = 0;
+  if (poll(&pfd, 1, ms) != 1 || !(pfd.revents & POLLIN)) return NULL;
+  if (rtc_events_take(e, &batch) != RTC_OK) return NULL;
+  return batch;
+}
+
+/* The next event of the given kind (0: of any kind), taking batches as
+ * needed (events of other kinds before it are skipped); *batch holds it
+ * until freed. */
+static const rtc_event *next_event(rtc_engine *e, rtc_event_batch **batch,
+                                   size_t *index, int32_t kind) {
+  long long deadline = now_ms() + WAIT_MS;
+  for (;;) {
+    while (*batch && *index < rtc_event_batch_count(*batch)) {
+      const rtc_event *ev = rtc_event_batch_get(*batch, (*index)++);
+      if (kind == 0 || ev->kind == kind) return ev;
+    }
+    rtc_event_batch_free(*batch);
+    *batch = NULL;
+    *index = 0;
+    if (now_ms() >= deadline) return NULL;
+    *batch = take_within(e, (int)(deadline - now_ms()));
+  }
+}
+
+static void test_queued_mode_delivers_events_through_the_fd(void) {
+  rtc_config cfg;
+  rtc_events_config ec;
+  rtc_engine *e = NULL;
+  rtc_event_batch *batch = NULL;
+  size_t at = 0;
+  const rtc_event *ev;
+  char head[4096];
+  peer p;
+  frame f;
+  rtc_conn_id conn = 0;
+  uint64_t req;
+  const char *only[] = {"custom"};
+  size_t only_len[] = {6};
+  struct pollfd pfd;
+  rtc_config_init(&cfg);
+  rtc_events_config_init(&ec);
+  CHECK_INT(ec.struct_size, sizeof ec);
+  ec.events = RTC_EVENTS_CONNECT | RTC_EVENTS_OPEN | RTC_EVENTS_DISCONNECT |
+              RTC_EVENTS_MESSAGE | RTC_EVENTS_PRESENCE | RTC_EVENTS_AUTHORIZE;
+  if (!CHECK_INT(rtc_engine_create_queued(&cfg, &ec, &e), RTC_OK)) return;
+  CHECK(rtc_events_fd(e) >= 0);
+  if (!CHECK_INT(rtc_engine_start(e), RTC_OK)) {
+    rtc_engine_destroy(e);
+    return;
+  }
+  pfd.fd = rtc_events_fd(e);
+  pfd.events = POLLIN;
+  CHECK_INT(poll(&pfd, 1, 0), 0); /* nothing waiting: not readable */
+  CHECK_INT(rtc_events_take(e, &batch), RTC_OK);
+  CHECK(batch == NULL);
+
+  if (!ws_open(&p, rtc_engine_port(e), "/ws/alice?x=1", head, sizeof head)) {
+    rtc_engine_destroy(e);
+    return;
+  }
+  CHECK(starts_with(head, "HTTP/1.1 101")); /* the decision is deferred */
+  ev = next_event(e, &batch, &at, RTC_EVENT_CONNECT);
+  if (CHECK(ev != NULL)) {
+    CHECK(ev->struct_size >= sizeof *ev);
+    CHECK(text_is(ev->user_id, "alice") && text_is(ev->a, "/ws/alice"));
+    CHECK(text_is(ev->b, "x=1") && ev->header_count > 0);
+    req = ev->request_id;
+    CHECK_INT(rtc_connect_resolve(e, req, 1, 0, NULL, 0), RTC_OK);
+  }
+  /* open and online, in the engine's order (either may come first) */
+  {
+    int seen_open = 0, seen_online = 0;
+    while (!(seen_open && seen_online)) {
+      ev = next_event(e, &batch, &at, 0);
+      if (!CHECK(ev != NULL)) break;
+      if (ev->kind == RTC_EVENT_OPEN) {
+        conn = ev->conn;
+        CHECK(conn != 0 && text_is(ev->user_id, "alice"));
+        seen_open = 1;
+      } else if (ev->kind == RTC_EVENT_PRESENCE) {
+        char ts[64];
+        copy_str(ts, sizeof ts, ev->a.data, ev->a.len);
+        CHECK(text_is(ev->user_id, "alice") && ev->code == RTC_PRESENCE_ONLINE);
+        CHECK(is_rfc3339_ms(ts));
+        seen_online = 1;
+      }
+    }
+  }
+
+  /* A host-defined message with its id, answered by the host. */
+  CHECK(ws_send_text(&p, "{\"type\":\"custom\",\"id\":\"q\",\"n\":1}"));
+  ev = next_event(e, &batch, &at, RTC_EVENT_MESSAGE);
+  if (CHECK(ev != NULL)) {
+    CHECK(ev->conn == conn && text_is(ev->a, "custom"));
+    CHECK(text_is(ev->b, "{\"type\":\"custom\",\"id\":\"q\",\"n\":1}"));
+    CHECK(text_is(ev->c, "\"q\""));
+    CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW,
+                                     "{\"type\":\"ack\",\"id\":\"q\"}", 23),
+              RTC_OK);
+  }
+  CHECK(ws_expect_text(&p, "\"ack\"", &f));
+
+  /* Authorization, deferred to the host. */
+  CHECK(ws_send_text(&p, "{\"type\":\"join_room\",\"room\":\"r\",\"id\":2}"));
+  ev = next_event(e, &batch, &at, RTC_EVENT_AUTHORIZE);
+  if (CHECK(ev != NULL)) {
+    CHECK(ev->conn == conn && ev->code == RTC_ACTION_JOIN_ROOM && text_is(ev->a, "r"));
+    CHECK_INT(rtc_authorize_resolve(e, ev->request_id, 1), RTC_OK);
+  }
+  if (CHECK(ws_expect_text(&p, "\"ack\"", &f))) CHECK(strstr(f.data, "\"id\":2") != NULL);
+
+  /* A query's answer is an event with the caller's token. */
+  CHECK_INT(rtc_room_members_queued(e, "r", 1, 0, 77), RTC_OK);
+  ev = next_event(e, &batch, &at, RTC_EVENT_ROOM_MEMBERS);
+  if (CHECK(ev != NULL)) {
+    CHECK(ev->token == 77 && ev->status == RTC_OK && ev->code == 0);
+    CHECK(ev->item_count == 1 && text_is(ev->items[0], "alice"));
+  }
+  CHECK_INT(rtc_history_read_queued(e, "r", 1, 0, 0, 5), RTC_ENOTSUP);
+
+  /* Types the host does not handle are answered by the engine. */
+  CHECK_INT(rtc_events_set_message_types(e, only, only_len, 1, 0), RTC_OK);
+  CHECK(ws_send_text(&p, "{\"type\":\"other\",\"id\":3}"));
+  if (CHECK(ws_expect_text(&p, "unknown_type", &f))) CHECK(strstr(f.data, "\"id\":3") != NULL);
+  CHECK(ws_send_text(&p, "{\"type\":\"custom\",\"id\":4}"));
+  ev = next_event(e, &batch, &at, RTC_EVENT_MESSAGE);
+  if (CHECK(ev != NULL)) CHECK(text_is(ev->c, "4")); /* "other" was never queued */
+
+  /* Stopping: the disconnect and the offline are still takeable. */
+  CHECK_INT(rtc_events_select(e, RTC_EVENTS_DISCONNECT), RTC_OK); /* no presence any more */
+  CHECK_INT(rtc_engine_stop(e, 1000), RTC_OK);
+  ev = next_event(e, &batch, &at, RTC_EVENT_DISCONNECT);
+  if (CHECK(ev != NULL)) CHECK(ev->conn == conn && ev->code == 1001);
+  while (batch && at < rtc_event_batch_count(batch))
+    CHECK(rtc_event_batch_get(batch, at++)->kind != RTC_EVENT_PRESENCE);
+  rtc_event_batch_free(batch);
+  peer_close(&p);
+  rtc_engine_destroy(e);
+}
+
+static void test_queued_mode_answers_overloaded_beyond_the_bound(void) {
+  rtc_config cfg;
+  rtc_events_config ec;
+  rtc_engine *e = NULL;
+  rtc_event_batch *batch = NULL;
+  char head[4096];
+  peer p;
+  frame f;
+  size_t i, messages = 0;
+  rtc_config_init(&cfg);
+  rtc_events_config_init(&ec);
+  ec.events = RTC_EVENTS_MESSAGE;
+  ec.max_message_bytes = 100;
+  if (!CHECK_INT(rtc_engine_create_queued(&cfg, &ec, &e), RTC_OK)) return;
+  if (!CHECK_INT(rtc_engine_start(e), RTC_OK) ||
+      !ws_open(&p, rtc_engine_port(e), "/ws/bob", head, sizeof head)) {
+    rtc_engine_destroy(e);
+    return;
+  }
+  /* Nobody takes: 2 x 60 bytes reach the bound, the third is refused. */
+  CHECK(ws_send_text(&p, "{\"type\":\"bulk\",\"id\":1,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"));
+  CHECK(ws_send_text(&p, "{\"type\":\"bulk\",\"id\":2,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"));
+  CHECK(ws_send_text(&p, "{\"type\":\"bulk\",\"id\":3,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"));
+  if (CHECK(ws_expect_text(&p, "overloaded", &f))) CHECK(strstr(f.data, "\"id\":3") != NULL);
+  batch = take_within(e, WAIT_MS);
+  for (i = 0; i < rtc_event_batch_count(batch); ++i)
+    if (rtc_event_batch_get(batch, i)->kind == RTC_EVENT_MESSAGE) messages++;
+  CHECK_INT(messages, 2);
+  rtc_event_batch_free(batch);
+  /* Taking frees the budget: the next message is queued again. */
+  CHECK(ws_send_text(&p, "{\"type\":\"bulk\",\"id\":4}"));
+  batch = take_within(e, WAIT_MS);
+  if (CHECK(batch != NULL)) CHECK(text_is(rtc_event_batch_get(batch, 0)->c, "4"));
+  rtc_event_batch_free(batch);
+  peer_close(&p);
+  rtc_engine_destroy(e);
+}
+
+static void test_events_calls_need_a_queued_engine(void) {
+  rtc_engine *e = NULL;
+  rtc_event_batch *batch = NULL;
+  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &e), RTC_OK)) return;
+  CHECK_INT(rtc_events_fd(e), -1);
+  CHECK_INT(rtc_events_take(e, &batch), RTC_EINVAL);
+  CHECK_INT(rtc_events_select(e, 0), RTC_EINVAL);
+  CHECK_INT(rtc_room_members_queued(e, "r", 1, 0, 1), RTC_EINVAL);
+  CHECK_INT(rtc_event_batch_count(NULL), 0);
+  CHECK(rtc_event_batch_get(NULL, 0) == NULL);
+  rtc_event_batch_free(NULL);
+  rtc_engine_destroy(e);
+  CHECK_INT(rtc_events_fd(NULL), -1);
+}
+
+/* ------------------------------------------------------------------ */
 /* Room presence queries (single node)                                 */
 /* ------------------------------------------------------------------ */
 
@@ -2183,6 +2393,9 @@ static const test_case tests[] = {
     TEST(test_destroy_from_on_open_is_deferred),
     TEST(test_destroy_from_on_message_is_deferred),
     TEST(test_on_message_with_id_gets_the_raw_id),
+    TEST(test_queued_mode_delivers_events_through_the_fd),
+    TEST(test_queued_mode_answers_overloaded_beyond_the_bound),
+    TEST(test_events_calls_need_a_queued_engine),
     TEST(test_stats_table_names_every_field_and_metrics_render),
     TEST(test_settings_table_matches_rtc_config_init),
 };
