@@ -12,7 +12,7 @@
 #include <deque>
 #include <memory>
 #include <string>
-#include <unordered_set>
+#include <vector>
 
 #include "adopt.hpp"
 #include "host.hpp"
@@ -201,18 +201,13 @@ Native::~Native() {
   // Reached only when the JS object is collected or the env is torn down;
   // the cleanup hook has normally stopped the engine already.
   if (hook_added_) napi_remove_env_cleanup_hook(Env(), cleanup_hook, host_.get());
-  if (host_->engine) {
-    host_->accepting.store(false);
-    rtc_engine_destroy(host_->engine);
-    host_->engine = nullptr;
-  }
+  host_->destroy();
 }
 
 // At env teardown (process exit, worker exit) with the engine still
 // running: stop it before anything it calls into goes away.
 void Native::cleanup_hook(void* arg) {
   Host* host = static_cast<Host*>(arg);
-  host->accepting.store(false);
   if (host->engine) rtc_engine_stop(host->engine, 200);
 }
 
@@ -248,16 +243,16 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
   if (o.Has("rate_limit_per_s")) cfg.rate_limit_per_s = o.Get("rate_limit_per_s").ToNumber().Uint32Value();
   if (o.Has("rate_limit_burst")) cfg.rate_limit_burst = o.Get("rate_limit_burst").ToNumber().Uint32Value();
 
-  rtc_handlers handlers = make_handlers(host_.get(), with_connect, with_authorize);
-  int rc = rtc_engine_create(&cfg, &handlers, &host_->engine);
+  int rc = host_->create(cfg, with_connect, with_authorize);
   std::fill(jwt_secret.begin(), jwt_secret.end(), '\0');  // the engine keeps its own copy
   if (rc != RTC_OK) return code(env, rc);
 
-  // Created unref'd: the engine keeps the process alive only once it
+  // Watched unref'd: the engine keeps the process alive only once it
   // listens, as a net.Server does.
-  host_->tsfn = Tsfn::New(env, dispatch_.Value(), "rtcore.events", 0, 1, host_.get());
-  host_->tsfn.Unref(env);
-  host_->tsfn_live = true;
+  if (!host_->watch(env, dispatch_.Value())) {
+    host_->destroy();
+    return code(env, RTC_EINTERNAL);
+  }
   napi_add_env_cleanup_hook(env, cleanup_hook, host_.get());
   hook_added_ = true;
 
@@ -271,28 +266,20 @@ Napi::Value Native::Listen(const Napi::CallbackInfo& info) {
 void Native::started(int rc) {
   if (rc == RTC_OK) {
     state_ = State::kRunning;
-    if (want_ref_) host_->tsfn.Ref(Env());
+    if (want_ref_) host_->set_ref(true);
     return;
   }
   // A failed start leaves nothing running: free it all now.
-  rtc_engine_destroy(host_->engine);
-  host_->engine = nullptr;
   finish_close(Env());
 }
 
 // Called on the JS thread once the engine is stopped: deliver what the stop
-// produced (disconnects, presence), then let go of the JS thread.
+// produced (disconnects, presence, query answers), then let go of the loop
+// and free the engine (and its queue).
 void Native::finish_close(Napi::Env env) {
-  if (host_->engine) {
-    rtc_engine_destroy(host_->engine);
-    host_->engine = nullptr;
-  }
-  host_->accepting.store(false);
-  if (host_->tsfn_live) {
-    drain_on_js_thread(env, dispatch_.Value(), host_.get(), nullptr);
-    host_->tsfn.Release();
-    host_->tsfn_live = false;
-  }
+  host_->drain(env, false);
+  host_->unwatch();
+  host_->destroy();
   if (hook_added_) {
     napi_remove_env_cleanup_hook(env, cleanup_hook, host_.get());
     hook_added_ = false;
@@ -321,11 +308,10 @@ Napi::Value Native::CloseSync(const Napi::CallbackInfo& info) {
 
 // setWanted(bits, types[], allTypes)
 Napi::Value Native::SetWanted(const Napi::CallbackInfo& info) {
-  host_->wanted.store(info[0].ToNumber().Uint32Value());
-  std::unordered_set<std::string> types;
+  std::vector<std::string> types;
   Napi::Array arr = info[1].As<Napi::Array>();
-  for (uint32_t i = 0; i < arr.Length(); ++i) types.insert(arr.Get(i).ToString().Utf8Value());
-  host_->set_types(std::move(types), info[2].ToBoolean());
+  for (uint32_t i = 0; i < arr.Length(); ++i) types.push_back(arr.Get(i).ToString().Utf8Value());
+  host_->set_wanted(info[0].ToNumber().Uint32Value(), std::move(types), info[2].ToBoolean());
   return info.Env().Undefined();
 }
 
@@ -385,80 +371,15 @@ Napi::Value Native::Join(const Napi::CallbackInfo& info) {
   return code(info.Env(), rtc_join(host_->engine, parse_id(info[0]), room.data(), room.size()));
 }
 
-// A presence query or history read in flight: the answer goes back to JS as
-// a kAnswer (kHistory) event with the JS side's token. Owned by the C
-// callback, which runs exactly once.
-struct Query {
-  Host* host;
-  uint64_t token;
-};
-
-void answer(Query* q, Event&& ev, EventKind kind = EventKind::kAnswer) {
-  std::unique_ptr<Query> owned(q);
-  ev.kind = kind;
-  ev.id = q->token;
-  try {
-    q->host->push(std::move(ev));  // dropped once the host stops accepting: close() fails the promise
-  } catch (const std::bad_alloc&) {
-  }
-}
-
-void on_members(void* ud, int32_t status, const char* const* users, const size_t* lens, size_t count,
-                int32_t truncated) {
-  Event ev;
-  ev.status = status;
-  ev.request = truncated ? 1 : 0;
-  try {
-    for (size_t i = 0; i < count; ++i) ev.users.emplace_back(users[i], lens[i]);
-  } catch (const std::bad_alloc&) {
-    ev.status = RTC_ENOMEM;
-    ev.users.clear();
-  }
-  answer(static_cast<Query*>(ud), std::move(ev));
-}
-
-void on_online(void* ud, int32_t status, const char* const* users, const size_t* lens, const int32_t* online,
-               size_t count) {
-  Event ev;
-  ev.status = status;
-  try {
-    for (size_t i = 0; i < count; ++i) {
-      ev.users.emplace_back(users[i], lens[i]);
-      ev.flags.push_back(online[i] ? 1 : 0);
-    }
-  } catch (const std::bad_alloc&) {
-    ev.status = RTC_ENOMEM;
-    ev.users.clear();
-    ev.flags.clear();
-  }
-  answer(static_cast<Query*>(ud), std::move(ev));
-}
-
-void on_history(void* ud, int32_t status, const char* epoch, size_t epoch_len, uint64_t top,
-                const uint64_t* /*offsets: each frame carries its own*/, const char* const* frames,
-                const size_t* lens, size_t count) {
-  Event ev;
-  ev.status = status;
-  ev.request = top;
-  try {
-    if (epoch) ev.a.assign(epoch, epoch_len);
-    for (size_t i = 0; i < count; ++i) ev.users.emplace_back(frames[i], lens[i]);
-  } catch (const std::bad_alloc&) {
-    ev.status = RTC_ENOMEM;
-    ev.a.clear();
-    ev.users.clear();
-  }
-  answer(static_cast<Query*>(ud), std::move(ev), EventKind::kHistory);
-}
+// The queries' answers come back as events (RTC_EVENT_ROOM_MEMBERS, ...)
+// carrying the JS side's token; see host.cpp.
+uint64_t token_of(const Napi::Value& v) { return static_cast<uint64_t>(v.ToNumber().Int64Value()); }
 
 // roomMembers(room, limit, token)
 Napi::Value Native::RoomMembers(const Napi::CallbackInfo& info) {
   std::string room = utf8(info[0]);
   uint32_t limit = info[1].ToNumber().Uint32Value();
-  auto q = std::make_unique<Query>(Query{host_.get(), static_cast<uint64_t>(info[2].ToNumber().Int64Value())});
-  int rc = rtc_room_members(host_->engine, room.data(), room.size(), limit, &on_members, q.get());
-  if (rc == RTC_OK) q.release();
-  return code(info.Env(), rc);
+  return code(info.Env(), rtc_room_members_queued(host_->engine, room.data(), room.size(), limit, token_of(info[2])));
 }
 
 // usersOnline([user...], token)
@@ -472,10 +393,8 @@ Napi::Value Native::UsersOnline(const Napi::CallbackInfo& info) {
     ptrs.push_back(u.data());
     lens.push_back(u.size());
   }
-  auto q = std::make_unique<Query>(Query{host_.get(), static_cast<uint64_t>(info[1].ToNumber().Int64Value())});
-  int rc = rtc_users_online(host_->engine, ptrs.data(), lens.data(), users.size(), &on_online, q.get());
-  if (rc == RTC_OK) q.release();
-  return code(info.Env(), rc);
+  return code(info.Env(),
+              rtc_users_online_queued(host_->engine, ptrs.data(), lens.data(), users.size(), token_of(info[1])));
 }
 
 // history(room, limit, before, token); before 0 = no bound (checked in JS:
@@ -484,10 +403,8 @@ Napi::Value Native::History(const Napi::CallbackInfo& info) {
   std::string room = utf8(info[0]);
   uint32_t limit = info[1].ToNumber().Uint32Value();
   auto before = static_cast<uint64_t>(info[2].ToNumber().DoubleValue());
-  auto q = std::make_unique<Query>(Query{host_.get(), static_cast<uint64_t>(info[3].ToNumber().Int64Value())});
-  int rc = rtc_history_read(host_->engine, room.data(), room.size(), limit, before, &on_history, q.get());
-  if (rc == RTC_OK) q.release();
-  return code(info.Env(), rc);
+  return code(info.Env(),
+              rtc_history_read_queued(host_->engine, room.data(), room.size(), limit, before, token_of(info[3])));
 }
 
 Napi::Value Native::Leave(const Napi::CallbackInfo& info) {
@@ -569,13 +486,13 @@ Napi::Value Native::NodeId(const Napi::CallbackInfo& info) {
 
 Napi::Value Native::RefLoop(const Napi::CallbackInfo& info) {
   want_ref_ = true;
-  if (state_ == State::kRunning && host_->tsfn_live) host_->tsfn.Ref(info.Env());
+  if (state_ == State::kRunning) host_->set_ref(true);
   return info.Env().Undefined();
 }
 
 Napi::Value Native::UnrefLoop(const Napi::CallbackInfo& info) {
   want_ref_ = false;
-  if (host_->tsfn_live) host_->tsfn.Unref(info.Env());
+  host_->set_ref(false);
   return info.Env().Undefined();
 }
 

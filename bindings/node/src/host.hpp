@@ -1,26 +1,24 @@
-// The state shared by the JS thread and the engine thread: the event queue
-// the engine's handlers fill, and the one thread-safe function that drains
-// it on the JS thread, a whole batch per call.
+// The JS side of one engine in the C API's queued mode
+// (rtc_engine_create_queued): a uv_poll_t watches the queue's fd on Node's
+// loop, and each wake-up takes the whole batch and hands it to JS in one
+// call. The engine thread never touches JS; the queue, its batching and its
+// overloaded bound live under the C API.
 #pragma once
 
 #include <napi.h>
+#include <uv.h>
 
-#include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <unordered_set>
-#include <utility>
 #include <vector>
 
 #include "rtcore.h"
 
 namespace rtcore_node {
 
-// kAnswer: a presence query's answer (id = the JS token, status, request =
-// truncated, users, flags = online[i] for isOnline). kHistory: a history
-// read's answer (id = the JS token, status, a = epoch, request = top, users =
-// the stored frames, oldest first).
+// The kinds JS sees (lib/engine.js EV_*): kAnswer covers both presence
+// queries' answers.
 enum class EventKind : uint32_t {
   kConnect = 0,
   kOpen = 1,
@@ -33,66 +31,51 @@ enum class EventKind : uint32_t {
   kHistory = 8,
 };
 
-// Bits of Host::wanted: which events have a JS listener. Events nobody
-// listens to are dropped on the engine thread instead of waking JS.
+// Bits of setWanted() (lib/engine.js WANT_*): which events have a JS
+// listener. The others are not queued (rtc_events_select).
 enum : uint32_t { kWantOpen = 1, kWantDisconnect = 2, kWantPresence = 4, kWantLog = 8 };
-
-struct Event {
-  EventKind kind = EventKind::kOpen;
-  uint64_t id = 0;       // connection id, or request id for kConnect
-  uint64_t request = 0;  // request id for kAuthorize
-  uint32_t code = 0;     // close code, presence status, RTC_ACTION_* (authorize), or RTC_LOG_* (log)
-  std::string user;  // user id, or the fields JSON (log)
-  std::string a;  // type (message), path (connect), timestamp (presence), target (authorize), event (log)
-  std::string b;  // json (message), query (connect), message (log)
-  std::string id_json;  // message: the request's id as JSON, empty if none
-  std::vector<std::pair<std::string, std::string>> headers;
-  int32_t status = 0;              // kAnswer, kHistory: RTC_OK or an RTC_E* code
-  std::vector<std::string> users;  // kAnswer | the frames (kHistory)
-  std::vector<uint8_t> flags;      // kAnswer of isOnline
-};
-
-class Host;
-void drain_on_js_thread(Napi::Env env, Napi::Function dispatch, Host* host, void* unused);
-using Tsfn = Napi::TypedThreadSafeFunction<Host, void, drain_on_js_thread>;
 
 class Host {
  public:
-  // Engine thread: queue an event; wake JS only if no wake-up is pending, so
-  // one JS call drains everything queued meanwhile.
-  void push(Event&& ev);
-  // Like push, for client messages: false (nothing queued) while the
-  // messages already waiting for JS hold max_bytes or more, so a stalled
-  // event loop cannot make a flood grow memory without bound.
-  bool push_bounded(Event&& ev, size_t max_bytes);
-  // JS thread: take everything queued so far.
-  std::vector<Event> take();
-  // Engine thread: does a JS listener want this host-defined type?
-  bool wants_type(std::string_view type);
-  void set_types(std::unordered_set<std::string> types, bool all);
+  Host() = default;
+  ~Host();  // unwatches; the engine itself is destroyed by its owner first
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
 
-  Tsfn tsfn;
-  bool tsfn_live = false;  // JS thread only
-  std::atomic<uint32_t> wanted{0};
-  // Cleared before the thread-safe function is released: a handler that
-  // still runs afterwards (it cannot, the engine is stopped first) drops.
-  std::atomic<bool> accepting{true};
+  // rtc_engine_create_queued with config; connect/authorize decisions are
+  // queued only with a JS hook (without one the engine decides alone).
+  int create(const rtc_config& config, bool with_connect_hook, bool with_authorize_hook);
+  // Destroys the engine (stopping it if running); idempotent.
+  void destroy();
+
+  // Starts watching the queue's fd on env's loop, unref'd; every wake-up
+  // calls dispatch(batch). False if libuv refuses.
+  bool watch(Napi::Env env, Napi::Function dispatch);
+  // Stops watching and closes the poll handle; idempotent.
+  void unwatch();
+  // Whether the poll handle keeps the loop alive (as net.Server's ref()).
+  void set_ref(bool on);
+  // Takes every queued event and, if there were any, calls dispatch with
+  // them. With make_callback the call runs as a fresh callback from the
+  // loop (microtasks drained after it); without, inside the current one.
+  void drain(Napi::Env env, bool make_callback);
+
+  // Which events have a listener, and which message types (all: every
+  // one); applied now and to an engine created later.
+  void set_wanted(uint32_t bits, std::vector<std::string> types, bool all);
+
   rtc_engine* engine = nullptr;
 
  private:
-  std::mutex mu_;
-  std::vector<Event> queue_;
-  bool scheduled_ = false;
-  size_t message_bytes_ = 0;  // json bytes of queued message events
-  std::mutex types_mu_;
-  std::unordered_set<std::string> types_;
+  static void on_readable(uv_poll_t* handle, int status, int events);
+  void apply_wanted();
+
+  uv_poll_t* poll_ = nullptr;  // owned until its close callback frees it
+  Napi::FunctionReference dispatch_;
+  std::unique_ptr<Napi::AsyncContext> context_;
+  uint32_t wanted_ = 0;
+  std::vector<std::string> types_;
   bool all_types_ = false;
 };
-
-// The C handlers; user_data is the Host. They run on the engine thread and
-// never block: they copy what they need and queue it. on_connect and
-// on_authorize are installed only with a JS hook (without one the engine
-// decides alone, with no round trip to JS).
-rtc_handlers make_handlers(Host* host, bool with_connect_hook, bool with_authorize_hook);
 
 }  // namespace rtcore_node

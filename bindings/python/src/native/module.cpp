@@ -14,7 +14,6 @@
 #include "native_engine.hpp"
 
 namespace py = pybind11;
-using rtcore_py::Event;
 using rtcore_py::NativeEngine;
 
 namespace {
@@ -27,38 +26,49 @@ py::str text(const std::string& s) {
   return py::reinterpret_steal<py::str>(o);
 }
 
-py::tuple to_tuple(const Event& e) {
+py::str text(const rtc_text& t) { return text(std::string(t.data ? t.data : "", t.len)); }
+
+py::list items(const rtc_event& e) {
+  py::list out(e.item_count);
+  for (size_t i = 0; i < e.item_count; ++i) out[i] = text(e.items[i]);
+  return out;
+}
+
+// One C event as the tuple rtcore._dispatch expects (see _native.pyi);
+// None for a kind this module does not know (a newer library's).
+py::object to_tuple(const rtc_event& e) {
   using K = rtcore_py::EventKind;
-  int kind = static_cast<int>(e.kind);
+  auto k = [](K kind) { return static_cast<int>(kind); };
   switch (e.kind) {
-    case K::kConnect: {
-      py::list headers(e.headers.size());
-      for (size_t i = 0; i < e.headers.size(); ++i)
-        headers[i] = py::make_tuple(text(e.headers[i].first), text(e.headers[i].second));
-      return py::make_tuple(kind, e.id, text(e.user_id), text(e.a), text(e.b), headers);
+    case RTC_EVENT_CONNECT: {
+      py::list headers(e.header_count);
+      for (size_t i = 0; i < e.header_count; ++i) {
+        const rtc_header& h = e.headers[i];
+        headers[i] = py::make_tuple(text(std::string(h.name, h.name_len)), text(std::string(h.value, h.value_len)));
+      }
+      return py::make_tuple(k(K::kConnect), e.request_id, text(e.user_id), text(e.a), text(e.b), headers);
     }
-    case K::kOpen: return py::make_tuple(kind, e.id, text(e.user_id));
-    case K::kDisconnect: return py::make_tuple(kind, e.id, text(e.user_id), e.number);
-    case K::kMessage: return py::make_tuple(kind, e.id, text(e.user_id), text(e.a), text(e.b), text(e.id_json));
-    case K::kPresence: return py::make_tuple(kind, text(e.user_id), e.number, text(e.a));
-    case K::kAuthorize: return py::make_tuple(kind, e.id, text(e.user_id), e.number, text(e.a), e.request);
-    case K::kLog: return py::make_tuple(kind, e.number, text(e.a), text(e.b), text(e.user_id));
-    case K::kAnswer: {
+    case RTC_EVENT_OPEN: return py::make_tuple(k(K::kOpen), e.conn, text(e.user_id));
+    case RTC_EVENT_DISCONNECT: return py::make_tuple(k(K::kDisconnect), e.conn, text(e.user_id), e.code);
+    case RTC_EVENT_MESSAGE:
+      return py::make_tuple(k(K::kMessage), e.conn, text(e.user_id), text(e.a), text(e.b), text(e.c));
+    case RTC_EVENT_PRESENCE: return py::make_tuple(k(K::kPresence), text(e.user_id), e.code, text(e.a));
+    case RTC_EVENT_AUTHORIZE:
+      return py::make_tuple(k(K::kAuthorize), e.conn, text(e.user_id), e.code, text(e.a), e.request_id);
+    case RTC_EVENT_LOG: return py::make_tuple(k(K::kLog), e.code, text(e.a), text(e.b), text(e.c));
+    case RTC_EVENT_ROOM_MEMBERS:
       // (kind, token, status, users, truncated, flags)
-      py::list users(e.users.size());
-      for (size_t i = 0; i < e.users.size(); ++i) users[i] = text(e.users[i]);
-      py::list flags(e.flags.size());
-      for (size_t i = 0; i < e.flags.size(); ++i) flags[i] = py::bool_(e.flags[i] != 0);
-      return py::make_tuple(kind, e.id, e.number, users, e.request != 0, flags);
+      return py::make_tuple(k(K::kAnswer), e.token, e.status, items(e), e.code != 0, py::list());
+    case RTC_EVENT_USERS_ONLINE: {
+      py::list flags(e.item_count);
+      for (size_t i = 0; i < e.item_count; ++i) flags[i] = py::bool_(e.online[i] != 0);
+      return py::make_tuple(k(K::kAnswer), e.token, e.status, items(e), false, flags);
     }
-    case K::kHistory: {
+    case RTC_EVENT_HISTORY:
       // (kind, token, status, epoch, top, [frame JSON])
-      py::list frames(e.users.size());
-      for (size_t i = 0; i < e.users.size(); ++i) frames[i] = text(e.users[i]);
-      return py::make_tuple(kind, e.id, e.number, text(e.a), e.request, frames);
-    }
+      return py::make_tuple(k(K::kHistory), e.token, e.status, text(e.a), e.top, items(e));
   }
-  return py::make_tuple(kind);
+  return py::none();
 }
 
 bool finalizing() {
@@ -314,13 +324,16 @@ PYBIND11_MODULE(_native, m) {
       .def("fileno", &PyEngine::fd)
       .def("drain",
            [](PyEngine& self) {
-             std::vector<Event> batch;
+             rtcore_py::Batch batch;
              {
                py::gil_scoped_release release;  // the queue mutex may be held by the engine thread
                batch = self.take();
              }
-             py::list out(batch.size());
-             for (size_t i = 0; i < batch.size(); ++i) out[i] = to_tuple(batch[i]);
+             py::list out;
+             for (size_t i = 0; i < rtc_event_batch_count(batch.get()); ++i) {
+               py::object t = to_tuple(*rtc_event_batch_get(batch.get(), i));
+               if (!t.is_none()) out.append(t);
+             }
              return out;
            })
       .def("resolve", &PyEngine::resolve, py::arg("request_id"), py::arg("accept"), py::arg("status"),

@@ -1,29 +1,50 @@
-// A thin owner of one rtc_engine: the C handlers it installs copy each event
-// into an EventQueue and return at once, so the engine thread never touches
-// Python. Everything else forwards to the C API and returns its result code.
+// A thin owner of one rtc_engine in the C API's queued mode
+// (rtc_engine_create_queued): the engine thread never touches Python; the
+// asyncio loop watches the queue's fd and takes whole batches. Everything
+// else forwards to the C API and returns its result code.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "event_queue.hpp"
 #include "rtcore.h"
 
 namespace rtcore_py {
 
-// Which engine handlers to install (a bit mask); an uninstalled handler
-// keeps the engine's own default, e.g. no on_message means unknown_type.
+// Which events to queue (a bit mask; the C API's RTC_EVENTS_* bits). An
+// event not queued keeps the engine's own default, e.g. no message events
+// means unknown_type, no connect events means every valid upgrade accepted.
 enum HookBits : uint32_t {
-  kHookConnect = 1u << 0,
-  kHookOpen = 1u << 1,
-  kHookDisconnect = 1u << 2,
-  kHookMessage = 1u << 3,
-  kHookPresence = 1u << 4,
-  kHookAuthorize = 1u << 5,
-  kHookLog = 1u << 6,  // the engine's log lines, to Python's logging
+  kHookConnect = RTC_EVENTS_CONNECT,
+  kHookOpen = RTC_EVENTS_OPEN,
+  kHookDisconnect = RTC_EVENTS_DISCONNECT,
+  kHookMessage = RTC_EVENTS_MESSAGE,
+  kHookPresence = RTC_EVENTS_PRESENCE,
+  kHookAuthorize = RTC_EVENTS_AUTHORIZE,
+  kHookLog = RTC_EVENTS_LOG,  // the engine's log lines, to Python's logging
 };
 
+// The kinds Python sees (rtcore._native.EVENT_*), one per C event kind;
+// kAnswer covers both presence queries' answers.
+enum class EventKind : int {
+  kConnect = 0,
+  kOpen = 1,
+  kDisconnect = 2,
+  kMessage = 3,
+  kPresence = 4,
+  kAuthorize = 5,
+  kLog = 6,
+  kAnswer = 7,
+  kHistory = 8,
+};
+
+struct BatchFree {
+  void operator()(rtc_event_batch* b) const { rtc_event_batch_free(b); }
+};
+using Batch = std::unique_ptr<rtc_event_batch, BatchFree>;
 
 class NativeEngine {
  public:
@@ -50,8 +71,10 @@ class NativeEngine {
   // The Prometheus text of rtc_engine_metrics.
   int metrics(std::string& out) const;
 
-  int fd() const { return queue_.fd(); }
-  std::vector<Event> take() { return queue_.take(); }
+  // The queue's fd (readable while events wait), -1 without an engine.
+  int fd() const { return rtc_events_fd(engine_); }
+  // Every event queued so far (an empty batch when none).
+  Batch take();
 
   int resolve(uint64_t request_id, bool accept, int32_t status, std::string_view user_id);
   int authorize_resolve(uint64_t request_id, bool allow);
@@ -63,28 +86,14 @@ class NativeEngine {
   int send_error(rtc_conn_id conn, std::string_view code, std::string_view message, std::string_view id_json);
   int disconnect(rtc_conn_id conn, uint32_t close_code);
   int disconnect_user(std::string_view user, uint32_t close_code);
-  // The answers arrive as kAnswer events carrying token (exactly one per
-  // call that returned RTC_OK).
+  // The answers arrive as RTC_EVENT_ROOM_MEMBERS / RTC_EVENT_USERS_ONLINE
+  // events carrying token (exactly one per call that returned RTC_OK).
   int room_members(std::string_view room, uint32_t limit, uint64_t token);
   int users_online(const std::vector<std::string>& users, uint64_t token);
-  // The answer arrives as a kHistory event carrying token, like the above.
+  // The answer arrives as an RTC_EVENT_HISTORY event carrying token.
   int history(std::string_view room, uint32_t limit, uint64_t before, uint64_t token);
 
  private:
-  static void on_connect(void* self, const rtc_connect_request* req, rtc_connect_decision* decision);
-  static void on_open(void* self, rtc_conn_id conn, const char* user, size_t user_len);
-  static void on_disconnect(void* self, rtc_conn_id conn, const char* user, size_t user_len, uint32_t code);
-  static void on_message(void* self, rtc_conn_id conn, const char* user, size_t user_len, const char* type,
-                         size_t type_len, const char* json, size_t json_len, const char* id_json,
-                         size_t id_json_len);
-  static void on_presence(void* self, const char* user, size_t user_len, int32_t status, const char* ts,
-                          size_t ts_len);
-  static void on_log(void* self, int32_t level, const char* event, size_t event_len, const char* message,
-                     size_t message_len, const char* fields, size_t fields_len);
-  static int32_t on_authorize(void* self, rtc_conn_id conn, const char* user, size_t user_len, int32_t action,
-                              const char* target, size_t target_len, uint64_t request_id);
-
-  EventQueue queue_;
   rtc_engine* engine_ = nullptr;
 };
 

@@ -1,4 +1,6 @@
-"""Stubs for the pybind11 layer over rtcore.h (use the rtcore package)."""
+"""Stubs for the pybind11 layer over rtcore.h (use the rtcore package). The
+engine runs in the C API's queued mode: ``fileno()`` is the queue's fd and
+``drain()`` takes one batch (rtc_events_take) as the tuples below."""
 
 from typing import Any, Dict, List, Tuple, Union
 
@@ -58,7 +60,7 @@ EVENT_HISTORY: int
 # (EVENT_PRESENCE, user_id, status, timestamp)
 # (EVENT_AUTHORIZE, conn, user_id, action, target, request_id)
 # (EVENT_LOG, level, event, message, fields_json)
-# (EVENT_ANSWER, token, status, [user], truncated, [online])
+# (EVENT_ANSWER, token, status, [user], truncated, [online])  [online] empty for room_members
 # (EVENT_HISTORY, token, status, epoch, top, [frame_json])
 Event = Tuple[Union[int, str, List[Tuple[str, str]]], ...]
 
