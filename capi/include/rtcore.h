@@ -11,6 +11,8 @@
  *   effect happens later, in the order the calls were made from one thread.
  *   Handlers (callbacks) run on the engine thread, must not block, and may
  *   call any "any thread" function, including on the engine they run for.
+ *   Instead of handlers, a host may take the events in batches on its own
+ *   thread from the engine's event queue (rtc_engine_create_queued, below).
  *
  * Ownership
  *   Strings are UTF-8 passed as (pointer, length); the engine copies every
@@ -363,7 +365,8 @@ typedef struct rtc_handlers {
 
   /* A client message whose type is not built in. json is the whole frame
    * (one JSON object). NULL: such messages get error unknown_type. The
-   * handler answers, if at all, through the send functions. */
+   * handler answers, if at all, through the send functions. Superseded by
+   * on_message_with_id (appended below), which also gets the request id. */
   void (*on_message)(void *user_data, rtc_conn_id conn, const char *user_id,
                      size_t user_id_len, const char *type, size_t type_len,
                      const char *json, size_t json_len);

@@ -155,11 +155,14 @@ class App:
         return fn
 
     def on_message(self, type_: str) -> Callable[[F], F]:
-        """``fn(conn: Connection, message: dict)`` for client messages of a
-        host-defined ``type_``. If the message has an ``id``, the client gets
-        an ack when the handler returns, or an error frame if it raises
-        (``MessageError`` chooses the code; anything else is logged with its
-        traceback and answered with ``handler_error``)."""
+        """``fn(conn: Connection, message: Message)`` for client messages of
+        a host-defined ``type_`` (``message`` is the frame as a dict, with
+        ``message.id`` the request id). If the message has an ``id``, the
+        client gets exactly one answer: an ack when the handler returns, one
+        error frame if it raises (``MessageError`` chooses the code; anything
+        else is logged with its traceback and answered with
+        ``internal_error``), nothing more if the handler answered that id
+        itself with ``send_error`` (docs/hosts.md)."""
         if not isinstance(type_, str) or not type_:
             raise ValueError("message type must be a non-empty string")
         if type_ in BUILTIN_TYPES:

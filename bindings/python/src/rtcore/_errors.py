@@ -80,7 +80,7 @@ class Reject(Exception):
 class MessageError(Exception):
     """Raise from an ``on_message`` handler to answer the client with an
     ``error`` frame of this code (e.g. ``"forbidden"``, ``"invalid_field"``)
-    instead of the generic ``handler_error``; nothing is logged."""
+    instead of the generic ``internal_error``; nothing is logged."""
 
     def __init__(self, code: str, message: str = "") -> None:
         if not code:
