@@ -15,14 +15,14 @@ const ws = new WebSocket(workerData.url, { perMessageDeflate: false, maxPayload:
 const codes = [];
 ws.on('open', () => {
   const body = 'x'.repeat(900000);  // under the 1 MiB message limit
-  for (let i = 0; i < 90; i++) ws.send(JSON.stringify({ type: 'bulk', n: i, body }));
+  for (let i = 0; i < 90; i++) ws.send(JSON.stringify({ type: 'bulk', n: i, id: i, body }));
 });
 ws.on('message', (data) => {
   const m = JSON.parse(data);
   codes.push(m.code);
-  if (m.code === 'overloaded') { parentPort.postMessage(codes); ws.terminate(); }
+  if (m.code === 'overloaded') { parentPort.postMessage({ codes, id: m.id }); ws.terminate(); }
 });
-setTimeout(() => { parentPort.postMessage(codes); ws.terminate(); }, 20000);
+setTimeout(() => { parentPort.postMessage({ codes }); ws.terminate(); }, 20000);
 `;
 
 test('a flood while the JS thread is stalled is answered with overloaded', { timeout: 60000 }, async (t) => {
@@ -37,11 +37,13 @@ test('a flood while the JS thread is stalled is answered with overloaded', { tim
     }
   });
   const worker = new Worker(CLIENT, { eval: true, workerData: { url: `${engine.url}/ws/flooder`, wsPath: require.resolve('ws') } });
-  const codes = await new Promise((resolve, reject) => {
+  const { codes, id } = await new Promise((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
   await worker.terminate();
   assert.ok(codes.includes('overloaded'), `codes: ${codes}`);
+  // The refusal answers that message's id (from the engine, not re-parsed).
+  assert.ok(Number.isInteger(id) && id >= 1 && id < 90, `id: ${id}`);
   assert.ok(calls > 1 && calls < 90, `calls: ${calls}`);
 });
