@@ -69,5 +69,8 @@ class Once {
 int config_from_c(const rtc_config* c, rtcore::EngineConfig& out);
 // Wraps the C handlers (a full-size copy) as engine hooks.
 rtcore::EngineHooks hooks_from_c(const rtc_handlers& h);
+// The hooks of queued mode: they fill q (configured bits) and answer
+// unknown_type / overloaded through e (event_hooks.cpp).
+rtcore::EngineHooks queue_hooks(rtc_engine* e, EventQueue& q);
 
 }  // namespace rtcore_capi
