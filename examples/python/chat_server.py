@@ -10,8 +10,17 @@ unchanged:
     <- {"type":"direct_message","from":U,"content":C,"timestamp":T}
 
 The connection manager, the rooms and the fan-out are the engine's: none
-of those messages touches Python. What is left for the host is what the
-reference did on the side: announce presence. Run:
+of those messages touches Python. What is left for the host is what every
+example chat server (examples/README.md: C, C++, Python, Node) adds in the
+same way, so that one parity test can drive all four:
+
+- an auth hook that refuses the user "mallory" (the client sees close code
+  4403 after the upgrade);
+- a server-side push: every new connection gets a ``direct_message`` from
+  the server (``"from": ""``) whose content is ``{"welcome": USER}``;
+- one host-defined message type: ``{"type":"whoami"}`` is answered with the
+  frame ``{"type":"whoami","user":USER}``, then its ack;
+- presence logged, as the reference announced it. Run:
 
     python examples/python/chat_server.py --port 8000
 """
@@ -31,6 +40,21 @@ log = logging.getLogger("chat")
 
 def build_app(redis_url: Optional[str] = None, node_id: Optional[str] = None) -> rtcore.App:
     app = rtcore.App(redis_url=redis_url, node_id=node_id, ping_interval=30)
+
+    @app.on_connect
+    def authenticate(req: rtcore.ConnectRequest) -> None:
+        if req.path_params["user_id"] == "mallory":
+            raise rtcore.Reject(403)
+
+    @app.on_open
+    async def welcome(conn: rtcore.Connection) -> None:
+        # The envelope call: a direct_message from the server ("from": "").
+        await conn.send_message({"welcome": conn.user_id})
+
+    @app.on_message("whoami")
+    async def whoami(conn: rtcore.Connection, msg: dict) -> None:
+        # The frame call: this dict is the frame. Returning acks msg's id.
+        await conn.send({"type": "whoami", "user": conn.user_id})
 
     @app.on_presence
     def presence(ev: rtcore.PresenceEvent) -> None:
