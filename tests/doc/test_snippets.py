@@ -175,7 +175,7 @@ def command(s: Snippet, code: str, tmp: Path) -> "tuple[List[str], Dict[str, str
                         str(src), "-L", str(BUILD), "-lrtcore", "-pthread", f"-Wl,-rpath,{BUILD}", "-o", str(exe)],
                        check=True)
         return [str(exe)], env, ROOT
-    return ["bash", "-c", code], env, ROOT
+    return ["bash", "-c", code], node_env(), ROOT
 
 
 async def join_check(port: int, user: str = "doctest") -> None:
