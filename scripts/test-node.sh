@@ -25,8 +25,15 @@ export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=f
 echo "== npm ci (test dependencies: ws, express, typescript, node-addon-api)"
 (cd bindings/node && npm ci --ignore-scripts --no-progress --loglevel=error)
 
-scratch=$(mktemp -d /tmp/rtcore-node-test.XXXXXX)
-trap 'rm -rf "$scratch"' EXIT
+# RTCORE_NODE_KEEP=DIR: install into DIR and keep it (scripts/test.sh passes
+# it on to the example parity and doc tests as DIR/app/node_modules).
+if [ -n "${RTCORE_NODE_KEEP:-}" ]; then
+  scratch=$RTCORE_NODE_KEEP
+  rm -rf "$scratch" && mkdir -p "$scratch"
+else
+  scratch=$(mktemp -d /tmp/rtcore-node-test.XXXXXX)
+  trap 'rm -rf "$scratch"' EXIT
+fi
 
 echo "== npm pack"
 (cd bindings/node && npm pack --pack-destination "$scratch" --loglevel=error >/dev/null)

@@ -21,12 +21,12 @@ started=$(date +%s)
 run_suite build
 echo "== Python host"
 scripts/test-python.sh
-if [ -x scripts/test-node.sh ]; then
-  echo "== Node host"
-  scripts/test-node.sh
-fi
+echo "== Node host"
+RTCORE_NODE_KEEP="$PWD/build/node-scratch" scripts/test-node.sh
 echo "== JS client (node --test against real servers, then the demo page in headless Chromium)"
 scripts/test-js-client.sh
+echo "== examples in four languages (one parity script) and every README snippet"
+RTCORE_NODE_PATH="$PWD/build/node-scratch/app/node_modules" scripts/test-examples.sh
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export RTCORE_SANITIZED=1  # tests skip RSS bounds (ASan keeps freed memory)
