@@ -26,7 +26,8 @@ RTCORE_NODE_KEEP="$PWD/build/node-scratch" scripts/test-node.sh
 echo "== JS client (node --test against real servers, then the demo page in headless Chromium)"
 scripts/test-js-client.sh
 echo "== examples in four languages (one parity script) and every README snippet"
-RTCORE_NODE_PATH="$PWD/build/node-scratch/app/node_modules" scripts/test-examples.sh
+RTCORE_PARITY_REQUIRE_ALL=1 RTCORE_DOCTEST_REQUIRE_ALL=1 \
+  RTCORE_NODE_PATH="$PWD/build/node-scratch/app/node_modules" scripts/test-examples.sh
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export RTCORE_SANITIZED=1  # tests skip RSS bounds (ASan keeps freed memory)
