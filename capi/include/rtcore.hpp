@@ -153,12 +153,11 @@ class Engine {
   // Without it, host-defined message types are answered unknown_type.
   Engine& on_message(std::function<void(const Message&)> fn) {
     state_->message = std::move(fn);
-    state_->handlers.on_request = [](void* ud, const rtc_request* r) {
-      static_cast<State*>(ud)->message(Message{r->conn,
-                                               {r->user_id, r->user_id_len},
-                                               {r->type, r->type_len},
-                                               {r->json, r->json_len},
-                                               {r->id_json, r->id_json_len}});
+    state_->handlers.on_message_with_id = [](void* ud, rtc_conn_id conn, const char* user, size_t user_len,
+                                             const char* type, size_t type_len, const char* json, size_t json_len,
+                                             const char* id, size_t id_len) {
+      static_cast<State*>(ud)->message(
+          Message{conn, {user, user_len}, {type, type_len}, {json, json_len}, {id, id_len}});
     };
     return *this;
   }

@@ -79,19 +79,24 @@ static void on_open(void *ud, rtc_conn_id conn, const char *user, size_t len) {
   if (n) rtc_send_to_connection(g_engine, conn, NULL, 0, RTC_PAYLOAD_CONTENT, content, n);
 }
 
-static void on_request(void *ud, const rtc_request *r) {
+/* A client message whose type is not built in; id_json is its id ("" when
+ * it had none), passed back verbatim in the answer. */
+static void on_message(void *ud, rtc_conn_id conn, const char *user, size_t user_len, const char *type,
+                       size_t type_len, const char *json, size_t json_len, const char *id_json, size_t id_len) {
   char frame[640];
   size_t n;
   (void)ud;
-  if (r->type_len != 6 || memcmp(r->type, "whoami", 6) != 0) {
-    rtc_send_error(g_engine, r->conn, "unknown_type", 12, "unknown message type", 20, r->id_json, r->id_json_len);
+  (void)json;
+  (void)json_len;
+  if (type_len != 6 || memcmp(type, "whoami", 6) != 0) {
+    rtc_send_error(g_engine, conn, "unknown_type", 12, "unknown message type", 20, id_len ? id_json : NULL, id_len);
     return;
   }
-  n = with_user(frame, sizeof frame, "{\"type\":\"whoami\",\"user\":", r->user_id, r->user_id_len, "}");
-  if (n) rtc_send_to_connection(g_engine, r->conn, NULL, 0, RTC_PAYLOAD_RAW, frame, n);
-  if (r->id_json_len) { /* exactly one answer to a message with an id */
-    n = (size_t)snprintf(frame, sizeof frame, "{\"type\":\"ack\",\"id\":%.*s}", (int)r->id_json_len, r->id_json);
-    if (n < sizeof frame) rtc_send_to_connection(g_engine, r->conn, NULL, 0, RTC_PAYLOAD_RAW, frame, n);
+  n = with_user(frame, sizeof frame, "{\"type\":\"whoami\",\"user\":", user, user_len, "}");
+  if (n) rtc_send_to_connection(g_engine, conn, NULL, 0, RTC_PAYLOAD_RAW, frame, n);
+  if (id_len) { /* exactly one answer to a message with an id */
+    n = (size_t)snprintf(frame, sizeof frame, "{\"type\":\"ack\",\"id\":%.*s}", (int)id_len, id_json);
+    if (n < sizeof frame) rtc_send_to_connection(g_engine, conn, NULL, 0, RTC_PAYLOAD_RAW, frame, n);
   }
 }
 
@@ -113,7 +118,7 @@ int main(int argc, char **argv) {
   rtc_handlers_init(&handlers);
   handlers.on_connect = on_connect;
   handlers.on_open = on_open;
-  handlers.on_request = on_request;
+  handlers.on_message_with_id = on_message;
   handlers.on_presence = on_presence;
 
   /* Block the signals before the engine thread starts, so only sigwait
