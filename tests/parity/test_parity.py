@@ -163,7 +163,7 @@ SCRIPT: List[Tuple[str, str, Any, Dict[str, List[Dict[str, Any]]]]] = [
     ("an unknown type without an id", "alice", {"type": "nope"},
      {"alice": [{"type": "error", "code": "unknown_type", "message": "unknown message type"}]}),
     ("a built-in type with a missing field", "bob", {"type": "room_message", "room": "general", "id": "bad"},
-     {"bob": [{"type": "error", "code": "missing_field", "message": "content is required", "id": "bad"}]}),
+     {"bob": [{"type": "error", "code": "missing_field", "message": "'content' is required", "id": "bad"}]}),
     ("alice leaves", "alice", {"type": "leave_room", "room": "general", "id": "l1"}, {"alice": [ack("l1")]}),
     ("bob posts to a room alice left", "bob", {"type": "room_message", "room": "general", "content": "after"},
      {"bob": [msg("general", "bob", "after")]}),

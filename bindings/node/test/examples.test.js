@@ -53,6 +53,11 @@ test('chat_server.js speaks the reference protocol and exits 0 on SIGTERM', asyn
   try {
     const alice = await connect(port, 'alice');
     const bob = await connect(port, 'bob');
+    // The example greets each connection from the server (examples/README.md).
+    for (const [c, user] of [[alice, 'alice'], [bob, 'bob']]) {
+      const hello = await c.next();
+      assert.deepEqual([hello.type, hello.from, hello.content], ['direct_message', '', { welcome: user }]);
+    }
     // As with the reference server, a client may send right after open.
     alice.send({ type: 'join_room', room: 'general' });
     bob.send({ type: 'join_room', room: 'general' });

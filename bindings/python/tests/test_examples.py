@@ -42,6 +42,9 @@ def run_example(script: str, *args: str) -> Iterator["tuple[subprocess.Popen, in
 async def _chat(port_a: int, port_b: int) -> None:
     async with connect(f"ws://127.0.0.1:{port_a}/ws/alice") as alice, \
             connect(f"ws://127.0.0.1:{port_b}/ws/bob") as bob:
+        for client, user in ((alice, "alice"), (bob, "bob")):  # the example greets each connection
+            hello = await recv_json(client)
+            assert (hello["type"], hello["from"], hello["content"]) == ("direct_message", "", {"welcome": user})
         for client in (alice, bob):
             await send_json(client, {"type": "join_room", "room": "general", "id": "j"})
             assert await recv_json(client) == {"type": "ack", "id": "j"}
