@@ -88,8 +88,10 @@ static void on_message(void *ud, rtc_conn_id conn, const char *user, size_t user
   (void)ud;
   (void)json;
   (void)json_len;
-  if (type_len != 6 || memcmp(type, "whoami", 6) != 0) {
-    rtc_send_error(g_engine, conn, "unknown_type", 12, "unknown message type", 20, id_len ? id_json : NULL, id_len);
+  if (type_len != 6 || memcmp(type, "whoami", 6) != 0) { /* the bindings' wording */
+    n = (size_t)snprintf(frame, sizeof frame, "no handler for message type \"%.*s\"", (int)type_len, type);
+    rtc_send_error(g_engine, conn, "unknown_type", 12, frame, n < sizeof frame ? n : sizeof frame - 1,
+                   id_len ? id_json : NULL, id_len);
     return;
   }
   n = with_user(frame, sizeof frame, "{\"type\":\"whoami\",\"user\":", user, user_len, "}");

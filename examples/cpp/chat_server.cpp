@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
     engine.send_message_to_connection(conn, "{\"welcome\":" + quoted(user) + "}");
   });
   engine.on_message([&engine](const rtcore::Message& m) {
-    if (m.type != "whoami") return engine.send_error(m, "unknown_type", "unknown message type");
+    if (m.type != "whoami")  // the bindings' wording
+      return engine.send_error(m, "unknown_type", "no handler for message type \"" + std::string(m.type) + "\"");
     engine.send_to_connection(m.conn, R"({"type":"whoami","user":)" + quoted(m.user_id) + "}");
     engine.ack(m);
   });
