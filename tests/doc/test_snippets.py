@@ -6,12 +6,15 @@ before its fence, by a directive saying how it is run:
 
   <!-- doctest: server port=8000 -->   a program that serves: started, then a
                                        WebSocket client joins a room on that
-                                       port (with an id, and must get the ack),
-                                       then SIGINT; it must exit (0 or by it)
+                                       port (with an id, and must get the ack;
+                                       query=K=V adds a query string to its
+                                       URL), then SIGINT; it must exit (0 or
+                                       by it)
   <!-- doctest: client port=8080 -->   a client: rtcore-server is started on
                                        each port given (comma-separated), then
                                        the snippet must run to exit 0
-  <!-- doctest: script -->             must run to exit 0
+  <!-- doctest: script -->             must run to exit 0 (env=NAME=VALUE sets
+                                       what it reads from its environment)
   <!-- doctest: shell-server port=8081,8082 -->  shell lines that start
                                        servers in the background: run in their
                                        own process group, each port must then
@@ -178,12 +181,12 @@ def command(s: Snippet, code: str, tmp: Path) -> "tuple[List[str], Dict[str, str
     return ["bash", "-c", code], node_env(), ROOT
 
 
-async def join_check(port: int, user: str = "doctest") -> None:
+async def join_check(port: int, query: str = "", user: str = "doctest") -> None:
     """A real client joins a room with an id and must get its ack."""
     deadline = time.monotonic() + 20
     while True:
         try:
-            async with connect(f"ws://127.0.0.1:{port}/ws/{user}") as ws:
+            async with connect(f"ws://127.0.0.1:{port}/ws/{user}" + (f"?{query}" if query else "")) as ws:
                 await ws.send(json.dumps({"type": "join_room", "room": "doctest", "id": "doctest"}))
                 while True:  # hosts may push frames of their own first
                     frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -253,6 +256,9 @@ def test_snippet(s: Snippet, tmp_path: Path) -> None:
                 assert (ROOT / "clients/js/src/index.js").exists()
         return
     argv, env, cwd = command(s, code, tmp_path)
+    if "env" in s.args:  # env=NAME=VALUE: what the snippet reads from its environment
+        name, _, value = s.args["env"].partition("=")
+        env[name] = value
     if mode == "script":
         r = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, f"{s.name}: exit {r.returncode}\n{r.stdout}\n{r.stderr}"
@@ -276,7 +282,7 @@ def test_snippet(s: Snippet, tmp_path: Path) -> None:
         try:
             for p in wanted:
                 try:
-                    asyncio.run(join_check(p))
+                    asyncio.run(join_check(p, s.args.get("query", "")))
                 except Exception as exc:
                     raise AssertionError(f"{s.name}: port {p}: {exc!r}\n{output(proc) if proc.poll() is not None else ''}")
             assert group or proc.poll() is None, f"{s.name}: exited early\n{output(proc)}"

@@ -261,7 +261,7 @@ class Dispatcher:
         handler = self._app._hooks.messages.get(type_)
         if handler is None:
             if engine is not None:
-                engine.send_error(conn_id, "unknown_type", f"no handler for message type {type_!r}", rid)
+                engine.send_error(conn_id, "unknown_type", f'no handler for message type "{type_}"', rid)
             return
         message = Message(json.loads(text), rid)  # the engine only passes one JSON object
         conn = Connection(conn_id, user_id, self._app)
