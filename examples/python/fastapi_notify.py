@@ -44,7 +44,8 @@ def create_app(ws_host: str = "127.0.0.1", ws_port: int = 8001) -> FastAPI:
     async def notify(user_id: str, payload: Any = Body(...)) -> Dict[str, Any]:
         """Pushes `payload` to every WebSocket connection of `user_id`."""
         try:
-            await rt.send_to_user(user_id, payload, sender="api")
+            # The envelope call: a direct_message from "api" (docs/hosts.md).
+            await rt.send_message_to_user(user_id, payload, sender="api")
         except rtcore.InvalidArgument as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         return {"user_id": user_id, "online": user_id in online}
