@@ -2,23 +2,22 @@
 
 #include <algorithm>
 
-#include "protocol/timestamp.hpp"
 
 namespace rtcore {
 
 void InProcessPresence::local_user_online(std::string_view user) {
   online_.emplace(user);
-  if (!shut_down_) sink_.presence_changed(user, true, protocol::now_timestamp());
+  if (!shut_down_) sink_.presence_changed(user, true, clock_.now());
 }
 
 void InProcessPresence::local_user_offline(std::string_view user) {
   online_.erase(std::string(user));
-  if (!shut_down_) sink_.presence_changed(user, false, protocol::now_timestamp());
+  if (!shut_down_) sink_.presence_changed(user, false, clock_.now());
 }
 
 void InProcessPresence::local_room_user_joined(std::string_view room, std::string_view user) {
   rooms_[std::string(room)].emplace(user);
-  if (!shut_down_) sink_.room_presence_changed(room, user, true, protocol::now_timestamp());
+  if (!shut_down_) sink_.room_presence_changed(room, user, true, clock_.now());
 }
 
 void InProcessPresence::local_room_user_left(std::string_view room, std::string_view user) {
@@ -27,7 +26,7 @@ void InProcessPresence::local_room_user_left(std::string_view room, std::string_
     it->second.erase(std::string(user));
     if (it->second.empty()) rooms_.erase(it);
   }
-  if (!shut_down_) sink_.room_presence_changed(room, user, false, protocol::now_timestamp());
+  if (!shut_down_) sink_.room_presence_changed(room, user, false, clock_.now());
 }
 
 void InProcessPresence::room_members(std::string_view room, size_t limit, MembersFn fn) {

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "presence/presence.hpp"
+#include "presence/timestamp_cache.hpp"
 
 namespace rtcore {
 
@@ -25,6 +26,7 @@ class InProcessPresence final : public Presence {
  private:
   PresenceSink& sink_;
   bool shut_down_ = false;
+  TimestampCache clock_;
   // What the engine reported: the node's users, and each room's users.
   std::unordered_set<std::string> online_;
   std::unordered_map<std::string, std::unordered_set<std::string>> rooms_;

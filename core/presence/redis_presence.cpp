@@ -90,7 +90,7 @@ void RedisPresence::run_room(bool joined, const std::string& pair) {
     if (reply) check_script_reply(reply, joined ? "the room join script's reply" : "the room leave script's reply");
   };
   std::vector<std::string> args{node_id_, std::string(user), std::string(room), pair, room_presence_channel(room),
-                                protocol::now_timestamp()};
+                                clock_.now()};
   if (joined)
     room_join_.run(commands_, {key, room_users, node_rooms_key_, prefix_ + "nodes"}, std::move(args), done);
   else
@@ -163,7 +163,7 @@ void RedisPresence::check_script_reply(redisReply* reply, const char* what) {
 }
 
 void RedisPresence::run(bool online, std::string_view user) {
-  std::string ts = protocol::now_timestamp();
+  const std::string& ts = clock_.now();
   std::string user_key = prefix_ + "presence:user:" + std::string(user);
   // A null reply may come from the link's destructor, after this object.
   auto done = [this, online](redisReply* reply) {

@@ -16,6 +16,7 @@
 #include "backplane/redis_link.hpp"
 #include "backplane/redis_script.hpp"
 #include "presence/presence.hpp"
+#include "presence/timestamp_cache.hpp"
 
 namespace rtcore {
 
@@ -67,6 +68,7 @@ class RedisPresence final : public Presence {
   std::unordered_set<std::string> local_users_;
   std::unordered_set<std::string> local_room_pairs_;
   bool shut_down_ = false;
+  TimestampCache clock_;
 };
 
 }  // namespace rtcore
