@@ -185,6 +185,7 @@ struct Options {
   std::string label = "b";
   std::string room = "bench";
   int slow_rcvbuf = 4096;
+  int rooms = 100;  // reconnect scenario: client i is in room <room><i % rooms>
 };
 
 struct Url {
@@ -241,6 +242,7 @@ struct Client {
   std::vector<uint64_t> seen;
   std::vector<uint64_t> pseen;  // --presence: user_joined seen, per user index
   uint64_t frames_in = 0;
+  uint64_t retry_at_ns = 0;  // reconnect scenario: next attempt after a refusal
 };
 
 struct Totals {
@@ -292,6 +294,10 @@ class Loadgen {
   int scenario_storm();
   int scenario_hold();
   int scenario_presence();
+  int scenario_reconnect();
+  std::string room_of(const Client& c) const {
+    return opt_.room + std::to_string(c.idx % uint32_t(std::max(opt_.rooms, 1)));
+  }
 
   // --- reporting
   std::vector<ProcSample> sample_all(const std::vector<int>& pids) {
@@ -321,6 +327,11 @@ class Loadgen {
   // which sender id -> stream index for a receiver (fanout: identity)
   bool direct_ = false;
   uint32_t messages_per_stream_ = 0;
+  // reconnect scenario: the server is being restarted. Closes are expected,
+  // refused connects and upgrades are retried (counted as retries, not
+  // failures).
+  bool restarting_ = false;
+  uint64_t retries_ = 0;
 
   // measurement window
   bool measuring_ = false;
@@ -383,12 +394,18 @@ void Loadgen::start_connect(Client& c) {
 void Loadgen::fail(Client& c, bool closed_by_server) {
   if (c.state == State::kConnecting || c.state == State::kHandshake) {
     --in_flight_;
-    ++fail_count_;
     c.state = State::kFailed;
+    if (restarting_) {
+      // Retried after 50-150 ms (spread, as real clients' backoff is).
+      ++retries_;
+      c.retry_at_ns = now_ns() + 50000000ull + uint64_t(c.idx * 7919u % 100u) * 1000000ull;
+    } else {
+      ++fail_count_;
+    }
   } else if (c.state == State::kOpen) {
     --open_count_;
     c.state = State::kClosed;
-    if (!c.slow) ++t_.unexpected_closes;
+    if (!c.slow && !restarting_) ++t_.unexpected_closes;
   }
   c.server_closed = closed_by_server;
   if (c.fd >= 0) {
@@ -417,7 +434,8 @@ void Loadgen::on_event(Client& c, uint32_t ev) {
       socklen_t len = sizeof err;
       getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err != 0) {
-        if (fail_count_ < 5) std::fprintf(stderr, "loadgen: connect %s: %s\n", c.user.c_str(), std::strerror(err));
+        if (fail_count_ < 5 && !restarting_)
+          std::fprintf(stderr, "loadgen: connect %s: %s\n", c.user.c_str(), std::strerror(err));
         fail(c, false);
         return;
       }
@@ -489,7 +507,7 @@ void Loadgen::do_read(Client& c) {
           continue;
         }
         if (c.in.compare(0, 12, "HTTP/1.1 101") != 0) {
-          if (fail_count_ < 5)
+          if (fail_count_ < 5 && !restarting_)
             std::fprintf(stderr, "loadgen: upgrade of %s refused: %.40s\n", c.user.c_str(), c.in.c_str());
           fail(c, true);
           return;
@@ -581,7 +599,7 @@ void Loadgen::parse_frames(Client& c, const char* data, size_t len) {
         break;
       case 0x8:
         c.close_code = payload.size() >= 2 ? uint16_t((uint8_t(payload[0]) << 8) | uint8_t(payload[1])) : 1005;
-        if (!c.slow && errors_.size() < 400)
+        if (!c.slow && !restarting_ && errors_.size() < 400)
           errors_ += "close " + std::to_string(c.close_code) + " to " + c.user + "; ";
         fail(c, true);
         break;
@@ -720,6 +738,11 @@ void Loadgen::track(Client& c, uint32_t sender, uint32_t seq, uint64_t sent_ns) 
     return;
   }
   uint32_t stream;
+  if (opt_.scenario == "reconnect" && sender % uint32_t(std::max(opt_.rooms, 1)) !=
+                                          c.idx % uint32_t(std::max(opt_.rooms, 1))) {
+    ++t_.misrouted;  // from another room
+    return;
+  }
   if (direct_) {
     if (sender != c.idx - uint32_t(opt_.pairs)) {  // receivers follow senders
       ++t_.misrouted;
@@ -836,7 +859,10 @@ void Loadgen::on_presence_answer(Client& c, std::string_view msg) {
 }
 
 void Loadgen::on_open(Client& c) {
-  if (opt_.scenario == "fanout" || opt_.scenario == "presence") {
+  if (opt_.scenario == "reconnect") {
+    queue_frame(c, "{\"type\":\"join_room\",\"room\":\"" + room_of(c) + "\",\"id\":1}");
+    flush(c);
+  } else if (opt_.scenario == "fanout" || opt_.scenario == "presence") {
     std::string j = "{\"type\":\"join_room\",\"room\":\"" + opt_.room + "\",\"id\":1" +
                     (opt_.presence ? ",\"presence\":true}" : "}");
     queue_frame(c, j);
@@ -1303,6 +1329,101 @@ int Loadgen::scenario_storm() {
   return 0;
 }
 
+// Reconnect storm: C clients connect and join R rooms; the loadgen prints
+// {"ready":...} and waits while the driver restarts the server(s) on the same
+// port(s). Every client closed by the restart reconnects at once (refused
+// connects and 503 upgrades are retried after 50-150 ms) and joins its room
+// again. Once all are back, one client per room posts a message, and every
+// client must receive its room's message exactly once.
+int Loadgen::scenario_reconnect() {
+  const uint32_t C = uint32_t(opt_.clients), R = uint32_t(std::max(1, std::min(opt_.rooms, opt_.clients)));
+  opt_.rooms = int(R);
+  messages_per_stream_ = 1;
+  std::vector<uint32_t> all;
+  for (uint32_t i = 0; i < C; ++i) {
+    Client& c = make_client(clients_, i, opt_.label + "r" + std::to_string(i), uint16_t(i % urls_.size()));
+    prepare_tracking(c, R, 1);
+    all.push_back(i);
+  }
+  uint64_t t0 = now_ns();
+  connect_all(all, opt_.timeout_s);
+  bool joined = wait_until(opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
+  double connect_s = double(now_ns() - t0) / 1e9;
+  std::printf("{\"ready\":%u,\"joined\":%u,\"failed\":%u,\"connect_s\":%.3f}\n", open_count_, join_acks_, fail_count_,
+              connect_s);
+  std::fflush(stdout);
+  if (!joined || open_count_ != C) {
+    errors_ += "not every client connected and joined before the restart; ";
+    return 0;
+  }
+  // The driver restarts the server(s) now: wait for every close.
+  restarting_ = true;
+  uint64_t deadline = now_ns() + uint64_t(opt_.timeout_s * 1e9);
+  uint64_t first_close_ns = 0;
+  uint32_t open_before = open_count_;
+  while (open_count_ > 0 && now_ns() < deadline) {
+    poll_once(5);
+    if (!first_close_ns && open_count_ < open_before) first_close_ns = now_ns();
+  }
+  uint64_t closed_ns = now_ns();
+  if (open_count_ > 0) errors_ += std::to_string(open_count_) + " clients never saw the restart; ";
+  // Everyone reconnects at once (bounded by the window of connects in
+  // flight, like the other scenarios).
+  join_acks_ = 0;
+  uint64_t first_open_ns = 0, joined_ns = 0;
+  for (auto& cp : clients_) cp->retry_at_ns = 0;
+  size_t scan = 0;
+  while (join_acks_ < C && now_ns() < deadline) {
+    uint64_t now = now_ns();
+    for (size_t k = 0; k < clients_.size() && in_flight_ < uint32_t(opt_.window); ++k) {
+      Client& c = *clients_[scan];
+      scan = (scan + 1) % clients_.size();
+      if ((c.state != State::kClosed && c.state != State::kFailed) || c.retry_at_ns > now) continue;
+      c.in.clear();
+      c.frag.clear();
+      c.out.clear();
+      c.out_off = 0;
+      c.hup = false;
+      c.paused = false;
+      c.joined = false;
+      c.close_code = 0;
+      c.server_closed = false;
+      start_connect(c);
+    }
+    poll_once(1);
+    if (!first_open_ns && open_count_ > 0) first_open_ns = now_ns();
+  }
+  joined_ns = now_ns();
+  restarting_ = false;
+  // Receiving again: one message per room, from its first client.
+  for (uint32_t r = 0; r < R; ++r) {
+    Client& c = *clients_[r];
+    if (c.state != State::kOpen) continue;
+    queue_frame(c, "{\"type\":\"room_message\",\"room\":\"" + room_of(c) + "\",\"content\":\"" + content(r, 0) + "\"}");
+    flush(c);
+  }
+  wait_until(std::min(opt_.timeout_s, 60.0), [&] { return t_.unique >= C; }, opt_.quiet_s);
+  uint64_t received_ns = now_ns();
+  auto secs = [](uint64_t a, uint64_t b) { return b > a ? double(b - a) / 1e9 : 0.0; };
+  uint64_t loss = C > t_.unique ? C - t_.unique : 0;
+  std::string fe;
+  for (char ch : t_.first_error + errors_) fe += (ch == '"' || ch == '\\') ? '\'' : (ch < 0x20 ? ' ' : ch);
+  std::printf(
+      "{\"scenario\":\"reconnect\",\"clients\":%u,\"rooms\":%u,\"nodes\":%zu,\"connect_s\":%.3f"
+      ",\"closing_s\":%.3f,\"first_open_s\":%.3f,\"rejoin_s\":%.3f,\"all_back_s\":%.3f,\"receive_s\":%.3f"
+      ",\"back_and_receiving_s\":%.3f,\"rejoined\":%u,\"retries\":%" PRIu64 ",\"open\":%u,\"failed\":%u"
+      ",\"unique\":%" PRIu64 ",\"expected\":%u,\"loss\":%" PRIu64 ",\"duplicates\":%" PRIu64
+      ",\"reordered\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"bad_frames\":%" PRIu64
+      ",\"unexpected_closes\":%" PRIu64 ",\"loadgen_cpu_s\":%.4f,\"first_error\":\"%s\"}\n",
+      C, R, urls_.size(), connect_s, secs(first_close_ns, closed_ns), secs(closed_ns, first_open_ns),
+      secs(closed_ns, joined_ns), secs(first_open_ns, joined_ns), secs(joined_ns, received_ns),
+      secs(first_open_ns, received_ns), join_acks_, retries_, open_count_, fail_count_, t_.unique, C, loss,
+      t_.duplicates, t_.reordered, t_.misrouted, t_.errors, t_.bad_frames, t_.unexpected_closes, self_cpu_s(), fe.c_str());
+  std::fflush(stdout);
+  for (auto& c : clients_) close_client(*c, true);
+  return 0;
+}
+
 volatile sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
@@ -1355,6 +1476,7 @@ int Loadgen::run() {
   if (opt_.scenario == "storm") return scenario_storm();
   if (opt_.scenario == "hold") return scenario_hold();
   if (opt_.scenario == "presence") return scenario_presence();
+  if (opt_.scenario == "reconnect") return scenario_reconnect();
   die("unknown scenario %s", opt_.scenario.c_str());
 }
 
@@ -1363,11 +1485,11 @@ int Loadgen::run() {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: loadgen fanout|direct|storm|hold|presence --url ws://H:P [--url ...] [--pids P,P] [--aux-pids P]\n"
+                 "usage: loadgen fanout|direct|storm|hold|presence|reconnect --url ws://H:P [--url ...] [--pids P,P] [--aux-pids P]\n"
                  "  [--clients C] [--senders S] [--messages M] [--rate R] [--size B] [--slow K] [--presence]\n"
                  "  [--queries Q] [--limit L] [--depth D]\n"
                  "  [--pairs P] [--cross] [--conns N] [--window W] [--src-ips N] [--src-base B]\n"
-                 "  [--timeout S] [--quiet S] [--label L]\n");
+                 "  [--rooms R] [--timeout S] [--quiet S] [--label L]\n");
     return 2;
   }
   Options o;
@@ -1401,6 +1523,7 @@ int main(int argc, char** argv) {
     else if (a == "--quiet") o.quiet_s = std::atof(val().c_str());
     else if (a == "--label") o.label = val();
     else if (a == "--room") o.room = val();
+    else if (a == "--rooms") o.rooms = std::atoi(val().c_str());
     else die("unknown option %s", a.c_str());
   }
   // As many descriptors as the hard limit allows.
