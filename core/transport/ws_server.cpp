@@ -30,11 +30,24 @@ constexpr size_t kTxPacketSize = 64 * 1024;
 // simply arrive in more chunks (the engine reassembles them).
 constexpr size_t kRxBufferSize = 512;
 
-// The connection pointer lives in lws's per-session memory, which lws zeroes
-// and never constructs (STACK-NOTES): only a raw pointer is stored there.
-struct SessionSlot {
+}  // namespace
+
+// lws's per-session memory, which lws zeroes and never constructs
+// (STACK-NOTES): plain fields only. conn is the engine's object; the rest is
+// the keepalive's (see ws_server.hpp).
+struct WsServer::Session {
   void* conn;
+  lws* wsi;
+  Session* prev;
+  Session* next;
+  uint64_t heard_ms;  // uv_now() of the last frame received
+  bool linked;        // in the keepalive list
+  bool pinged;        // a ping went out since heard_ms
+  bool ping_due;      // write a ping at the next writeable callback
+  bool closing;       // our close frame is written: no more pings
 };
+
+namespace {
 
 const char* status_text(int status) {
   switch (status) {
@@ -181,12 +194,14 @@ WsServer::~WsServer() {
 
 int WsServer::listen() {
   static const lws_protocols kProtocols[] = {
-      {"rtcore.v1", &lws_trampoline, sizeof(SessionSlot), kRxBufferSize, 0, nullptr, kTxPacketSize},
+      {"rtcore.v1", &lws_trampoline, sizeof(Session), kRxBufferSize, 0, nullptr, kTxPacketSize},
       {nullptr, nullptr, 0, 0, 0, nullptr, 0},
   };
+  // lws's own keepalive is off (a hangup of 0 disables its validity timers):
+  // keepalive_sweep() does it, without lws's O(connections) timer inserts.
   retry_ = std::make_unique<lws_retry_bo_t>();
-  retry_->secs_since_valid_ping = options_.ping_interval_s;
-  retry_->secs_since_valid_hangup = static_cast<uint16_t>(options_.ping_interval_s + options_.ping_timeout_s);
+  retry_->secs_since_valid_ping = 0;
+  retry_->secs_since_valid_hangup = 0;
 
   // Debian's build would log every connection at INFO otherwise.
   install_lws_logging(options_.log_level);
@@ -232,6 +247,15 @@ int WsServer::listen() {
   kill_timer_.data = this;
   uv_timer_init(loop_, &kill_timer_);
   kill_timer_open_ = true;
+  keepalive_timer_.data = this;
+  uv_timer_init(loop_, &keepalive_timer_);
+  keepalive_timer_open_ = true;
+  if (options_.ping_interval_s > 0) {
+    // A quarter of the interval (at most 1 s): pings go out at most that
+    // late, and a silent peer is closed at most that late.
+    uint64_t period = std::clamp<uint64_t>(options_.ping_interval_s * 250ull, 100, 1000);
+    uv_timer_start(&keepalive_timer_, &WsServer::on_keepalive_timer, period, period);
+  }
   context_ = lws_create_context(&info);
   if (!context_) return -1;
   vhost_ = lws_create_vhost(context_, &info);
@@ -271,6 +295,64 @@ bool WsServer::write_raw(lws* wsi, unsigned char* buf, size_t len) {
   return lws_write(wsi, buf, len, LWS_WRITE_RAW) >= 0;
 }
 
+void WsServer::keepalive_link(Session* s) {
+  s->prev = keepalive_tail_;
+  s->next = nullptr;
+  if (keepalive_tail_)
+    keepalive_tail_->next = s;
+  else
+    keepalive_head_ = s;
+  keepalive_tail_ = s;
+  s->linked = true;
+}
+
+void WsServer::keepalive_unlink(Session* s) {
+  if (!s->linked) return;
+  (s->prev ? s->prev->next : keepalive_head_) = s->next;
+  (s->next ? s->next->prev : keepalive_tail_) = s->prev;
+  s->prev = s->next = nullptr;
+  s->linked = false;
+}
+
+void WsServer::keepalive_touch(Session* s) {
+  s->heard_ms = uv_now(loop_);
+  s->pinged = false;
+  if (s->linked && s != keepalive_tail_) {
+    keepalive_unlink(s);
+    keepalive_link(s);
+  }
+}
+
+void WsServer::keepalive_sweep() {
+  const uint64_t now = uv_now(loop_);
+  const uint64_t ping_ms = options_.ping_interval_s * 1000ull;
+  const uint64_t hangup_ms = ping_ms + options_.ping_timeout_s * 1000ull;
+  // Front to back is oldest to newest heard_ms: stop at the first one that
+  // needs nothing yet. Those pinged and waiting stay at the front until they
+  // answer or time out.
+  for (Session* s = keepalive_head_; s;) {
+    Session* next = s->next;
+    uint64_t silent = now - s->heard_ms;
+    if (silent < ping_ms) break;
+    if (silent >= hangup_ms) {
+      // Silent through ping and timeout: dropped without a close frame (the
+      // peer is gone), as lws's own keepalive did.
+      keepalive_unlink(s);
+      kill(s->wsi);
+    } else if (!s->pinged && !s->closing) {
+      s->pinged = true;
+      s->ping_due = true;
+      lws_callback_on_writable(s->wsi);
+    }
+    s = next;
+  }
+}
+
+void WsServer::on_keepalive_timer(uv_timer_t* timer) {
+  auto* self = static_cast<WsServer*>(timer->data);
+  guarded(self->internal_errors(), "keepalive timer", [&] { self->keepalive_sweep(); });
+}
+
 bool WsServer::send_close_frame(lws* wsi, uint16_t code, std::string_view reason) {
   // We write the close frame ourselves, like any other frame. Asking lws to
   // (lws_close_reason) makes it arm a close-send and a close-ack timeout per
@@ -284,6 +366,8 @@ bool WsServer::send_close_frame(lws* wsi, uint16_t code, std::string_view reason
   frame[2] = static_cast<unsigned char>(code >> 8);
   frame[3] = static_cast<unsigned char>(code & 0xFF);
   std::memcpy(frame + 4, reason.data(), reason.size());
+  // Nothing may follow a close frame, pings included.
+  if (auto* s = static_cast<Session*>(lws_wsi_user(wsi))) s->closing = true;
   if (lws_write(wsi, frame, 4 + reason.size(), LWS_WRITE_RAW) < 0) return false;
   return lws_partial_buffered(wsi) == 0;
 }
@@ -331,6 +415,10 @@ void WsServer::begin_destroy() {
   if (kill_timer_open_) {
     kill_timer_open_ = false;
     uv_close(reinterpret_cast<uv_handle_t*>(&kill_timer_), nullptr);
+  }
+  if (keepalive_timer_open_) {
+    keepalive_timer_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&keepalive_timer_), nullptr);
   }
   to_kill_.clear();
   if (context_) lws_context_destroy(context_);
@@ -497,7 +585,7 @@ int WsServer::after_exception(lws* wsi, int reason) noexcept {
 }
 
 int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* in, size_t len) {
-  auto* slot = static_cast<SessionSlot*>(user);
+  auto* slot = static_cast<Session*>(user);
   switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       if (!self || !in || std::strcmp(static_cast<const char*>(in), "websocket") != 0) return -1;
@@ -513,10 +601,19 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       UpgradeDecision accepted = std::move(it->second);
       self->accepted_.erase(it);
       slot->conn = self->events_.on_open(wsi, std::move(accepted));
-      return slot->conn ? 0 : -1;
+      if (!slot->conn) return -1;
+      slot->wsi = wsi;
+      slot->heard_ms = uv_now(self->loop_);
+      self->keepalive_link(slot);
+      return 0;
     }
 
+    case LWS_CALLBACK_RECEIVE_PONG:
+      if (self && slot && slot->conn) self->keepalive_touch(slot);
+      return 0;
+
     case LWS_CALLBACK_RECEIVE:
+      if (self && slot && slot->conn) self->keepalive_touch(slot);
       if (self && slot && slot->conn)
         self->events_.on_receive(slot->conn, static_cast<const char*>(in), len, lws_is_first_fragment(wsi),
                                  lws_is_final_fragment(wsi), lws_frame_is_binary(wsi),
@@ -524,6 +621,23 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       return 0;
 
     case LWS_CALLBACK_SERVER_WRITEABLE:
+      if (self && slot && slot->conn && slot->ping_due && !slot->closing) {
+        // Between whole frames (the engine writes only whole ones), once
+        // lws has nothing of an earlier write left; otherwise next time.
+        if (lws_partial_buffered(wsi)) {
+          lws_callback_on_writable(wsi);
+        } else {
+          // With a payload: lws passes a pong to LWS_CALLBACK_RECEIVE_PONG
+          // only when it carries one (an empty pong never reaches us).
+          unsigned char ping[LWS_PRE + 4] = {};
+          ping[LWS_PRE] = 0x89;  // FIN + ping
+          ping[LWS_PRE + 1] = 2;
+          ping[LWS_PRE + 2] = 'k';
+          ping[LWS_PRE + 3] = 'a';
+          slot->ping_due = false;
+          if (lws_write(wsi, ping + LWS_PRE, 4, LWS_WRITE_RAW) < 0) return -1;
+        }
+      }
       if (self && slot && slot->conn) self->events_.on_writeable(slot->conn);
       return 0;
 
@@ -535,6 +649,7 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       return 0;
 
     case LWS_CALLBACK_CLOSED:
+      if (self && slot) self->keepalive_unlink(slot);
       if (self && slot && slot->conn) {
         void* conn = slot->conn;
         slot->conn = nullptr;
@@ -543,6 +658,7 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       return 0;
 
     case LWS_CALLBACK_WSI_DESTROY:
+      if (self && slot) self->keepalive_unlink(slot);
       if (self) {
         // First, so that a throwing event below cannot leave a dangling
         // wsi for the kill timer.

@@ -164,6 +164,18 @@ class WsServer {
   // body ("400 Bad Request: <reason>").
   void refuse(lws* wsi, int status, std::string_view reason = {}) noexcept;
   static void on_kill_timer(uv_timer_t* timer);
+  // Keepalive (docs/protocol.md section 5), kept here rather than by lws:
+  // lws keeps each connection's validity timer in one sorted list and
+  // inserts by walking it, O(connections) per connect (BENCHMARKS.md). Here
+  // every established connection is in a list ordered by its last received
+  // frame, so a frame moves it to the back in O(1) and the sweep looks only
+  // at the front.
+  struct Session;
+  void keepalive_link(Session* s);
+  void keepalive_unlink(Session* s);
+  void keepalive_touch(Session* s);
+  void keepalive_sweep();
+  static void on_keepalive_timer(uv_timer_t* timer);
   // The callback's body; callback() runs it through guarded().
   static int dispatch(WsServer* self, lws* wsi, int reason, void* user, void* in, size_t len);
   // What callback() returns (and does) after dispatch threw.
@@ -187,6 +199,10 @@ class WsServer {
   uv_timer_t kill_timer_{};
   bool kill_timer_open_ = false;
   bool destroying_ = false;  // begin_destroy ran: nothing more is adopted
+  Session* keepalive_head_ = nullptr;  // least recently heard from
+  Session* keepalive_tail_ = nullptr;
+  uv_timer_t keepalive_timer_{};
+  bool keepalive_timer_open_ = false;
 };
 
 }  // namespace rtcore
