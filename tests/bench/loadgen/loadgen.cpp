@@ -243,6 +243,7 @@ struct Client {
   std::vector<uint64_t> pseen;  // --presence: user_joined seen, per user index
   uint64_t frames_in = 0;
   uint64_t retry_at_ns = 0;  // reconnect scenario: next attempt after a refusal
+  uint64_t connect_ns = 0;   // when this connection attempt started
 };
 
 struct Totals {
@@ -323,6 +324,7 @@ class Loadgen {
   Totals t_;
   std::vector<uint32_t> lat_;   // latency samples in units of 100 ns (handled)
   std::vector<uint32_t> klat_;  // same, at the kernel's receive timestamp
+  std::vector<uint32_t> hs_lat_;  // connect to upgrade response, 100 ns units
   uint64_t rx_ns_ = 0;          // kernel receive time of the current read
   // which sender id -> stream index for a receiver (fanout: identity)
   bool direct_ = false;
@@ -376,6 +378,7 @@ void Loadgen::start_connect(Client& c) {
   linger lg{1, 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   c.fd = fd;
+  c.connect_ns = now_ns();
   c.state = State::kConnecting;
   ++in_flight_;
   const Url& u = urls_[c.url];
@@ -519,6 +522,8 @@ void Loadgen::do_read(Client& c) {
         --in_flight_;
         ++open_count_;
         progress_ns_ = now_ns();
+        // Handshake latency: from socket() to the 101 response.
+        hs_lat_.push_back(uint32_t(std::min<uint64_t>((progress_ns_ - c.connect_ns) / 100, 0xffffffffu)));
         on_open(c);
         if (!rest.empty()) parse_frames(c, rest.data(), rest.size());
         continue;
@@ -1322,8 +1327,17 @@ int Loadgen::scenario_storm() {
   end_measure();
   double wall = double(m_end_ns_ - m_start_ns_) / 1e9;
   char extra[256];
-  std::snprintf(extra, sizeof extra, ",\"conns\":%u,\"window\":%d,\"connects_per_s\":%.1f,\"loss\":%u", N, opt_.window,
-                wall > 0 ? open_count_ / wall : 0.0, N - open_count_);
+  auto pct = [this](double f) {
+    if (hs_lat_.empty()) return 0.0;
+    size_t k = std::min(hs_lat_.size() - 1, size_t(f * double(hs_lat_.size())));
+    std::nth_element(hs_lat_.begin(), hs_lat_.begin() + long(k), hs_lat_.end());
+    return hs_lat_[k] / 1e4;  // ms
+  };
+  double h50 = pct(0.5), h99 = pct(0.99);
+  std::snprintf(extra, sizeof extra,
+                ",\"conns\":%u,\"window\":%d,\"connects_per_s\":%.1f,\"loss\":%u,\"handshake_p50_ms\":%.3f"
+                ",\"handshake_p99_ms\":%.3f",
+                N, opt_.window, wall > 0 ? open_count_ / wall : 0.0, N - open_count_, h50, h99);
   report(extra);
   for (auto& c : clients_) close_client(*c, true);
   return 0;
