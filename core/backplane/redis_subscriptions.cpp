@@ -119,11 +119,15 @@ void RedisSubscriptions::on_reply(redisReply* reply) {
   if (!reply || shut_down_) return;
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return invalid_("a malformed subscription reply");
   std::string_view kind = redis_reply::text(reply->element[0]);
-  std::string channel(redis_reply::text(reply->element[1]));
   if (kind == "message") {
+    // Every publication from another node arrives here: no copy of the
+    // channel name (a heap string for most channels, once per message).
     if (!redis_reply::is_string(reply->element[2])) return invalid_("a published message that is not a string");
-    on_message_(channel, redis_reply::text(reply->element[2]));
-  } else if (kind == "subscribe") {
+    on_message_(redis_reply::text(reply->element[1]), redis_reply::text(reply->element[2]));
+    return;
+  }
+  std::string channel(redis_reply::text(reply->element[1]));
+  if (kind == "subscribe") {
     sub_inflight_.erase(channel);
     subscribed_.insert(channel);
     run_waiters(channel, true);
