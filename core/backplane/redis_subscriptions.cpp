@@ -38,25 +38,46 @@ void RedisSubscriptions::shutdown() {
       if (d) d(false);
 }
 
+void RedisSubscriptions::set_flag(const std::string& channel, uint8_t flag) {
+  uint8_t& f = channels_[channel];
+  if (flag == kWanted && !(f & kWanted)) ++wanted_count_;
+  f |= flag;
+}
+
+void RedisSubscriptions::clear_flag(const std::string& channel, uint8_t flag) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end() || !(it->second & flag)) return;
+  if (flag == kWanted) --wanted_count_;
+  it->second &= static_cast<uint8_t>(~flag);
+  if (!it->second) channels_.erase(it);
+}
+
+void RedisSubscriptions::clear_subscribed() {
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    it->second &= static_cast<uint8_t>(~kSubscribed);
+    it = it->second ? std::next(it) : channels_.erase(it);
+  }
+}
+
 void RedisSubscriptions::want(std::string channel, bool wanted) {
   if (shut_down_) return;
   if (wanted) {
     queue_unsub_.erase(channel);
-    if (!subscribed_.count(channel) && !sub_inflight_.count(channel) && !unsub_inflight_.count(channel))
+    if (!has(channel, kSubscribed) && !sub_inflight_.count(channel) && !unsub_inflight_.count(channel))
       queue_sub_.insert(channel);
-    wanted_.insert(std::move(channel));
+    set_flag(channel, kWanted);
   } else {
     queue_sub_.erase(channel);
-    if (subscribed_.count(channel) || sub_inflight_.count(channel)) queue_unsub_.insert(channel);
+    if (has(channel, kSubscribed) || sub_inflight_.count(channel)) queue_unsub_.insert(channel);
     // A join undone before Redis confirmed it has nothing left to wait for.
     run_waiters(channel, true);
-    wanted_.erase(channel);
+    clear_flag(channel, kWanted);
   }
   schedule_flush();
 }
 
 void RedisSubscriptions::when_ready(const std::string& channel, Backplane::Done done) {
-  if (subscribed_.count(channel) || shut_down_) {
+  if (has(channel, kSubscribed) || shut_down_) {
     if (done) done(!shut_down_);
     return;
   }
@@ -129,15 +150,15 @@ void RedisSubscriptions::on_reply(redisReply* reply) {
   std::string channel(redis_reply::text(reply->element[1]));
   if (kind == "subscribe") {
     sub_inflight_.erase(channel);
-    subscribed_.insert(channel);
+    set_flag(channel, kSubscribed);
     run_waiters(channel, true);
     on_confirmed_(channel);
   } else if (kind == "unsubscribe") {
     unsub_inflight_.erase(channel);
-    subscribed_.erase(channel);
+    clear_flag(channel, kSubscribed);
     // Wanted again while the unsubscribe was in flight: subscribe now
     // (hiredis forgets the channel's callback when this reply arrives).
-    if (wanted_.count(channel)) {
+    if (has(channel, kWanted)) {
       queue_sub_.insert(channel);
       schedule_flush();
     }
@@ -145,17 +166,19 @@ void RedisSubscriptions::on_reply(redisReply* reply) {
 }
 
 void RedisSubscriptions::link_up() {
-  subscribed_.clear();
+  clear_subscribed();
   sub_inflight_.clear();
   unsub_inflight_.clear();
   queue_unsub_.clear();
-  queue_sub_ = wanted_;
+  queue_sub_.clear();
+  for (const auto& [ch, flags] : channels_)
+    if (flags & kWanted) queue_sub_.insert(ch);
   for (const auto& ch : always_) queue_sub_.insert(ch);
   flush();
 }
 
 void RedisSubscriptions::link_down() {
-  subscribed_.clear();
+  clear_subscribed();
   sub_inflight_.clear();
   unsub_inflight_.clear();
 }

@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -40,9 +41,9 @@ class RedisSubscriptions {
   bool settled() const { return sub_inflight_.empty(); }
   // Every wanted channel is subscribed: none queued, none in flight.
   bool confirmed() const { return sub_inflight_.empty() && queue_sub_.empty(); }
-  size_t wanted() const { return wanted_.size(); }
+  size_t wanted() const { return wanted_count_; }
   // channel is wanted (want(channel, true) and not undone).
-  bool wants(const std::string& channel) const { return wanted_.count(channel) != 0; }
+  bool wants(const std::string& channel) const { return has(channel, kWanted); }
 
   void link_up();
   void link_down();
@@ -54,6 +55,18 @@ class RedisSubscriptions {
   void run_waiters(const std::string& channel, bool ok);
   static void on_subscription(redisAsyncContext* ac, void* reply, void* privdata);
 
+  // What this node wants and what Redis confirmed, in one entry per channel
+  // (one copy of its name: a user's channel is one per connected user, so
+  // two sets held two hash nodes and two heap strings per user).
+  enum : uint8_t { kWanted = 1, kSubscribed = 2 };
+  bool has(const std::string& channel, uint8_t flag) const {
+    auto it = channels_.find(channel);
+    return it != channels_.end() && (it->second & flag) != 0;
+  }
+  void set_flag(const std::string& channel, uint8_t flag);
+  void clear_flag(const std::string& channel, uint8_t flag);
+  void clear_subscribed();
+
   uv_loop_t* loop_;
   RedisLink& link_;
   std::vector<std::string> always_;
@@ -61,7 +74,9 @@ class RedisSubscriptions {
   Confirmed on_confirmed_;
   std::function<void(const char*)> invalid_;
   bool shut_down_ = false;
-  std::unordered_set<std::string> wanted_, subscribed_, sub_inflight_, unsub_inflight_;
+  std::unordered_map<std::string, uint8_t> channels_;
+  size_t wanted_count_ = 0;
+  std::unordered_set<std::string> sub_inflight_, unsub_inflight_;
   std::unordered_set<std::string> queue_sub_, queue_unsub_;
   std::unordered_map<std::string, std::vector<Backplane::Done>> waiters_;
   uv_timer_t* flush_timer_ = nullptr;
