@@ -344,9 +344,13 @@ void EngineCore::finish_recovery(StreamKind kind, std::string_view name, ConnId 
     metrics::FrameKind fk = frame_kind(kind);
     for (const HistoryEntry& e : r.entries)
       if (e.offset > since) enqueue(*c, make_text_frame(e.frame), fk);
+    // The answer marks the seam: everything up to floor came before it
+    // (delivered earlier or just replayed), every held frame after it is
+    // above floor. Not the stream's newest offset seen here (last): a frame
+    // the sequencer passed while the read was on its way is still held for
+    // this connection and follows the answer.
     uint64_t floor = std::max(r.top, since);
-    send_answer(*c, answer,
-                protocol::encode_position(answer.id_json, answer.type, answer.room, 1, epoch, std::max(floor, last)));
+    send_answer(*c, answer, protocol::encode_position(answer.id_json, answer.type, answer.room, 1, epoch, floor));
     end_hold(*c, kind, name, floor);
   });
 }
