@@ -5,10 +5,10 @@
 
 #include <uv.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <deque>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -18,8 +18,8 @@
 #include "common/guard.hpp"
 #include "engine/connection.hpp"
 #include "engine/engine_config.hpp"
-#include "engine/stream_sequencer.hpp"
 #include "engine/stats.hpp"
+#include "engine/stream_sequencer.hpp"
 #include "hub/hub.hpp"
 #include "hub/registry.hpp"
 #include "metrics/labels.hpp"
@@ -139,11 +139,13 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
                          const FramePtr& frame);
   void send_gap(StreamKind kind, std::string_view name);
   void when_stream_known(StreamKind kind, std::string_view name, std::function<void(bool)> fn);
-  void publish_message(StreamKind kind, std::string_view name, std::string_view frame_json, Backplane::Done done);
+  void publish_message(StreamKind kind, std::string_view name, std::string_view frame_json,
+                       Backplane::Done done);
   void ack_after_delivery(StreamKind kind, std::string_view name, uint64_t offset, Backplane::Done done);
   void release_acks(StreamState& st, bool all);
   void expire_stream_acks(uint64_t now);
-  void history_join(Connection& c, const protocol::ClientMessage& m, std::function<void(Backplane::Done)> when_ready);
+  void history_join(Connection& c, const protocol::ClientMessage& m,
+                    std::function<void(Backplane::Done)> when_ready);
   void handle_resume_direct(Connection& c, const protocol::ClientMessage& m);
   void handle_history(Connection& c, const protocol::ClientMessage& m);
   // Starts a recovery of (kind, name) for c: live frames are held from now.
@@ -187,7 +189,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
   void set_watching(Connection& c, std::string_view room, bool on);
 
   bool join_room(Connection& c, std::string_view room);
-  void leave_room(Connection& c, std::string_view room);
+  // done (optional): the leave is in effect in the cluster (presence written).
+  void leave_room(Connection& c, std::string_view room, Backplane::Done done = {});
   void deliver_local_room(std::string_view room, const FramePtr& frame,
                           metrics::FrameKind kind = metrics::FrameKind::kMessage);
   void deliver_local_user(std::string_view user, const FramePtr& frame,
@@ -199,7 +202,8 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
     stats_.drops.add(n);
     stats_.drops_by_reason[static_cast<size_t>(why)].add(n);
   }
-  void send_error(Connection& c, protocol::ErrorCode code, std::string_view message, std::string_view id_json);
+  void send_error(Connection& c, protocol::ErrorCode code, std::string_view message,
+                  std::string_view id_json);
   // A callback that acks id_json to conn if it still exists; empty if no id.
   Backplane::Done ack_later(ConnId conn, std::string_view id_json);
   void begin_close(Connection& c, uint16_t code, const char* reason, int deadline_s = 5);
@@ -252,7 +256,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
     std::string id_json;
     std::string recovering_room;  // a join with since: its hold ends with the answer
   };
-  std::unordered_map<uint64_t, PendingJoin> pending_joins_;  // token -> waiting ack
+  std::unordered_map<uint64_t, PendingJoin> pending_joins_;   // token -> waiting ack
   std::deque<std::pair<uint64_t, uint64_t>> join_deadlines_;  // (when, token), in time order
   uint64_t next_join_token_ = 0;
   uv_timer_t join_timer_{};

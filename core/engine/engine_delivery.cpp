@@ -7,13 +7,13 @@
 #include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
-#include "metrics/render.hpp"
 #include "common/guard.hpp"
 #include "common/log.hpp"
+#include "engine/engine_internal.hpp"
+#include "metrics/render.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
-#include "engine/engine_internal.hpp"
 
 namespace rtcore {
 
@@ -127,11 +127,20 @@ void EngineCore::set_watching(Connection& c, std::string_view room, bool on) {
     if (edge) backplane_->room_presence_interest(room, on);
 }
 
-void EngineCore::leave_room(Connection& c, std::string_view room) {
+void EngineCore::leave_room(Connection& c, std::string_view room, Backplane::Done done) {
   set_watching(c, room, false);
   bool last_member = false, last_of_user = false;
-  if (!hub_.leave(room, c.id, &last_member, c.user_id, &last_of_user)) return;
-  if (last_of_user) backplane_->presence().local_room_user_left(room, c.user_id);
+  if (!hub_.leave(room, c.id, &last_member, c.user_id, &last_of_user)) {
+    if (done) done(true);
+    return;
+  }
+  // The ack of a leave_room follows once every node's presence queries see
+  // it (docs/protocol.md section 2: acks mean "in effect in the cluster").
+  if (last_of_user)
+    backplane_->presence().local_room_user_left(room, c.user_id,
+                                                done ? [done] { done(true); } : Presence::Written{});
+  else if (done)
+    done(true);
   for (auto it = c.rooms.begin(); it != c.rooms.end(); ++it) {
     if (*it == room) {
       c.rooms.erase(it);
@@ -150,12 +159,14 @@ void EngineCore::deliver_local_room(std::string_view room, const FramePtr& frame
   // Per recipient: a failure to queue for one (bad_alloc) closes that one,
   // the others still get the frame. No cost unless something throws.
   for (ConnId id : hub_.room_members(room))
-    if (Connection* c = conns_.find(id)) for_connection(*c, "room delivery", [&] { enqueue(*c, frame, kind); });
+    if (Connection* c = conns_.find(id))
+      for_connection(*c, "room delivery", [&] { enqueue(*c, frame, kind); });
 }
 
 void EngineCore::deliver_local_user(std::string_view user, const FramePtr& frame, metrics::FrameKind kind) {
   for (ConnId id : hub_.user_connections(user))
-    if (Connection* c = conns_.find(id)) for_connection(*c, "user delivery", [&] { enqueue(*c, frame, kind); });
+    if (Connection* c = conns_.find(id))
+      for_connection(*c, "user delivery", [&] { enqueue(*c, frame, kind); });
 }
 
 // ------------------------------------------------------------- sending
@@ -193,7 +204,8 @@ void EngineCore::request_writeable(Connection& c) {
   server_->request_writeable(c.wsi);
 }
 
-void EngineCore::send_error(Connection& c, ErrorCode code, std::string_view message, std::string_view id_json) {
+void EngineCore::send_error(Connection& c, ErrorCode code, std::string_view message,
+                            std::string_view id_json) {
   stats_.errors_sent.add();
   enqueue(c, make_text_frame(protocol::encode_error(protocol::error_code_name(code), message, id_json)),
           metrics::FrameKind::kError);
@@ -223,7 +235,8 @@ void EngineCore::begin_close(Connection& c, uint16_t code, const char* reason, i
   // A peer that never lets us write again, or never answers the close, is
   // dropped all the same. Our own queue, not lws's timeouts: all deadlines
   // are equally long, so the queue stays in time order at O(1) a close.
-  if (deadline_s > 0) close_deadlines_.emplace_back(uv_now(loop_) + static_cast<uint64_t>(deadline_s) * 1000, c.id);
+  if (deadline_s > 0)
+    close_deadlines_.emplace_back(uv_now(loop_) + static_cast<uint64_t>(deadline_s) * 1000, c.id);
 }
 
 void EngineCore::fail_connection(Connection& c) noexcept {

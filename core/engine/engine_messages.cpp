@@ -7,14 +7,14 @@
 #include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
-#include "metrics/render.hpp"
 #include "common/guard.hpp"
 #include "common/log.hpp"
+#include "engine/engine_internal.hpp"
+#include "metrics/render.hpp"
+#include "presence/timestamp_cache.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
-#include "engine/engine_internal.hpp"
-#include "presence/timestamp_cache.hpp"
 
 namespace rtcore {
 
@@ -41,11 +41,13 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
   protocol::ParseResult r;
   if (!binary) r = protocol::parse_client_message(text);
   if (!preauthorized)
-    stats_.messages_by_type[r.ok ? metrics::message_type_index(r.message.type) : metrics::kInvalidMessage].add();
+    stats_.messages_by_type[r.ok ? metrics::message_type_index(r.message.type) : metrics::kInvalidMessage]
+        .add();
   // Every frame counts against the rate, malformed ones too: answering
   // errors is work a flood must not get for free.
   if (!preauthorized && !within_rate_limit(c))
-    return send_error(c, ErrorCode::kRateLimited, "message rate limit exceeded", r.ok ? r.message.id_json : r.id_json);
+    return send_error(c, ErrorCode::kRateLimited, "message rate limit exceeded",
+                      r.ok ? r.message.id_json : r.id_json);
   if (binary) return send_error(c, ErrorCode::kBadJson, "binary frames are not JSON", {});
   if (!r.ok) return send_error(c, r.error, r.error_message, r.id_json);
   const protocol::ClientMessage& m = r.message;
@@ -77,7 +79,8 @@ bool EngineCore::within_rate_limit(Connection& c) {
   if (c.rate_refill_ms == 0) {
     c.rate_tokens = burst;
   } else {
-    c.rate_tokens = std::min(burst, c.rate_tokens + (now - c.rate_refill_ms) * config_.rate_limit_per_s / 1000.0);
+    c.rate_tokens =
+        std::min(burst, c.rate_tokens + (now - c.rate_refill_ms) * config_.rate_limit_per_s / 1000.0);
   }
   c.rate_refill_ms = now;
   if (c.rate_tokens >= 1) {
@@ -140,7 +143,8 @@ void EngineCore::resolve_authorization(uint64_t request_id, bool allow) {
         handle_message(*c, message, false, /*preauthorized=*/true);
       } else {
         stats_.forbidden.add();
-        send_error(*c, ErrorCode::kForbidden, "not allowed", protocol::parse_client_message(message).message.id_json);
+        send_error(*c, ErrorCode::kForbidden, "not allowed",
+                   protocol::parse_client_message(message).message.id_json);
       }
     }
     release_held_messages(*c);
@@ -161,7 +165,8 @@ void EngineCore::handle_join(Connection& c, const protocol::ClientMessage& m) {
       c.rooms.size() >= config_.max_rooms_per_connection)
     return send_error(c, ErrorCode::kTooManyRooms, "room limit reached for this connection", m.id_json);
   if (history_ && m.has_since && c.find_hold(StreamKind::kRoom, m.room))
-    return send_error(c, ErrorCode::kInvalidField, "a recovery of this room is already in progress", m.id_json);
+    return send_error(c, ErrorCode::kInvalidField, "a recovery of this room is already in progress",
+                      m.id_json);
   join_room(c, m.room);
   if (m.presence != protocol::ClientMessage::PresenceFlag::kAbsent)
     set_watching(c, m.room, m.presence == protocol::ClientMessage::PresenceFlag::kOn);
@@ -239,14 +244,14 @@ void EngineCore::on_join_timer(uv_timer_t* timer) {
 }
 
 void EngineCore::handle_leave(Connection& c, const protocol::ClientMessage& m) {
-  leave_room(c, m.room);
-  if (auto ack = ack_later(c.id, m.id_json)) ack(true);
+  leave_room(c, m.room, ack_later(c.id, m.id_json));
 }
 
 void EngineCore::handle_room_message(Connection& c, const protocol::ClientMessage& m) {
   if (!config_.allow_post_without_join && !c.in_room(m.room))
     return send_error(c, ErrorCode::kNotInRoom, "join the room before posting to it", m.id_json);
-  std::string json = protocol::encode_room_message(m.room, c.user_id, m.content_json, protocol::now_timestamp());
+  std::string json =
+      protocol::encode_room_message(m.room, c.user_id, m.content_json, protocol::now_timestamp());
   if (history_) return publish_message(StreamKind::kRoom, m.room, json, ack_later(c.id, m.id_json));
   FramePtr frame = make_text_frame(json);
   deliver_local_room(m.room, frame);
@@ -268,26 +273,30 @@ void EngineCore::handle_presence_query(Connection& c, const protocol::ClientMess
   // Members only: who is in a room is the room's business.
   if (!hub_.is_member(m.room, c.id))
     return send_error(c, ErrorCode::kForbidden, "join the room to see who is in it", m.id_json);
-  room_members(m.room, 0, [this, conn = c.id, id = m.id_json, room = m.room](bool ok, std::vector<std::string> users,
-                                                                             bool truncated) {
-    Connection* c = conns_.find(conn);
-    if (!c) return;
-    for_connection(*c, "presence answer", [&] {
-      if (!ok) return send_error(*c, ErrorCode::kUnavailable, "the backplane could not answer", id);
-      enqueue(*c, make_text_frame(protocol::encode_presence_answer(id, room, users, truncated)));
-    });
-  });
+  room_members(m.room, 0,
+               [this, conn = c.id, id = m.id_json, room = m.room](bool ok, std::vector<std::string> users,
+                                                                  bool truncated) {
+                 Connection* c = conns_.find(conn);
+                 if (!c) return;
+                 for_connection(*c, "presence answer", [&] {
+                   if (!ok)
+                     return send_error(*c, ErrorCode::kUnavailable, "the backplane could not answer", id);
+                   enqueue(*c, make_text_frame(protocol::encode_presence_answer(id, room, users, truncated)));
+                 });
+               });
 }
 
 void EngineCore::handle_online_query(Connection& c, const protocol::ClientMessage& m) {
-  users_online(m.users, [this, conn = c.id, id = m.id_json, users = m.users](bool ok, std::vector<bool> online) {
-    Connection* c = conns_.find(conn);
-    if (!c) return;
-    for_connection(*c, "online answer", [&] {
-      if (!ok) return send_error(*c, ErrorCode::kUnavailable, "the backplane could not answer", id);
-      enqueue(*c, make_text_frame(protocol::encode_online_answer(id, users, online)));
-    });
-  });
+  users_online(m.users,
+               [this, conn = c.id, id = m.id_json, users = m.users](bool ok, std::vector<bool> online) {
+                 Connection* c = conns_.find(conn);
+                 if (!c) return;
+                 for_connection(*c, "online answer", [&] {
+                   if (!ok)
+                     return send_error(*c, ErrorCode::kUnavailable, "the backplane could not answer", id);
+                   enqueue(*c, make_text_frame(protocol::encode_online_answer(id, users, online)));
+                 });
+               });
 }
 
 void EngineCore::room_members(std::string_view room, size_t limit, Presence::MembersFn fn) {

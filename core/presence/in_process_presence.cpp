@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace rtcore {
 
 void InProcessPresence::local_user_online(std::string_view user) {
@@ -20,13 +19,14 @@ void InProcessPresence::local_room_user_joined(std::string_view room, std::strin
   if (!shut_down_) sink_.room_presence_changed(room, user, true, clock_.now());
 }
 
-void InProcessPresence::local_room_user_left(std::string_view room, std::string_view user) {
+void InProcessPresence::local_room_user_left(std::string_view room, std::string_view user, Written written) {
   auto it = rooms_.find(std::string(room));
   if (it != rooms_.end()) {
     it->second.erase(std::string(user));
     if (it->second.empty()) rooms_.erase(it);
   }
   if (!shut_down_) sink_.room_presence_changed(room, user, false, clock_.now());
+  if (written) written();
 }
 
 void InProcessPresence::room_members(std::string_view room, size_t limit, MembersFn fn) {

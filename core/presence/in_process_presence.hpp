@@ -18,7 +18,7 @@ class InProcessPresence final : public Presence {
   void local_user_online(std::string_view user) override;
   void local_user_offline(std::string_view user) override;
   void local_room_user_joined(std::string_view room, std::string_view user) override;
-  void local_room_user_left(std::string_view room, std::string_view user) override;
+  void local_room_user_left(std::string_view room, std::string_view user, Written written = {}) override;
   void room_members(std::string_view room, size_t limit, MembersFn fn) override;
   void users_online(const std::vector<std::string>& users, OnlineFn fn) override;
   void shutdown() override { shut_down_ = true; }

@@ -50,7 +50,11 @@ class Presence {
   virtual void local_user_offline(std::string_view user) = 0;
   // The user's first / last connection in room on this node.
   virtual void local_room_user_joined(std::string_view room, std::string_view user) = 0;
-  virtual void local_room_user_left(std::string_view room, std::string_view user) = 0;
+  // written (optional) runs once the leave is what every node's queries
+  // see, or once it cannot be written (link down: it is then gone with
+  // this node's keys); the engine acks a leave_room then.
+  using Written = std::function<void()>;
+  virtual void local_room_user_left(std::string_view room, std::string_view user, Written written = {}) = 0;
   // The distinct users with a connection in room on any node: at most
   // limit of them, truncated when there are more (which ones is then
   // unspecified). Bounded work for any room size.

@@ -1,6 +1,7 @@
 #include "presence/redis_presence.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "backplane/redis_reply.hpp"
 #include "backplane/wire.hpp"
@@ -63,9 +64,10 @@ void RedisPresence::local_room_user_joined(std::string_view room, std::string_vi
   if (added && commands_.up()) run_room(true, *it);
 }
 
-void RedisPresence::local_room_user_left(std::string_view room, std::string_view user) {
+void RedisPresence::local_room_user_left(std::string_view room, std::string_view user, Written written) {
   std::string pair = room_pair(room, user);
-  if (local_room_pairs_.erase(pair) && commands_.up()) run_room(false, pair);
+  if (local_room_pairs_.erase(pair) && commands_.up()) return run_room(false, pair, std::move(written));
+  if (written) written();
 }
 
 void RedisPresence::shutdown() {
@@ -81,20 +83,29 @@ void RedisPresence::shutdown() {
   local_users_.clear();
 }
 
-void RedisPresence::run_room(bool joined, const std::string& pair) {
+void RedisPresence::run_room(bool joined, const std::string& pair, Written written) {
   std::string_view room, user;
-  if (!split_pair(pair, room, user)) return;  // never: built from validated ids
+  if (!split_pair(pair, room, user)) {  // never: built from validated ids
+    if (written) written();
+    return;
+  }
   std::string key = prefix_ + "presence:room:" + pair;
   std::string room_users = prefix_ + "room_users:" + std::string(room);
-  auto done = [this, joined](redisReply* reply) {
-    if (reply) check_script_reply(reply, joined ? "the room join script's reply" : "the room leave script's reply");
+  // written runs with or without a reply (no reply: the link went away and
+  // the write with it), as the backplane's publish acks do, or at once when
+  // the script could not even be sent.
+  auto after = written ? std::make_shared<Written>(std::move(written)) : nullptr;
+  auto done = [this, joined, after](redisReply* reply) {
+    if (reply)
+      check_script_reply(reply, joined ? "the room join script's reply" : "the room leave script's reply");
+    if (after) (*after)();
   };
-  std::vector<std::string> args{node_id_, std::string(user), std::string(room), pair, room_presence_channel(room),
-                                clock_.now()};
-  if (joined)
-    room_join_.run(commands_, {key, room_users, node_rooms_key_, prefix_ + "nodes"}, std::move(args), done);
-  else
-    room_leave_.run(commands_, {key, room_users, node_rooms_key_}, std::move(args), done);
+  std::vector<std::string> args{node_id_, std::string(user),           std::string(room),
+                                pair,     room_presence_channel(room), clock_.now()};
+  bool sent = joined ? room_join_.run(commands_, {key, room_users, node_rooms_key_, prefix_ + "nodes"},
+                                      std::move(args), done)
+                     : room_leave_.run(commands_, {key, room_users, node_rooms_key_}, std::move(args), done);
+  if (!sent && after) (*after)();
 }
 
 void RedisPresence::room_members(std::string_view room, size_t limit, MembersFn fn) {
@@ -139,8 +150,8 @@ void RedisPresence::users_online(const std::vector<std::string>& users, OnlineFn
   bool sent = users_online_.run(commands_, std::move(keys), {}, [this, fn, n](redisReply* reply) {
     if (!reply) return fn(false, {});
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || !reply->element[0] ||
-        reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[0]->elements != n || !reply->element[1] ||
-        reply->element[1]->type != REDIS_REPLY_INTEGER) {
+        reply->element[0]->type != REDIS_REPLY_ARRAY || reply->element[0]->elements != n ||
+        !reply->element[1] || reply->element[1]->type != REDIS_REPLY_INTEGER) {
       invalid_("the online script's reply");
       return fn(false, {});
     }
@@ -170,8 +181,8 @@ void RedisPresence::run(bool online, std::string_view user) {
     if (reply) check_script_reply(reply, online ? "the online script's reply" : "the offline script's reply");
   };
   if (online)
-    online_.run(commands_, {user_key, node_users_key_, prefix_ + "nodes"}, {node_id_, std::string(user), channel_, ts},
-                done);
+    online_.run(commands_, {user_key, node_users_key_, prefix_ + "nodes"},
+                {node_id_, std::string(user), channel_, ts}, done);
   else
     offline_.run(commands_, {user_key, node_users_key_}, {node_id_, std::string(user), channel_, ts}, done);
 }
@@ -194,7 +205,8 @@ void RedisPresence::reconcile() {
       std::string_view room, user;
       if (!redis_reply::is_string(e) || !split_pair(pair, room, user)) {
         invalid_("an invalid entry in this node's room set");
-        if (redis_reply::is_string(e)) commands_.command({"SREM", node_rooms_key_, pair}, RedisLink::ReplyFn{});
+        if (redis_reply::is_string(e))
+          commands_.command({"SREM", node_rooms_key_, pair}, RedisLink::ReplyFn{});
         continue;
       }
       // The leave script takes this node out of the pair's set (user_left
@@ -214,7 +226,8 @@ void RedisPresence::reconcile() {
       std::string user(redis_reply::text(e));
       if (!redis_reply::is_string(e) || !protocol::is_valid_user_id(user)) {
         invalid_("an invalid user id in this node's user set");
-        if (redis_reply::is_string(e)) commands_.command({"SREM", node_users_key_, user}, RedisLink::ReplyFn{});
+        if (redis_reply::is_string(e))
+          commands_.command({"SREM", node_users_key_, user}, RedisLink::ReplyFn{});
         continue;
       }
       if (!local_users_.count(user)) run(false, user);
@@ -224,10 +237,9 @@ void RedisPresence::reconcile() {
 
 void RedisPresence::reap_dead_nodes() {
   if (shut_down_) return;
-  reap_.run(commands_, {}, {prefix_, protocol::now_timestamp(), node_id_},
-            [this](redisReply* reply) {
-              if (reply) check_script_reply(reply, "the reaper script's reply");
-            });
+  reap_.run(commands_, {}, {prefix_, protocol::now_timestamp(), node_id_}, [this](redisReply* reply) {
+    if (reply) check_script_reply(reply, "the reaper script's reply");
+  });
 }
 
 void RedisPresence::on_room_presence_message(std::string_view room, std::string_view payload) {

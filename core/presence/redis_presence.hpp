@@ -30,7 +30,7 @@ class RedisPresence final : public Presence {
   void local_user_online(std::string_view user) override;
   void local_user_offline(std::string_view user) override;
   void local_room_user_joined(std::string_view room, std::string_view user) override;
-  void local_room_user_left(std::string_view room, std::string_view user) override;
+  void local_room_user_left(std::string_view room, std::string_view user, Written written = {}) override;
   void room_members(std::string_view room, size_t limit, MembersFn fn) override;
   void users_online(const std::vector<std::string>& users, OnlineFn fn) override;
   void shutdown() override;
@@ -44,7 +44,9 @@ class RedisPresence final : public Presence {
   void on_presence_message(std::string_view payload);
   // A payload that arrived on a room presence channel (wire::Channel).
   void on_room_presence_message(std::string_view room, std::string_view payload);
-  std::string room_presence_channel(std::string_view room) const { return prefix_ + "room_presence:" + std::string(room); }
+  std::string room_presence_channel(std::string_view room) const {
+    return prefix_ + "room_presence:" + std::string(room);
+  }
 
   const std::string& channel() const { return channel_; }
   size_t local_users() const { return local_users_.size(); }
@@ -52,7 +54,7 @@ class RedisPresence final : public Presence {
  private:
   void run(bool online, std::string_view user);
   // pair: user "/" room (the keys' encoding, see redis_presence_scripts.hpp).
-  void run_room(bool joined, const std::string& pair);
+  void run_room(bool joined, const std::string& pair, Written written = {});
   void check_script_reply(redisReply* reply, const char* what);
 
   RedisLink& commands_;
