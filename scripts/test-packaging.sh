@@ -101,6 +101,66 @@ section_cmake() {
   wait "$spid" || fail "prefix rtcore-server did not exit 0 on SIGTERM"
 }
 
+section_deb() {
+  echo "== deb: build with CPack, lintian, install, serve, remove"
+  local debs
+  mapfile -t debs < <(scripts/build-debs.sh build-deb)
+  ((${#debs[@]} == 3)) || fail "expected 3 .debs, got: ${debs[*]}"
+  lintian --fail-on error,warning "${debs[@]}" >"$scratch/lintian.log" 2>&1 ||
+    { cat "$scratch/lintian.log"; fail "lintian (see packaging/deb/README.md)"; }
+  grep -v 'running with root privileges' "$scratch/lintian.log" || true
+  local SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  local pkgs=(librtcore0 librtcore-dev rtcore-server) pkg
+  for pkg in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" &&
+      fail "$pkg is already installed on this machine: not touching it"
+  done
+  # Leave the machine as found, whatever happens below.
+  deb_cleanup() {
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove --purge -y -qq "${pkgs[@]}" >/dev/null 2>&1 || true
+  }
+  trap 'deb_cleanup; cleanup' EXIT
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${debs[@]}" \
+    >"$scratch/apt.log" 2>&1 || { cat "$scratch/apt.log"; fail "apt-get install ./*.deb"; }
+  for f in /usr/bin/rtcore-server /lib/systemd/system/rtcore-server.service /etc/default/rtcore-server \
+    /usr/include/rtcore.h /usr/lib/x86_64-linux-gnu/librtcore.so.0; do
+    [ -e "$f" ] || fail "$f not installed"
+  done
+  [ "$(pkg-config --modversion rtcore)" = "$version" ] || fail "system rtcore.pc"
+  systemd-analyze verify /lib/systemd/system/rtcore-server.service 2>"$scratch/verify.log" ||
+    { cat "$scratch/verify.log"; fail "systemd-analyze verify"; }
+  [ -s "$scratch/verify.log" ] && { cat "$scratch/verify.log"; fail "systemd-analyze verify warned"; }
+  # No systemd as PID 1 here: run the unit's command as systemd would, with
+  # the EnvironmentFile's settings, as an unprivileged user, no new privileges.
+  local port
+  port=$(free_port)
+  (
+    set -a
+    . /etc/default/rtcore-server
+    set +a
+    export RTCORE_PORT=$port
+    exec setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs \
+      /usr/bin/rtcore-server
+  ) >"$scratch/deb-server.log" 2>&1 &
+  local spid=$!
+  pids+=("$spid")
+  probe "$port" || { cat "$scratch/deb-server.log"; fail "installed rtcore-server did not serve"; }
+  kill -TERM "$spid"
+  wait "$spid" || { cat "$scratch/deb-server.log"; fail "installed rtcore-server did not exit 0 on SIGTERM"; }
+  # The SIGTERM notice is logged in the env file's RTCORE_LOG_FORMAT=json.
+  grep -q '^{.*"event":' "$scratch/deb-server.log" ||
+    { cat "$scratch/deb-server.log"; fail "RTCORE_LOG_FORMAT=json from /etc/default/rtcore-server not applied"; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove --purge -y -qq "${pkgs[@]}" >"$scratch/apt.log" 2>&1 ||
+    { cat "$scratch/apt.log"; fail "apt-get remove --purge"; }
+  trap cleanup EXIT
+  for pkg in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "installed" && fail "$pkg still installed"
+  done
+  [ ! -e /etc/default/rtcore-server ] && [ ! -e /usr/bin/rtcore-server ] || fail "files left after purge"
+  echo "   installed, served as nobody with /etc/default/rtcore-server, verified the unit, purged"
+}
+
 for s in "${sections[@]}"; do
   "section_$s"
 done
