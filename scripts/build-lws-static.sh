@@ -33,13 +33,14 @@ if [ ! -d "$cache/src/libwebsockets-4.1.6" ]; then
 fi
 echo "build-lws-static: building (static, PIC, libuv built in)" >&2
 # Debian's options (debian/rules) minus glib/libev and the plugins; no test
-# apps. The engine uses plain WebSocket + TLS + libuv.
+# apps, no extensions (the engine offers none, so no zlib). The engine uses
+# plain WebSocket + TLS + libuv.
 cmake -S "$cache/src/libwebsockets-4.1.6" -B "$cache/build" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
   -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
   -DLWS_WITH_SHARED=OFF -DLWS_WITH_STATIC=ON \
   -DLWS_WITH_LIBUV=ON -DLWS_WITH_EVLIB_PLUGINS=OFF \
-  -DLWS_IPV6=ON -DLWS_UNIX_SOCK=ON -DLWS_WITH_ZLIB=OFF -DLWS_WITHOUT_EXTENSIONS=OFF \
+  -DLWS_IPV6=ON -DLWS_UNIX_SOCK=ON -DLWS_WITH_ZLIB=OFF -DLWS_WITHOUT_EXTENSIONS=ON \
   -DLWS_WITHOUT_TESTAPPS=ON -DLWS_WITHOUT_TEST_SERVER=ON -DLWS_WITHOUT_TEST_PING=ON \
   -DLWS_WITHOUT_TEST_CLIENT=ON -DLWS_WITH_MINIMAL_EXAMPLES=OFF -DDISABLE_WERROR=ON >&2
 ninja -C "$cache/build" -j"${RTCORE_JOBS:-2}" install >&2

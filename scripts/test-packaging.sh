@@ -161,6 +161,75 @@ section_deb() {
   echo "   installed, served as nobody with /etc/default/rtcore-server, verified the unit, purged"
 }
 
+section_wheel() {
+  echo "== wheel: sdist -> wheel in a fresh venv, auditwheel repair, install without build tools"
+  local out
+  if [ -n "${RTCORE_REUSE_WHEEL:-}" ]; then  # iterating on the test itself
+    out=$(ls build-wheel/sdist/rtcore-*.tar.gz; ls build-wheel/dist/rtcore-*.whl)
+    cp build-wheel/auditwheel-show.txt "$scratch/build-wheel.log"
+  else
+    out=$(scripts/build-wheel.sh build-wheel 2>"$scratch/build-wheel.log" | tail -2) ||
+      { cat "$scratch/build-wheel.log"; fail "scripts/build-wheel.sh"; }
+  fi
+  grep -o 'constrains the platform tag to "[^"]*"' "$scratch/build-wheel.log" | sed 's/^/   auditwheel show: /' || true
+  local sdist whl
+  sdist=$(sed -n 1p <<<"$out")
+  whl=$(sed -n 2p <<<"$out")
+  [[ $(basename "$whl") == rtcore-$version-cp3*-manylinux_*_x86_64.whl ]] || fail "wheel name $(basename "$whl")"
+  [[ $(basename "$sdist") == rtcore-$version.tar.gz ]] || fail "sdist name $(basename "$sdist")"
+  tar tzf "$sdist" >"$scratch/sdist.txt"
+  grep -q "^rtcore-$version/engine/capi/include/rtcore.h$" "$scratch/sdist.txt" || fail "sdist lacks the engine sources"
+  # The wheel was built by pip from the sdist unpacked in a temporary
+  # directory: nothing outside it (../..) was there to use.
+  echo "   $(basename "$sdist"), $(basename "$whl") ($(du -k "$whl" | cut -f1) KiB)"
+  local venv=$scratch/venv-wheel bare=$scratch/bare-bin
+  "$PY" -m venv "$venv"
+  bare_path "$bare" sh env
+  env -i HOME="$scratch" PATH="$bare:$venv/bin" "$venv/bin/python" -m pip install -q --no-index \
+    --disable-pip-version-check "$whl" || fail "pip install $(basename "$whl") without build tools"
+  local site
+  site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  # Every library the engine needs resolves to the wheel's own copies.
+  local so lib
+  for so in "$site"/rtcore/_native*.so "$site"/rtcore/librtcore.so.*; do
+    env -u LD_LIBRARY_PATH ldd "$so" >"$scratch/ldd.txt"
+    grep -q "not found" "$scratch/ldd.txt" && { cat "$scratch/ldd.txt"; fail "$so: unresolved library"; }
+    grep -q "libwebsockets" "$scratch/ldd.txt" && fail "$so needs a shared libwebsockets (it is linked in statically)"
+    for lib in libuv libssl libcrypto libhiredis libcap; do
+      if grep -q "^\s*$lib[-.]" "$scratch/ldd.txt"; then
+        grep "^\s*$lib[-.]" "$scratch/ldd.txt" | grep -Eq "=> $site/(rtcore/\.\./)?rtcore\.libs/" ||
+          { cat "$scratch/ldd.txt"; fail "$so: $lib is not the bundled copy"; }
+      fi
+    done
+  done
+  env -u LD_LIBRARY_PATH ldd "$site"/rtcore/librtcore.so.* >"$scratch/ldd.txt"
+  grep -Eq "=> $site/(rtcore/\.\./)?rtcore\.libs/libuv-" "$scratch/ldd.txt" ||
+    fail "librtcore does not use the bundled libuv"
+  [ "$(env -i HOME="$scratch" PATH="$bare:$venv/bin" "$venv/bin/python" -c 'import rtcore; print(rtcore.__version__)')" = "$version" ] ||
+    fail "rtcore.__version__ differs from $version"
+  # The chat example from that venv serves real clients.
+  local port
+  port=$(free_port)
+  (cd "$scratch" && exec env -i HOME="$scratch" PATH="$bare:$venv/bin" "$venv/bin/python" \
+    "$root/examples/python/chat_server.py" --host 127.0.0.1 --port "$port") >"$scratch/py-chat.log" 2>&1 &
+  local spid=$!
+  pids+=("$spid")
+  probe "$port" || { cat "$scratch/py-chat.log"; fail "the Python chat example from the wheel did not serve"; }
+  # What the running process mapped: the bundled copies, no system ones
+  # (Python's own ssl module may map the system OpenSSL besides).
+  local maps=/proc/$spid/maps
+  grep -Eq '/lib/x86_64-linux-gnu/lib(uv|hiredis|websockets|cap)[.-]' "$maps" &&
+    { grep -E '/lib/x86_64-linux-gnu/lib(uv|hiredis|websockets|cap)' "$maps" | awk '{print $6}' | sort -u
+      fail "the server mapped a system copy of a bundled library"; }
+  for lib in libuv libhiredis libssl libcrypto; do
+    grep -q "rtcore.libs/$lib-" "$maps" || fail "the server did not map the bundled $lib"
+  done
+  kill -TERM "$spid"
+  wait "$spid" || { cat "$scratch/py-chat.log"; fail "the Python chat example did not exit 0 on SIGTERM"; }
+  echo "   installed with no compiler on PATH; ldd and /proc/PID/maps show only the bundled copies;"
+  echo "   examples/python/chat_server.py served; libwebsockets is static with libuv built in (no evlib plugin)"
+}
+
 for s in "${sections[@]}"; do
   "section_$s"
 done

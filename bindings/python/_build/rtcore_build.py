@@ -8,11 +8,10 @@ plus the two things it cannot do on its own here.
   repository root otherwise. LICENSE and NOTICE are copied the same way, for
   the sdist's and the wheel's license files. Copies made for a build are
   removed after it.
-* The version is the engine's: project(rtcore VERSION x.y.z) in the
-  top-level CMakeLists.txt (dynamic_metadata below, used through
-  [tool.scikit-build.metadata.version] provider = "rtcore_build").
-
-`python _build/rtcore_build.py --version` prints the version it finds.
+The version is the engine's, project(rtcore VERSION x.y.z) in the top-level
+CMakeLists.txt, read by scikit-build-core's regex provider (pyproject.toml);
+`python _build/rtcore_build.py --version` prints what version() reads from
+the same line, for scripts/test-packaging.sh.
 """
 
 from __future__ import annotations
@@ -47,12 +46,6 @@ def version() -> str:
     if not m:
         raise RuntimeError("rtcore: no project(rtcore VERSION ...) in the engine's CMakeLists.txt")
     return m.group(1)
-
-
-def dynamic_metadata(field: str, settings: dict | None = None) -> str:
-    if field != "version":
-        raise ValueError(f"rtcore_build provides only the version, not {field}")
-    return version()
 
 
 def _engine_dirs(top: str) -> list[str]:
