@@ -230,6 +230,54 @@ section_wheel() {
   echo "   examples/python/chat_server.py served; libwebsockets is static with libuv built in (no evlib plugin)"
 }
 
+section_npm() {
+  echo "== npm: pack with the prebuilt addon, install without build tools, run the chat example"
+  export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+  trap 'scripts/build-node-prebuild.sh --clean; cleanup' EXIT
+  scripts/build-node-prebuild.sh build-node-prebuild >/dev/null 2>"$scratch/prebuild.log" ||
+    { cat "$scratch/prebuild.log"; fail "scripts/build-node-prebuild.sh"; }
+  (cd bindings/node && npm pack --pack-destination "$scratch" --loglevel=error >/dev/null)
+  scripts/build-node-prebuild.sh --clean
+  trap cleanup EXIT
+  local tgz
+  tgz=$(ls "$scratch"/rtcore-*.tgz)
+  [ "$(basename "$tgz")" = "rtcore-$version.tgz" ] || fail "tarball $(basename "$tgz")"
+  tar tzf "$tgz" >"$scratch/tgz.txt"
+  local f
+  for f in prebuilds/linux-x64/rtcore.node prebuilds/linux-x64/librtcore.so.0 prebuilds/linux-x64/libuv.so.1 \
+    prebuilds/linux-x64/licenses/NOTICE LICENSE NOTICE engine/capi/include/rtcore.h scripts/install.js; do
+    grep -qx "package/$f" "$scratch/tgz.txt" || fail "the tarball lacks $f"
+  done
+  echo "   $(basename "$tgz") ($(du -k "$tgz" | cut -f1) KiB) carries prebuilds/linux-x64"
+  local bare=$scratch/bare-npm app=$scratch/app
+  bare_path "$bare" node npm sh env
+  mkdir -p "$app" "$scratch/home"
+  echo '{"name":"rtcore-npm-app","private":true}' >"$app/package.json"
+  (cd "$app" && env -i HOME="$scratch/home" PATH="$bare" npm install "$tgz" --no-progress --foreground-scripts \
+    --loglevel=error >"$scratch/npm-install.log" 2>&1) || { cat "$scratch/npm-install.log"; fail "npm install without build tools"; }
+  grep -q "rtcore: using the prebuilt addon" "$scratch/npm-install.log" ||
+    { cat "$scratch/npm-install.log"; fail "npm install did not use the prebuilt addon"; }
+  [ ! -e "$app/node_modules/rtcore/build" ] || fail "npm install built the addon"
+  env -u LD_LIBRARY_PATH ldd "$app/node_modules/rtcore/prebuilds/linux-x64/rtcore.node" >"$scratch/ldd.txt"
+  grep -q "not found\|libwebsockets" "$scratch/ldd.txt" && { cat "$scratch/ldd.txt"; fail "the prebuilt's libraries"; }
+  [ "$(cd "$app" && env -i PATH="$bare" node -p 'require("rtcore").version')" = "$version" ] ||
+    fail "require('rtcore').version differs from $version"
+  cp examples/node/chat_server.js "$app/"
+  local port
+  port=$(free_port)
+  (cd "$app" && exec env -i HOME="$scratch/home" PATH="$bare" PORT="$port" node chat_server.js) \
+    >"$scratch/node-chat.log" 2>&1 &
+  local spid=$!
+  pids+=("$spid")
+  probe "$port" || { cat "$scratch/node-chat.log"; fail "the Node chat example did not serve"; }
+  grep -q "node_modules/rtcore/prebuilds/linux-x64/librtcore.so.0" "/proc/$spid/maps" ||
+    fail "the Node server did not load the prebuilt librtcore"
+  grep -q "libwebsockets" "/proc/$spid/maps" && fail "the Node server mapped a shared libwebsockets"
+  kill -TERM "$spid"
+  wait "$spid" || { cat "$scratch/node-chat.log"; fail "the Node chat example did not exit 0 on SIGTERM"; }
+  echo "   npm install used the prebuilt (no cmake or compiler on PATH); examples/node/chat_server.js served"
+}
+
 for s in "${sections[@]}"; do
   "section_$s"
 done
