@@ -278,6 +278,27 @@ section_npm() {
   echo "   npm install used the prebuilt (no cmake or compiler on PATH); examples/node/chat_server.js served"
 }
 
+section_abi() {
+  echo "== abi: abidiff of the public header's ABI against capi/abi/rtcore.abi"
+  scripts/check-abi.sh "$build/librtcore.so" | sed 's/^/   /'
+  # Negative tests on edited copies of this build's ABI: a removed function
+  # and a changed return type must fail; a field appended to a struct
+  # (rtc_config shrunk in the "old" copy) must pass.
+  local cur=$scratch/current.abi
+  scripts/check-abi.sh --dump "$build/librtcore.so" "$cur"
+  python3 packaging/tests/abi_mutate.py "$cur" "$scratch/removed.abi" remove rtc_engine_port
+  python3 packaging/tests/abi_mutate.py "$cur" "$scratch/retyped.abi" retype rtc_engine_port
+  python3 packaging/tests/abi_mutate.py "$cur" "$scratch/shrunk.abi" shrink rtc_config
+  scripts/check-abi.sh --compare "$cur" "$scratch/removed.abi" >"$scratch/abi.log" 2>&1 &&
+    { cat "$scratch/abi.log"; fail "a removed function passed the ABI check"; }
+  grep -q "rtc_engine_port" "$scratch/abi.log" || { cat "$scratch/abi.log"; fail "abidiff did not name the removed function"; }
+  scripts/check-abi.sh --compare "$cur" "$scratch/retyped.abi" >"$scratch/abi.log" 2>&1 &&
+    { cat "$scratch/abi.log"; fail "a changed return type passed the ABI check"; }
+  scripts/check-abi.sh --compare "$scratch/shrunk.abi" "$cur" >"$scratch/abi.log" 2>&1 ||
+    { cat "$scratch/abi.log"; fail "a field appended to rtc_config failed the ABI check"; }
+  echo "   negative tests: removed function and changed signature fail; appended struct field passes"
+}
+
 for s in "${sections[@]}"; do
   "section_$s"
 done
