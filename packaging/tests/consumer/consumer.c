@@ -12,8 +12,8 @@
 
 static volatile int alice_seen; /* written by the engine thread */
 
-static void on_presence(void *user_data, const char *user, size_t user_len,
-                        int32_t status, const char *ts, size_t ts_len) {
+static void on_presence(void* user_data, const char* user, size_t user_len, int32_t status, const char* ts,
+                        size_t ts_len) {
   (void)user_data;
   (void)ts;
   (void)ts_len;
@@ -21,14 +21,15 @@ static void on_presence(void *user_data, const char *user, size_t user_len,
     __atomic_store_n(&alice_seen, status == RTC_PRESENCE_ONLINE ? 1 : 2, __ATOMIC_SEQ_CST);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   rtc_config config;
   rtc_handlers handlers;
-  rtc_engine *engine = NULL;
+  rtc_engine* engine = NULL;
   int rc, i;
 
   if (strcmp(rtc_version(), RTC_VERSION_STRING) != 0 ||
-      rtc_version_number() != (uint32_t)((RTC_VERSION_MAJOR << 16) | (RTC_VERSION_MINOR << 8) | RTC_VERSION_PATCH) ||
+      rtc_version_number() !=
+          (uint32_t)((RTC_VERSION_MAJOR << 16) | (RTC_VERSION_MINOR << 8) | RTC_VERSION_PATCH) ||
       (argc > 2 && strcmp(argv[2], RTC_VERSION_STRING) != 0)) {
     fprintf(stderr, "consumer: version mismatch: library %s, header %s, expected %s\n", rtc_version(),
             RTC_VERSION_STRING, argc > 2 ? argv[2] : "-");
