@@ -9,7 +9,8 @@
 # the plugin altogether (lws's LGPL-2.1 carries a static-linking exception,
 # see NOTICE).
 #
-# The sources are Debian's (same version and patches as libwebsockets17),
+# The sources are Debian's (the version and patches of the installed
+# libwebsockets17),
 # fetched with apt-get source from a private deb-src list: nothing under
 # /etc/apt changes. Prints the install prefix on its last line.
 # Usage: scripts/build-lws-static.sh [CACHE_DIR]   (default build-lws)
@@ -22,15 +23,20 @@ if [ -f "$prefix/lib/cmake/libwebsockets/libwebsockets-config.cmake" ]; then
   exit 0
 fi
 mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial"
-echo "deb-src http://deb.debian.org/debian bookworm main" >"$cache/apt/sources.list"
+printf '%s\n' "deb-src http://deb.debian.org/debian bookworm main" \
+  "deb-src http://deb.debian.org/debian-security bookworm-security main" >"$cache/apt/sources.list"
+# The same source version as the libwebsockets17 installed here, if any.
+want=$(dpkg-query -W -f='${source:Version}' libwebsockets17 2>/dev/null || true)
 apt_opts=(-o "Dir::Etc::SourceList=$cache/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
   -o "Dir::State::Lists=$cache/apt/lists" -o "Dir::Cache=$cache/apt/cache" -o APT::Sandbox::User=root)
 if [ ! -d "$cache/src/libwebsockets-4.1.6" ]; then
   echo "build-lws-static: fetching Debian's libwebsockets 4.1.6 sources" >&2
   apt-get "${apt_opts[@]}" update -qq >&2
   mkdir -p "$cache/src"
-  (cd "$cache/src" && apt-get "${apt_opts[@]}" source -qq libwebsockets=4.1.6-3 >&2)
+  (cd "$cache/src" && { apt-get "${apt_opts[@]}" source -qq "libwebsockets${want:+=$want}" ||
+    apt-get "${apt_opts[@]}" source -qq libwebsockets; } >&2)
 fi
+[ -d "$cache/src/libwebsockets-4.1.6" ] || { echo "build-lws-static: expected libwebsockets 4.1.6 sources" >&2; exit 1; }
 echo "build-lws-static: building (static, PIC, libuv built in)" >&2
 # Debian's options (debian/rules) minus glib/libev and the plugins; no test
 # apps, no extensions (the engine offers none, so no zlib). The engine uses

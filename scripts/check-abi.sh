@@ -12,6 +12,12 @@
 #        scripts/check-abi.sh --dump LIB OUT      write LIB's ABI to OUT
 #        scripts/check-abi.sh --compare OLD NEW   compare two ABI files
 set -euo pipefail
+# File arguments are relative to the caller's directory.
+args=()
+for a in "$@"; do
+  case $a in --*) args+=("$a") ;; *) args+=("$(realpath -m "$a")") ;; esac
+done
+set -- "${args[@]}"
 cd "$(dirname "$0")/.."
 baseline=capi/abi/rtcore.abi
 suppr=capi/abi/rtcore.suppr

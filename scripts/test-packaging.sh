@@ -283,7 +283,7 @@ section_abi() {
   scripts/check-abi.sh "$build/librtcore.so" | sed 's/^/   /'
   # Negative tests on edited copies of this build's ABI: a removed function
   # and a changed return type must fail; a field appended to a struct
-  # (rtc_config shrunk in the "old" copy) must pass.
+  # (rtc_config shrunk in the "old" copy) and an added function must pass.
   local cur=$scratch/current.abi
   scripts/check-abi.sh --dump "$build/librtcore.so" "$cur"
   python3 packaging/tests/abi_mutate.py "$cur" "$scratch/removed.abi" remove rtc_engine_port
@@ -296,7 +296,9 @@ section_abi() {
     { cat "$scratch/abi.log"; fail "a changed return type passed the ABI check"; }
   scripts/check-abi.sh --compare "$scratch/shrunk.abi" "$cur" >"$scratch/abi.log" 2>&1 ||
     { cat "$scratch/abi.log"; fail "a field appended to rtc_config failed the ABI check"; }
-  echo "   negative tests: removed function and changed signature fail; appended struct field passes"
+  scripts/check-abi.sh --compare "$scratch/removed.abi" "$cur" >"$scratch/abi.log" 2>&1 ||
+    { cat "$scratch/abi.log"; fail "an added function failed the ABI check"; }
+  echo "   negative tests: removed function and changed signature fail; added function and appended field pass"
 }
 
 for s in "${sections[@]}"; do
