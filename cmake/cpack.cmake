@@ -3,8 +3,7 @@
 #   cmake --build build-deb && (cd build-deb && cpack -G DEB)
 # scripts/build-debs.sh does exactly that; packaging/deb/README.md explains
 # the packages and what lintian says about them.
-set(RTCORE_DEB_MAINTAINER "rtcore authors <rtcore@example.org>" CACHE STRING
-  "Maintainer field of the .debs")
+# RTCORE_DEB_MAINTAINER: packaging/CMakeLists.txt (the changelog needs it too).
 set(CPACK_PACKAGE_NAME rtcore)
 set(CPACK_PACKAGE_VENDOR "the rtcore authors")
 set(CPACK_PACKAGE_CONTACT "${RTCORE_DEB_MAINTAINER}")
