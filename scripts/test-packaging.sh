@@ -49,7 +49,7 @@ bare_path() {  # $1 dir, rest: tools
 
 section_version() {
   echo "== version: $version (CMakeLists.txt project VERSION)"
-  local h=$build/generated/include/rtcore_version.h
+  local h=capi/include/rtcore.h  # CMake refuses to configure when it differs
   grep -q "^#define RTC_VERSION_STRING \"$version\"$" "$h" || fail "$h does not say $version"
   local py
   py=$("$PY" bindings/python/_build/rtcore_build.py --version)
@@ -65,7 +65,7 @@ section_cmake() {
   echo "== cmake: install into a prefix, then build hosts with find_package and pkg-config"
   local p=$scratch/prefix
   cmake --install "$build" --prefix "$p" >/dev/null
-  for f in include/rtcore.h include/rtcore_version.h lib/librtcore.so lib/cmake/rtcore/rtcoreConfig.cmake \
+  for f in include/rtcore.h include/rtcore.hpp lib/librtcore.so lib/cmake/rtcore/rtcoreConfig.cmake \
     lib/cmake/rtcore/rtcoreConfigVersion.cmake lib/pkgconfig/rtcore.pc bin/rtcore-server; do
     [ -e "$p/$f" ] || fail "$f not installed"
   done
