@@ -7,6 +7,8 @@ seconds). Exit status 0 when every step worked.
     python3 chat_probe.py PORT [--host 127.0.0.1] [--wait 20]
 """
 
+from __future__ import annotations
+
 import argparse
 import asyncio
 import json
@@ -16,11 +18,13 @@ import time
 import websockets
 
 
-async def recv_type(ws, kind: str, timeout: float = 5.0) -> dict:
+async def recv_type(ws, kind: str, sender: str | None = None, timeout: float = 5.0) -> dict:
+    """The next frame of type kind (from sender, if given); frames a host
+    sends on its own (a greeting, say) are skipped."""
     deadline = time.monotonic() + timeout
     while True:
         frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic())))
-        if frame.get("type") == kind:
+        if frame.get("type") == kind and (sender is None or frame.get("from") == sender):
             return frame
 
 
@@ -41,10 +45,10 @@ async def probe(host: str, port: int, wait: float) -> None:
             ack = await recv_type(ws, "ack")
             assert ack["id"] == n, ack
         await alice.send(json.dumps({"type": "room_message", "room": "lobby", "content": "hi from alice"}))
-        msg = await recv_type(bob, "message")
+        msg = await recv_type(bob, "message", "alice")
         assert msg["from"] == "alice" and msg["content"] == "hi from alice", msg
         await bob.send(json.dumps({"type": "direct_message", "to": "alice", "content": "psst"}))
-        dm = await recv_type(alice, "direct_message")
+        dm = await recv_type(alice, "direct_message", "bob")
         assert dm["from"] == "bob" and dm["content"] == "psst", dm
     print(f"chat_probe: {host}:{port} served join, room message and direct message")
 
