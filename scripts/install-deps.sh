@@ -14,6 +14,8 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev
   python3 python3-pip
   chromium
+  # Packaging (scripts/test-packaging.sh): .deb checks, wheel repair, ABI.
+  dpkg-dev lintian systemd patchelf abigail-tools
 )
 
 missing=()

@@ -28,6 +28,7 @@ scripts/test-js-client.sh
 echo "== examples in four languages (one parity script) and every README snippet"
 RTCORE_PARITY_REQUIRE_ALL=1 RTCORE_DOCTEST_REQUIRE_ALL=1 \
   RTCORE_NODE_PATH="$PWD/build/node-scratch/app/node_modules" scripts/test-examples.sh
+scripts/test-packaging.sh  # .debs (installed, served, purged), manylinux wheel, npm prebuilt, --prefix + CMake/pkg-config hosts, abidiff
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export RTCORE_SANITIZED=1  # tests skip RSS bounds (ASan keeps freed memory)
