@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "../support/redis_child.hpp"
 #include "backplane/redis_link.hpp"
 #include "backplane/redis_url.hpp"
 #include "loop/heap_timer.hpp"
@@ -25,57 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  close(fd);
-  return ntohs(sa.sin_port);
-}
-
-bool can_connect(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-  close(fd);
-  return ok;
-}
-
-// A redis-server child process on a free loopback port, killed at the end.
-struct RedisProcess {
-  pid_t pid = -1;
-  uint16_t port = 0;
-  bool start() {
-    port = free_port();
-    pid = fork();
-    if (pid == 0) {
-      std::string p = std::to_string(port);
-      execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--loglevel", "warning", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 200; ++i) {
-      if (can_connect(port)) return true;
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) return pid = -1, false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
-  ~RedisProcess() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-};
+using test::RedisProcess;
 
 TEST(RedisLinkGuards, ThrowingReplyHandlerIsCountedAndOnlyThatLinkIsReset) {
   RedisProcess redis;
