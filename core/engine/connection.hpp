@@ -12,9 +12,9 @@
 #include "history/history.hpp"
 #include "hub/conn_id.hpp"
 
-struct lws;
-
 namespace rtcore {
+
+struct WsLink;
 
 // A recovery in progress on one stream of a connection (docs/protocol.md
 // section 8): while the history is read, live frames of the stream are held
@@ -63,13 +63,13 @@ class LazyFifo {
 
 struct Connection {
   ConnId id = 0;
-  lws* wsi = nullptr;
+  WsLink* link = nullptr;  // the transport's handle
   std::string user_id;
   // Rooms this connection joined; short, so a vector beats a set.
   std::vector<std::string> rooms;
 
   SendQueue queue;
-  bool write_requested = false;  // lws will call on_writeable
+  bool write_requested = false;  // the transport will call on_writeable
   bool dirty = false;            // queued this loop turn; flushed in the check phase
 
   // Reassembly of a fragmented or chunked client message.

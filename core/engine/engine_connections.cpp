@@ -152,7 +152,7 @@ int EngineCore::check_upgrade(const UpgradeRequest& request, std::string& user) 
   return 0;
 }
 
-void* EngineCore::on_open(lws* wsi, UpgradeDecision accepted) {
+void* EngineCore::on_open(WsLink* link, UpgradeDecision accepted) {
   // If anything here throws (a host's on_open hook, bad_alloc), the
   // transport closes the socket but never calls on_closed for it, since it
   // got no object: what was set up is undone here before the rethrow (the
@@ -160,7 +160,7 @@ void* EngineCore::on_open(lws* wsi, UpgradeDecision accepted) {
   Connection* c = nullptr;
   try {
     auto owned = std::make_unique<Connection>();
-    owned->wsi = wsi;
+    owned->link = link;
     owned->user_id = accepted.user_id;
     owned->pending = accepted.deferred;
     owned->reserved = accepted.deferred;  // the upgrade's reservation moves to it
@@ -189,7 +189,7 @@ void* EngineCore::on_open(lws* wsi, UpgradeDecision accepted) {
       apply_resolution(*c, r.accept, r.http_status, std::move(r.user_id));
     } else {
       pending_[accepted.request_id] = c->id;
-      server_->pause_reading(wsi, true);
+      server_->pause_reading(link, true);
     }
     return c;
   } catch (...) {
@@ -256,13 +256,13 @@ void EngineCore::apply_resolution(Connection& c, bool accept, int http_status, s
     int status = http_status >= 400 && http_status <= 599 ? http_status : 403;
     // Read again, or the client's close reply is never seen and the
     // socket lingers until the close deadline.
-    server_->pause_reading(c.wsi, false);
+    server_->pause_reading(c.link, false);
     begin_close(c, static_cast<uint16_t>(4000 + status), "connection refused");
     return;
   }
   if (!user_id.empty()) c.user_id = std::move(user_id);
   register_connection(c);
-  server_->pause_reading(c.wsi, false);
+  server_->pause_reading(c.link, false);
   std::vector<std::string> held = std::move(c.held);
   for (const std::string& m : held) {
     if (c.close_code) break;

@@ -154,7 +154,7 @@ void EngineCore::housekeeping() {
     self->pending_.erase(c->request_id);
     for_connection(*c, "connect decision timeout", [&] {
       self->end_pending(*c);
-      self->server_->pause_reading(c->wsi, false);
+      self->server_->pause_reading(c->link, false);
       self->begin_close(*c, kCloseDecisionTimeout, "connect decision timed out");
     });
   }
@@ -165,7 +165,7 @@ void EngineCore::housekeeping() {
     self->close_deadlines_.pop_front();
     if (Connection* c = self->conns_.find(id); c && !c->killed) {
       c->killed = true;
-      self->server_->kill(c->wsi);
+      self->server_->kill(c->link);
     }
   }
   // Deferred authorizations never answered are refusals.

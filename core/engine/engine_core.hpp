@@ -79,7 +79,7 @@ class EngineCore final : public TransportEvents, public BackplaneSink {
 
   // TransportEvents
   UpgradeDecision on_upgrade(const UpgradeRequest& request) override;
-  void* on_open(lws* wsi, UpgradeDecision accepted) override;
+  void* on_open(WsLink* link, UpgradeDecision accepted) override;
   void on_upgrade_abandoned(const UpgradeDecision& accepted) override;
   void on_receive(void* conn, const char* data, size_t len, bool first, bool final, bool binary,
                   size_t remaining) override;

@@ -29,10 +29,10 @@ void EngineCore::on_writeable(void* conn) {
 
 void EngineCore::finish_close(Connection& c) {
   if (!c.close_code || c.killed) return;
-  if (server_->partially_sent(c.wsi)) return request_writeable(c);
+  if (server_->partially_sent(c.link)) return request_writeable(c);
   if (!c.close_sent) {
     c.close_sent = true;
-    if (!server_->send_close_frame(c.wsi, c.close_code, c.close_reason)) return request_writeable(c);
+    if (!server_->send_close_frame(c.link, c.close_code, c.close_reason)) return request_writeable(c);
   }
   // The close frame is out. Now the client answers with its own and lws
   // ends the connection; dropping the socket at once would reset it while
@@ -45,12 +45,12 @@ void EngineCore::write_queued(Connection& c) {
   // Whole frames only, so lws's own pings and close frames can only ever
   // fall between frames; stop once lws holds a partial write (the socket
   // is full) and let its writeable callback continue.
-  while (!c.queue.empty() && !server_->partially_sent(c.wsi)) {
+  while (!c.queue.empty() && !server_->partially_sent(c.link)) {
     size_t need = c.queue.next_copy_size(kCoalesceBytes);
     if (write_buf_.size() < WsServer::kWritePrefix + need) write_buf_.resize(WsServer::kWritePrefix + need);
     unsigned char* out = write_buf_.data() + WsServer::kWritePrefix;
     size_t n = c.queue.take_into(out, kCoalesceBytes);
-    if (!server_->write_raw(c.wsi, out, n)) return;
+    if (!server_->write_raw(c.link, out, n)) return;
     stats_.bytes_out.add(n);
   }
 }
@@ -91,7 +91,7 @@ void EngineCore::flush_dirty() {
     // lws will call on_writeable anyway, or holds unsent bytes: leave it
     // the queue rather than write around it.
     for_connection(*c, "flush", [&] {
-      if (c->write_requested || server_->partially_sent(c->wsi)) return request_writeable(*c);
+      if (c->write_requested || server_->partially_sent(c->link)) return request_writeable(*c);
       write_queued(*c);
       if (!c->queue.empty())
         request_writeable(*c);
@@ -201,7 +201,7 @@ void EngineCore::enqueue(Connection& c, const FramePtr& frame, metrics::FrameKin
 void EngineCore::request_writeable(Connection& c) {
   if (c.write_requested) return;
   c.write_requested = true;
-  server_->request_writeable(c.wsi);
+  server_->request_writeable(c.link);
 }
 
 void EngineCore::send_error(Connection& c, ErrorCode code, std::string_view message,
@@ -246,7 +246,7 @@ void EngineCore::fail_connection(Connection& c) noexcept {
                [&] { begin_close(c, 1011, "internal error"); }) &&
       !c.killed) {
     c.killed = true;
-    server_->kill(c.wsi);
+    server_->kill(c.link);
   }
 }
 

@@ -14,7 +14,9 @@
 
 #include "common/guard.hpp"
 #include "common/log.hpp"
+#include "transport/upgrade_request.hpp"
 #include "transport/upgrade_rules.hpp"
+#include "transport/ws_internal.hpp"
 
 namespace rtcore {
 
@@ -31,21 +33,6 @@ constexpr size_t kTxPacketSize = 64 * 1024;
 constexpr size_t kRxBufferSize = 512;
 
 }  // namespace
-
-// lws's per-session memory, which lws zeroes and never constructs
-// (STACK-NOTES): plain fields only. conn is the engine's object; the rest is
-// the keepalive's (see ws_server.hpp).
-struct WsServer::Session {
-  void* conn;
-  lws* wsi;
-  Session* prev;
-  Session* next;
-  uint64_t heard_ms;  // uv_now() of the last frame received
-  bool linked;        // in the keepalive list
-  bool pinged;        // a ping went out since heard_ms
-  bool ping_due;      // write a ping at the next writeable callback
-  bool closing;       // our close frame is written: no more pings
-};
 
 namespace {
 
@@ -75,18 +62,7 @@ std::string copy_header(lws* wsi, lws_token_indexes token) {
 // text is gone. Rebuild an equivalent query: each name and value
 // percent-encoded again (unreserved characters kept), joined with '&', so a
 // decoded '&' or '=' inside a value cannot split it.
-void append_query_part(std::string& out, std::string_view part) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : part) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-}
+using transport::append_query_part;
 
 std::string copy_query(lws* wsi) {
   std::string out;
@@ -106,21 +82,17 @@ std::string copy_query(lws* wsi) {
   return out;
 }
 
-struct HeaderToken {
-  const char* name;
-  lws_token_indexes token;
+// lws's tokens for transport::kForwardedHeaders, in the same order.
+constexpr lws_token_indexes kForwardedTokens[] = {
+    WSI_TOKEN_HOST,
+    WSI_TOKEN_ORIGIN,
+    WSI_TOKEN_HTTP_AUTHORIZATION,
+    WSI_TOKEN_HTTP_COOKIE,
+    WSI_TOKEN_HTTP_USER_AGENT,
+    WSI_TOKEN_PROTOCOL,
+    WSI_TOKEN_X_FORWARDED_FOR,
 };
-// The request headers handed to on_connect. lws 4.1 only exposes headers
-// it knows by token; these are the ones an authentication hook needs.
-constexpr HeaderToken kForwardedHeaders[] = {
-    {"host", WSI_TOKEN_HOST},
-    {"origin", WSI_TOKEN_ORIGIN},
-    {"authorization", WSI_TOKEN_HTTP_AUTHORIZATION},
-    {"cookie", WSI_TOKEN_HTTP_COOKIE},
-    {"user-agent", WSI_TOKEN_HTTP_USER_AGENT},
-    {"sec-websocket-protocol", WSI_TOKEN_PROTOCOL},
-    {"x-forwarded-for", WSI_TOKEN_X_FORWARDED_FOR},
-};
+static_assert(std::size(kForwardedTokens) == transport::kForwardedHeaders.size());
 
 // Exceptions caught at callbacks of a server whose options name no counter,
 // or of a wsi that has no server.
@@ -177,7 +149,8 @@ bool tls_files_load(const std::string& cert, const std::string& key) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) return false;
   bool ok = SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) == 1 &&
-            SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+            SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) == 1 &&
+            SSL_CTX_check_private_key(ctx) == 1;
   SSL_CTX_free(ctx);
   return ok;
 }
@@ -247,19 +220,39 @@ int WsServer::listen() {
   kill_timer_.data = this;
   uv_timer_init(loop_, &kill_timer_);
   kill_timer_open_ = true;
-  keepalive_timer_.data = this;
-  uv_timer_init(loop_, &keepalive_timer_);
-  keepalive_timer_open_ = true;
-  if (options_.ping_interval_s > 0) {
-    // A quarter of the interval (at most 1 s): pings go out at most that
-    // late, and a silent peer is closed at most that late.
-    uint64_t period = std::clamp<uint64_t>(options_.ping_interval_s * 250ull, 100, 1000);
-    uv_timer_start(&keepalive_timer_, &WsServer::on_keepalive_timer, period, period);
+  sweep_timer_.data = this;
+  uv_timer_init(loop_, &sweep_timer_);
+  sweep_timer_open_ = true;
+  // The own path serves the public port where it can: plain TCP on an IPv4
+  // address (lws also takes interface names, and serves TLS).
+  sockaddr_in own_addr{};
+  const bool own = options_.own_transport && options_.tls_cert_file.empty() &&
+                   uv_ip4_addr(options_.host.c_str(), options_.port, &own_addr) == 0;
+  // A quarter of the ping interval (at most 1 s): pings go out at most that
+  // late, and a silent peer is closed at most that late. The own path's
+  // handshake deadline needs the sweep too.
+  if (options_.ping_interval_s > 0 || own) {
+    uint64_t period = options_.ping_interval_s > 0
+                          ? std::clamp<uint64_t>(options_.ping_interval_s * 250ull, 100, 1000)
+                          : 1000;
+    uv_timer_start(&sweep_timer_, &WsServer::on_sweep_timer, period, period);
   }
   context_ = lws_create_context(&info);
   if (!context_) return -1;
-  vhost_ = lws_create_vhost(context_, &info);
-  int port = vhost_ ? lws_get_vhost_listen_port(vhost_) : -1;
+  int port = -1;
+  if (own) {
+    // lws still gets the public vhost, without a socket of its own: the
+    // own path hands it what it does not serve itself (and adopt() uses it).
+    lws_context_creation_info no_listen = info;
+    no_listen.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    no_listen.iface = nullptr;
+    vhost_ = lws_create_vhost(context_, &no_listen);
+    if (!vhost_) return -1;
+    port = listen_own(own_addr);
+  } else {
+    vhost_ = lws_create_vhost(context_, &info);
+    port = vhost_ ? lws_get_vhost_listen_port(vhost_) : -1;
+  }
   if (port <= 0) return -1;
   if (options_.internal_listen) {
     // Same context and loop, its own port; plain HTTP even when the public
@@ -285,75 +278,106 @@ bool WsServer::on_internal_vhost(lws* wsi) const {
   return internal_vhost_ && lws_get_vhost(wsi) == internal_vhost_;
 }
 
-void WsServer::request_writeable(lws* wsi) { lws_callback_on_writable(wsi); }
-
-bool WsServer::partially_sent(lws* wsi) const { return lws_partial_buffered(wsi) != 0; }
-
-bool WsServer::write_raw(lws* wsi, unsigned char* buf, size_t len) {
-  // Ready-made, unmasked frames go out unchanged in one send(); lws keeps
-  // any unsent rest and flushes it before the next writeable callback.
-  return lws_write(wsi, buf, len, LWS_WRITE_RAW) >= 0;
+void WsServer::LinkList::push_back(WsLink* l) {
+  l->prev = tail;
+  l->next = nullptr;
+  (tail ? tail->next : head) = l;
+  tail = l;
+  l->linked = true;
 }
 
-void WsServer::keepalive_link(Session* s) {
-  s->prev = keepalive_tail_;
-  s->next = nullptr;
-  if (keepalive_tail_)
-    keepalive_tail_->next = s;
-  else
-    keepalive_head_ = s;
-  keepalive_tail_ = s;
-  s->linked = true;
+void WsServer::LinkList::remove(WsLink* l) {
+  if (!l->linked) return;
+  (l->prev ? l->prev->next : head) = l->next;
+  (l->next ? l->next->prev : tail) = l->prev;
+  l->prev = l->next = nullptr;
+  l->linked = false;
 }
 
-void WsServer::keepalive_unlink(Session* s) {
-  if (!s->linked) return;
-  (s->prev ? s->prev->next : keepalive_head_) = s->next;
-  (s->next ? s->next->prev : keepalive_tail_) = s->prev;
-  s->prev = s->next = nullptr;
-  s->linked = false;
+void WsServer::request_writeable(WsLink* link) {
+  if (!link->own) return void(lws_callback_on_writable(static_cast<Session*>(link)->wsi));
+  auto* c = static_cast<OwnConn*>(link);
+  if (c->closed || c->killed) return;
+  c->write_wanted = true;
+  // Once the socket took what is in flight, or on the next loop turn.
+  if (!c->rare || !c->rare->writing) own_schedule(c);
 }
 
-void WsServer::keepalive_touch(Session* s) {
-  s->heard_ms = uv_now(loop_);
-  s->pinged = false;
-  if (s->linked && s != keepalive_tail_) {
-    keepalive_unlink(s);
-    keepalive_link(s);
+bool WsServer::partially_sent(WsLink* link) const {
+  if (!link->own) return lws_partial_buffered(static_cast<Session*>(link)->wsi) != 0;
+  auto* c = static_cast<OwnConn*>(link);
+  return c->rare && c->rare->writing;
+}
+
+bool WsServer::write_raw(WsLink* link, unsigned char* buf, size_t len) {
+  // Ready-made, unmasked frames go out unchanged in one send(); the unsent
+  // rest is kept and flushed before the next writeable callback.
+  if (link->own) return own_write(static_cast<OwnConn*>(link), reinterpret_cast<const char*>(buf), len);
+  return lws_write(static_cast<Session*>(link)->wsi, buf, len, LWS_WRITE_RAW) >= 0;
+}
+
+void WsServer::keepalive_touch(WsLink* l) {
+  l->heard_ms = uv_now(loop_);
+  l->pinged = false;
+  if (l->linked && l != keepalive_.tail) {
+    keepalive_.remove(l);
+    keepalive_.push_back(l);
   }
 }
 
-void WsServer::keepalive_sweep() {
+void WsServer::send_ping(WsLink* l) {
+  // With a payload: lws passes a pong to LWS_CALLBACK_RECEIVE_PONG only
+  // when it carries one (an empty pong never reaches us).
+  if (!l->own) {
+    l->ping_due = true;
+    lws_callback_on_writable(static_cast<Session*>(l)->wsi);
+    return;
+  }
+  auto* c = static_cast<OwnConn*>(l);
+  // Between whole frames: after whatever is in flight.
+  if (c->rare && c->rare->writing) {
+    c->ping_due = true;
+  } else {
+    own_write_control(c, transport::kOpPing, "ka", 2);
+  }
+}
+
+void WsServer::sweep() {
   const uint64_t now = uv_now(loop_);
+  // The own path's handshakes, oldest first: a client that sends no
+  // complete request in time is dropped without an answer (as lws does).
+  const uint64_t handshake_ms = options_.handshake_timeout_s * 1000ull;
+  while (handshakes_.head && now - handshakes_.head->heard_ms >= handshake_ms)
+    own_close(static_cast<OwnConn*>(handshakes_.head));
+  if (options_.ping_interval_s == 0) return;
   const uint64_t ping_ms = options_.ping_interval_s * 1000ull;
   const uint64_t hangup_ms = ping_ms + options_.ping_timeout_s * 1000ull;
   // Front to back is oldest to newest heard_ms: stop at the first one that
   // needs nothing yet. Those pinged and waiting stay at the front until they
   // answer or time out.
-  for (Session* s = keepalive_head_; s;) {
-    Session* next = s->next;
-    uint64_t silent = now - s->heard_ms;
+  for (WsLink* l = keepalive_.head; l;) {
+    WsLink* next = l->next;
+    uint64_t silent = now - l->heard_ms;
     if (silent < ping_ms) break;
     if (silent >= hangup_ms) {
       // Silent through ping and timeout: dropped without a close frame (the
       // peer is gone), as lws's own keepalive did.
-      keepalive_unlink(s);
-      kill(s->wsi);
-    } else if (!s->pinged && !s->closing) {
-      s->pinged = true;
-      s->ping_due = true;
-      lws_callback_on_writable(s->wsi);
+      keepalive_.remove(l);
+      kill(l);
+    } else if (!l->pinged && !l->closing) {
+      l->pinged = true;
+      send_ping(l);
     }
-    s = next;
+    l = next;
   }
 }
 
-void WsServer::on_keepalive_timer(uv_timer_t* timer) {
+void WsServer::on_sweep_timer(uv_timer_t* timer) {
   auto* self = static_cast<WsServer*>(timer->data);
-  guarded(self->internal_errors(), "keepalive timer", [&] { self->keepalive_sweep(); });
+  guarded(self->internal_errors(), "keepalive timer", [&] { self->sweep(); });
 }
 
-bool WsServer::send_close_frame(lws* wsi, uint16_t code, std::string_view reason) {
+bool WsServer::send_close_frame(WsLink* link, uint16_t code, std::string_view reason) {
   // We write the close frame ourselves, like any other frame. Asking lws to
   // (lws_close_reason) makes it arm a close-send and a close-ack timeout per
   // connection, and lws keeps timeouts in a sorted list: closing 15k
@@ -366,24 +390,38 @@ bool WsServer::send_close_frame(lws* wsi, uint16_t code, std::string_view reason
   frame[2] = static_cast<unsigned char>(code >> 8);
   frame[3] = static_cast<unsigned char>(code & 0xFF);
   std::memcpy(frame + 4, reason.data(), reason.size());
+  if (!write_raw(link, frame, 4 + reason.size())) return false;
   // Nothing may follow a close frame, pings included.
-  if (auto* s = static_cast<Session*>(lws_wsi_user(wsi))) s->closing = true;
-  if (lws_write(wsi, frame, 4 + reason.size(), LWS_WRITE_RAW) < 0) return false;
-  return lws_partial_buffered(wsi) == 0;
+  link->closing = true;
+  return !partially_sent(link);
 }
 
-void WsServer::kill(lws* wsi) {
+void WsServer::kill(WsLink* link) {
   // From a 0 ms timer, never from inside a callback (STACK-NOTES: a close
-  // started inside one runs twice on this build). With no close reason
-  // stored, lws closes at once instead of sending a frame of its own.
-  to_kill_.push_back(wsi);
+  // started inside one runs twice on this build; and the engine's object
+  // must outlive the call it is in). With no close reason stored, lws
+  // closes at once instead of sending a frame of its own.
+  if (link->own) {
+    auto* c = static_cast<OwnConn*>(link);
+    if (c->closed || c->killed) return;
+    c->killed = true;
+  }
+  to_kill_.push_back(link);
   if (kill_timer_open_) uv_timer_start(&kill_timer_, &WsServer::on_kill_timer, 0, 0);
 }
 
 bool WsServer::adopt(int fd, std::string_view head) {
   // An adopted socket is plain TCP: a TLS vhost would start a TLS handshake
   // on it. The public vhost only: the internal one serves no upgrades.
-  if (!context_ || !vhost_ || destroying_ || !options_.tls_cert_file.empty()) {
+  if (!options_.tls_cert_file.empty()) {
+    ::close(fd);
+    return false;
+  }
+  return adopt_into_lws(fd, head);
+}
+
+bool WsServer::adopt_into_lws(int fd, std::string_view head) {
+  if (!context_ || !vhost_ || destroying_) {
     ::close(fd);
     return false;
   }
@@ -398,15 +436,35 @@ bool WsServer::adopt(int fd, std::string_view head) {
   return wsi != nullptr;
 }
 
-void WsServer::pause_reading(lws* wsi, bool paused) { lws_rx_flow_control(wsi, paused ? 0 : 1); }
+void WsServer::pause_reading(WsLink* link, bool paused) {
+  if (!link->own) return void(lws_rx_flow_control(static_cast<Session*>(link)->wsi, paused ? 0 : 1));
+  auto* c = static_cast<OwnConn*>(link);
+  if (c->closed || c->paused == paused) return;
+  c->paused = paused;
+  if (paused) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    return;
+  }
+  if (c->killed || c->peer_closed) return;
+  if (c->throttled) return;  // reading restarts from the idle handle next turn
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), &WsServer::on_own_alloc, &WsServer::on_own_read);
+  // What was read before the pause is handed on from the idle handle, not
+  // from inside the engine's call.
+  if (c->rare && !c->rare->in.empty()) own_schedule(c);
+}
 
 void WsServer::on_kill_timer(uv_timer_t* timer) {
   auto* self = static_cast<WsServer*>(timer->data);
   // A libuv callback: nothing may unwind into libuv either.
   guarded(self->internal_errors(), "kill timer", [&] {
-    std::vector<lws*> batch;
+    std::vector<WsLink*> batch;
     batch.swap(self->to_kill_);
-    for (lws* wsi : batch) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+    for (WsLink* l : batch) {
+      if (l->own)
+        self->own_close(static_cast<OwnConn*>(l));
+      else
+        lws_set_timeout(static_cast<Session*>(l)->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+    }
   });
 }
 
@@ -416,9 +474,20 @@ void WsServer::begin_destroy() {
     kill_timer_open_ = false;
     uv_close(reinterpret_cast<uv_handle_t*>(&kill_timer_), nullptr);
   }
-  if (keepalive_timer_open_) {
-    keepalive_timer_open_ = false;
-    uv_close(reinterpret_cast<uv_handle_t*>(&keepalive_timer_), nullptr);
+  if (sweep_timer_open_) {
+    sweep_timer_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&sweep_timer_), nullptr);
+  }
+  // The own path: no new connections; every open one is reported closed,
+  // as lws does for its own below.
+  if (listener_open_) {
+    listener_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+  }
+  while (own_all_) own_close(own_all_);
+  if (due_idle_open_) {
+    due_idle_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&due_idle_), nullptr);
   }
   to_kill_.clear();
   if (context_) lws_context_destroy(context_);
@@ -493,13 +562,13 @@ int WsServer::on_confirm_upgrade(lws* wsi) {
   }
   std::string query = copy_query(wsi);
   std::vector<std::string> values;
-  values.reserve(std::size(kForwardedHeaders));
+  values.reserve(std::size(kForwardedTokens));
   UpgradeRequest req;
   req.path = path;
   req.query = query;
-  for (const auto& h : kForwardedHeaders) {
-    values.push_back(copy_header(wsi, h.token));
-    if (!values.back().empty()) req.headers.emplace_back(h.name, values.back());
+  for (size_t i = 0; i < std::size(kForwardedTokens); ++i) {
+    values.push_back(copy_header(wsi, kForwardedTokens[i]));
+    if (!values.back().empty()) req.headers.emplace_back(transport::kForwardedHeaders[i], values.back());
   }
   UpgradeDecision decision = events_.on_upgrade(req);
   if (decision.http_status != 0) {
@@ -524,7 +593,8 @@ int WsServer::on_http(lws* wsi, const char* uri) {
     }
     if (path == "/metrics") {
       std::string text = events_.metrics_text();
-      if (!text.empty()) return respond(wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", text);
+      if (!text.empty())
+        return respond(wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", text);
     }
     if (path == "/stats" && (internal || options_.expose_stats))
       return respond(wsi, HTTP_STATUS_OK, "application/json", events_.stats_json());
@@ -538,7 +608,8 @@ int WsServer::respond(lws* wsi, int status, const char* content_type, std::strin
   unsigned char* start = buf.data() + LWS_PRE;
   unsigned char* p = start;
   unsigned char* end = buf.data() + buf.size() - 1;
-  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), content_type, body.size(), &p, end) ||
+  if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), content_type, body.size(), &p,
+                                  end) ||
       lws_finalize_http_header(wsi, &p, end))
     return -1;
   std::memcpy(p, body.data(), body.size());
@@ -575,7 +646,9 @@ int WsServer::after_exception(lws* wsi, int reason) noexcept {
     case LWS_CALLBACK_ESTABLISHED:
       // on_open threw, so it returned no object and lws will have none to
       // pass to on_closed: the events may still hold state for wsi.
-      guarded(internal_errors(), "TransportEvents::on_open_failed", [&] { events_.on_open_failed(wsi); });
+      guarded(internal_errors(), "TransportEvents::on_open_failed", [&] {
+        if (auto* slot = static_cast<Session*>(lws_wsi_user(wsi))) events_.on_open_failed(slot);
+      });
       return -1;
     default:
       // A connection's callback: -1 makes lws close only that connection,
@@ -591,8 +664,7 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       if (!self || !in || std::strcmp(static_cast<const char*>(in), "websocket") != 0) return -1;
       return self->on_confirm_upgrade(wsi);
 
-    case LWS_CALLBACK_HTTP:
-      return self ? self->on_http(wsi, static_cast<const char*>(in)) : -1;
+    case LWS_CALLBACK_HTTP: return self ? self->on_http(wsi, static_cast<const char*>(in)) : -1;
 
     case LWS_CALLBACK_ESTABLISHED: {
       if (!self || !slot) return -1;
@@ -600,11 +672,11 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       if (it == self->accepted_.end()) return -1;
       UpgradeDecision accepted = std::move(it->second);
       self->accepted_.erase(it);
-      slot->conn = self->events_.on_open(wsi, std::move(accepted));
-      if (!slot->conn) return -1;
       slot->wsi = wsi;
+      slot->conn = self->events_.on_open(slot, std::move(accepted));
+      if (!slot->conn) return -1;
       slot->heard_ms = uv_now(self->loop_);
-      self->keepalive_link(slot);
+      self->keepalive_.push_back(slot);
       return 0;
     }
 
@@ -649,7 +721,7 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       return 0;
 
     case LWS_CALLBACK_CLOSED:
-      if (self && slot) self->keepalive_unlink(slot);
+      if (self && slot) self->keepalive_.remove(slot);
       if (self && slot && slot->conn) {
         void* conn = slot->conn;
         slot->conn = nullptr;
@@ -658,12 +730,12 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       return 0;
 
     case LWS_CALLBACK_WSI_DESTROY:
-      if (self && slot) self->keepalive_unlink(slot);
+      if (self && slot) self->keepalive_.remove(slot);
       if (self) {
         // First, so that a throwing event below cannot leave a dangling
-        // wsi for the kill timer.
+        // link for the kill timer.
         auto& k = self->to_kill_;
-        k.erase(std::remove(k.begin(), k.end(), wsi), k.end());
+        if (slot) k.erase(std::remove(k.begin(), k.end(), static_cast<WsLink*>(slot)), k.end());
         if (auto it = self->accepted_.find(wsi); it != self->accepted_.end()) {
           UpgradeDecision abandoned = std::move(it->second);
           self->accepted_.erase(it);
@@ -672,8 +744,7 @@ int WsServer::dispatch(WsServer* self, lws* wsi, int reason, void* user, void* i
       }
       return 0;
 
-    default:
-      return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
+    default: return lws_callback_http_dummy(wsi, static_cast<lws_callback_reasons>(reason), user, in, len);
   }
 }
 

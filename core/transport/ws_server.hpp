@@ -1,6 +1,16 @@
-// libwebsockets glue: one lws context on the engine's libuv loop, HTTP
-// (health check, upgrade refusals) and WebSocket callbacks turned into calls
-// on a TransportEvents object. Knows nothing of rooms, users or JSON.
+// The transport: WebSocket connections and the HTTP endpoints on the
+// engine's libuv loop, turned into calls on a TransportEvents object. Knows
+// nothing of rooms, users or JSON.
+//
+// Two paths carry connections (docs/design/transport.md):
+// - its own (own_transport.cpp): a libuv TCP listener, a strict parser for
+//   the plain form of the upgrade request, a frame reader, writes straight
+//   to the socket. Plain-TCP public listeners on an IPv4 address use it.
+// - libwebsockets (ws_server.cpp): everything else. TLS listeners, the
+//   internal listener, adopted sockets, and every request the own path does
+//   not take as it is (plain HTTP such as /healthz, unusual upgrade forms),
+//   which it hands to lws with the bytes already read.
+// The engine sees one interface either way: a WsLink per connection.
 #pragma once
 
 #include <uv.h>
@@ -20,6 +30,10 @@ struct lws_vhost;
 struct lws_retry_bo;
 
 namespace rtcore {
+
+// One connection's handle, whichever path carries it (opaque outside the
+// transport; valid from on_open until on_closed or on_open_failed returns).
+struct WsLink;
 
 struct UpgradeRequest {
   std::string_view path;   // decoded and normalised by lws
@@ -54,16 +68,16 @@ class TransportEvents {
   virtual UpgradeDecision on_upgrade(const UpgradeRequest& request) = 0;
   // A WebSocket is established; returns the per-connection object, or
   // nullptr to drop the connection.
-  virtual void* on_open(lws* wsi, UpgradeDecision accepted) = 0;
+  virtual void* on_open(WsLink* link, UpgradeDecision accepted) = 0;
   // on_open threw: the transport never got an object for wsi, so on_closed
   // will not run for it. Whatever on_open had already set up for wsi must
   // be undone here (or on_open must undo it before it throws). The
   // connection is closed afterwards.
-  virtual void on_open_failed(lws* /*wsi*/) {}
+  virtual void on_open_failed(WsLink* /*link*/) {}
   // An accepted upgrade died before it was established.
   virtual void on_upgrade_abandoned(const UpgradeDecision& accepted) = 0;
-  // A chunk of a client message. remaining is what lws says is left of the
-  // current frame; first/final mark message boundaries.
+  // A chunk of a client message. remaining is what is left of the current
+  // frame's payload; first/final mark message boundaries.
   virtual void on_receive(void* conn, const char* data, size_t len, bool first, bool final, bool binary,
                           size_t remaining) = 0;
   virtual void on_writeable(void* conn) = 0;
@@ -103,6 +117,10 @@ struct WsServerOptions {
   std::string internal_host;
   uint16_t internal_port = 0;
   std::string tls_cert_file, tls_key_file;  // both set: wss:// (TLS 1.2+)
+  // The own path for the public listener where it can serve it (plain TCP,
+  // host an IPv4 address); false: libwebsockets for everything (tests
+  // compare the two).
+  bool own_transport = true;
 };
 
 class WsServer {
@@ -117,21 +135,21 @@ class WsServer {
   // The internal listener's bound port; 0 without one.
   uint16_t internal_port() const { return internal_port_; }
 
-  // Asks for an on_writeable call for wsi.
-  void request_writeable(lws* wsi);
-  // True while lws holds unsent bytes of an earlier write for wsi (it
+  // Asks for an on_writeable call for link.
+  void request_writeable(WsLink* link);
+  // True while the transport holds unsent bytes of an earlier write (it
   // flushes them before the next writeable callback).
-  bool partially_sent(lws* wsi) const;
+  bool partially_sent(WsLink* link) const;
   // Sends len bytes of ready-made frames. buf must have kWritePrefix bytes
   // of writable headroom before it. Returns false if the socket failed.
-  bool write_raw(lws* wsi, unsigned char* buf, size_t len);
+  bool write_raw(WsLink* link, unsigned char* buf, size_t len);
   // Writes a close frame (code, reason) after whatever was written before;
-  // true when it is all with the kernel (if not, lws flushes the rest before
-  // the next writeable callback). The client's answering close ends the
+  // true when it is all with the kernel (if not, the transport flushes the
+  // rest before the next writeable callback). The client's answering close ends the
   // connection; kill() is for clients that never answer.
-  bool send_close_frame(lws* wsi, uint16_t code, std::string_view reason);
+  bool send_close_frame(WsLink* link, uint16_t code, std::string_view reason);
   // Drops the connection on the next loop turn.
-  void kill(lws* wsi);
+  void kill(WsLink* link);
   // Takes an already-accepted TCP socket whose first bytes (head: the HTTP
   // upgrade request, and anything after it) were read by someone else, as
   // if the public listener had accepted it: the same handshake, upgrade
@@ -142,8 +160,9 @@ class WsServer {
   // upgrade). True does not mean the upgrade will be accepted. Loop thread
   // only.
   bool adopt(int fd, std::string_view head);
-  // Stops or resumes reading from the peer (lws buffers what it had).
-  void pause_reading(lws* wsi, bool paused);
+  // Stops or resumes reading from the peer (what was read already is held
+  // and handed on after the resume).
+  void pause_reading(WsLink* link, bool paused);
 
   // First pass of destruction, from a loop callback; the second pass runs
   // in the destructor after uv_run returned.
@@ -156,6 +175,20 @@ class WsServer {
   static int callback(lws* wsi, int reason, void* user, void* in, size_t len);
 
  private:
+  struct Session;  // an lws connection's per-session memory (a WsLink)
+  struct OwnConn;  // a connection on the own path (a WsLink)
+  struct OwnRare;  // its rarely needed parts, allocated on demand
+  struct FrameSink;
+  // An intrusive list of links (the keepalive order, the own path's
+  // handshakes in accept order).
+  struct LinkList {
+    WsLink* head = nullptr;
+    WsLink* tail = nullptr;
+    void push_back(WsLink* l);
+    void remove(WsLink* l);
+  };
+
+  // ---- the lws path (ws_server.cpp)
   int on_confirm_upgrade(lws* wsi);
   int on_http(lws* wsi, const char* uri);
   int respond(lws* wsi, int status, const char* content_type, std::string_view body);
@@ -163,24 +196,50 @@ class WsServer {
   // Answers an upgrade with an HTTP error; a reason becomes part of the
   // body ("400 Bad Request: <reason>").
   void refuse(lws* wsi, int status, std::string_view reason = {}) noexcept;
+  // Gives lws a socket with the bytes already read from it (false: lws no
+  // longer holds it on return).
+  bool adopt_into_lws(int fd, std::string_view head);
   static void on_kill_timer(uv_timer_t* timer);
-  // Keepalive (docs/protocol.md section 5), kept here rather than by lws:
-  // lws keeps each connection's validity timer in one sorted list and
-  // inserts by walking it, O(connections) per connect (BENCHMARKS.md). Here
-  // every established connection is in a list ordered by its last received
-  // frame, so a frame moves it to the back in O(1) and the sweep looks only
-  // at the front.
-  struct Session;
-  void keepalive_link(Session* s);
-  void keepalive_unlink(Session* s);
-  void keepalive_touch(Session* s);
-  void keepalive_sweep();
-  static void on_keepalive_timer(uv_timer_t* timer);
   // The callback's body; callback() runs it through guarded().
   static int dispatch(WsServer* self, lws* wsi, int reason, void* user, void* in, size_t len);
   // What callback() returns (and does) after dispatch threw.
   int after_exception(lws* wsi, int reason) noexcept;
   Counter& internal_errors() noexcept;
+
+  // ---- keepalive, both paths (docs/protocol.md section 5), kept here
+  // rather than by lws: lws keeps each connection's validity timer in one
+  // sorted list and inserts by walking it, O(connections) per connect
+  // (BENCHMARKS.md). Here every established connection is in a list
+  // ordered by its last received frame, so a frame moves it to the back in
+  // O(1) and the sweep looks only at the front.
+  void keepalive_touch(WsLink* l);
+  void sweep();  // keepalive and the own path's handshake deadline
+  static void on_sweep_timer(uv_timer_t* timer);
+  void send_ping(WsLink* l);
+
+  // ---- the own path (own_transport.cpp)
+  int listen_own(const sockaddr_in& addr);
+  static void on_own_connection(uv_stream_t* listener, int status);
+  static void on_own_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_own_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_own_written(uv_write_t* req, int status);
+  static void on_own_due(uv_idle_t* idle);
+  void own_input(OwnConn* c, char* data, size_t len);
+  void own_handshake(OwnConn* c, char* data, size_t len);
+  void own_upgrade(OwnConn* c, std::string_view request, size_t head_length);
+  void own_frames(OwnConn* c, char* data, size_t len);
+  void own_hand_to_lws(OwnConn* c, std::string_view bytes);
+  void own_refuse(OwnConn* c, int status, std::string_view reason);
+  // A client broke the framing: a close frame with code and why, then the socket closes.
+  void own_refuse_frames(OwnConn* c, uint16_t code, std::string_view why);
+  bool own_write(OwnConn* c, const char* data, size_t len);
+  void own_write_control(OwnConn* c, uint8_t opcode, const char* payload, size_t len);
+  void own_flushed(OwnConn* c);
+  void own_close_when_flushed(OwnConn* c);
+  void own_schedule(OwnConn* c);
+  // Closes now: on_closed for its object, the socket, then the memory.
+  void own_close(OwnConn* c);
+  OwnRare& rare(OwnConn* c);
 
   uv_loop_t* loop_;
   WsServerOptions options_;
@@ -195,14 +254,23 @@ class WsServer {
   std::unordered_map<lws*, UpgradeDecision> accepted_;
   // Connections to drop after their close frame was queued (STACK-NOTES:
   // killing from a 0 ms timer lets the close frame go out first).
-  std::vector<lws*> to_kill_;
+  std::vector<WsLink*> to_kill_;
   uv_timer_t kill_timer_{};
   bool kill_timer_open_ = false;
   bool destroying_ = false;  // begin_destroy ran: nothing more is adopted
-  Session* keepalive_head_ = nullptr;  // least recently heard from
-  Session* keepalive_tail_ = nullptr;
-  uv_timer_t keepalive_timer_{};
-  bool keepalive_timer_open_ = false;
+  LinkList keepalive_;       // front: least recently heard from
+  uv_timer_t sweep_timer_{};
+  bool sweep_timer_open_ = false;
+
+  // The own path.
+  uv_tcp_t listener_{};
+  bool listener_open_ = false;
+  LinkList handshakes_;         // own connections before their upgrade, oldest first
+  OwnConn* own_all_ = nullptr;  // every own connection (for shutdown)
+  std::vector<OwnConn*> due_;   // writeable requests and resumed input, served from the idle handle
+  uv_idle_t due_idle_{};
+  bool due_idle_open_ = false;
+  std::unique_ptr<char[]> read_buf_;  // one receive buffer for every own connection
 };
 
 }  // namespace rtcore
