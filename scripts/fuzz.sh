@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-60}
-ALL_TARGETS="protocol_codec upgrade_path envelope backplane_wire"
+ALL_TARGETS="protocol_codec upgrade_path envelope backplane_wire own_transport"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 JOBS=${FUZZ_JOBS:-1}
 OUT=build-fuzz
@@ -33,6 +33,7 @@ max_len() {
     upgrade_path) echo 1024 ;;
     envelope) echo 4096 ;;
     backplane_wire) echo 4096 ;;
+    own_transport) echo 4096 ;;
   esac
 }
 
@@ -62,7 +63,7 @@ FLAGS=(-std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -f
   -fsanitize-ignorelist=tests/fuzz/ubsan_ignorelist.txt -DMSGPACK_NO_BOOST -Icore -Itests/fuzz)
 SOURCES=(core/protocol/client_message.cpp core/protocol/error_code.cpp core/protocol/json_check.cpp
   core/protocol/server_message.cpp core/protocol/timestamp.cpp core/protocol/validate.cpp
-  core/protocol/ws_frame.cpp core/backplane/envelope.cpp core/backplane/redis_url.cpp core/backplane/wire.cpp)
+  core/protocol/ws_frame.cpp core/transport/upgrade_request.cpp core/backplane/envelope.cpp core/backplane/redis_url.cpp core/backplane/wire.cpp)
 mkdir -p "$OUT/obj"
 echo "== building fuzz targets into $OUT/"
 pids=()
@@ -79,7 +80,7 @@ for p in "${pids[@]}"; do wait "$p"; done
 OBJS=()
 for src in "${SOURCES[@]}"; do OBJS+=("$OUT/obj/$(basename "${src%.cpp}").o"); done
 for t in $TARGETS; do
-  "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer "$OUT/obj/fuzz_$t.o" "${OBJS[@]}" -o "$OUT/fuzz_$t"
+  "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer "$OUT/obj/fuzz_$t.o" "${OBJS[@]}" -lcrypto -o "$OUT/fuzz_$t"
 done
 [ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 
@@ -92,6 +93,7 @@ dict_for() {
     upgrade_path) echo tests/fuzz/dict/upgrade_path.dict ;;
     envelope) echo tests/fuzz/dict/envelope.dict ;;
     backplane_wire) echo tests/fuzz/dict/backplane_wire.dict ;;
+    own_transport) echo tests/fuzz/dict/own_transport.dict ;;
   esac
 }
 
@@ -156,6 +158,7 @@ stress_files() {  # which stress inputs each target runs
     upgrade_path) ls "$d"/long-path "$d"/long-url ;;
     envelope) ;;
     backplane_wire) ;;
+    own_transport) ;;
   esac
 }
 
