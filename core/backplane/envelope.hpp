@@ -47,4 +47,27 @@ std::string encode_envelope_head(std::string_view origin, EnvelopeKind kind, std
 // a version this node understands.
 std::optional<Envelope> decode_envelope(std::string_view bytes);
 
+// An envelope whose strings are views into the bytes it was decoded from
+// (valid while they are): what the receive path uses, without copies.
+struct EnvelopeView {
+  int version = kEnvelopeVersion;
+  std::string_view origin;
+  EnvelopeKind kind = EnvelopeKind::kRoom;
+  std::string_view target;
+  std::string_view frame;
+  uint64_t sent_ms = 0;
+  std::string_view epoch;
+  uint64_t offset = 0;
+
+  Envelope to_envelope() const;
+};
+
+// decode_envelope, into views. The maps this node writes (fixmap of fixstr
+// keys, integer and string values, nothing after) are read directly; any
+// other bytes go through msgpack-c, which has the last word.
+std::optional<EnvelopeView> decode_envelope_view(std::string_view bytes);
+
+// msgpack-c alone (what decode_envelope_view falls back to), for tests.
+std::optional<EnvelopeView> decode_envelope_view_full(std::string_view bytes);
+
 }  // namespace rtcore
