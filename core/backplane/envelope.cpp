@@ -259,21 +259,31 @@ std::string encode_envelope_head(std::string_view origin, EnvelopeKind kind, std
   return out;
 }
 
+size_t envelope_size(std::string_view origin, EnvelopeKind kind, std::string_view target,
+                     std::string_view frame, uint64_t sent_ms) {
+  // {"v","o","k","t","f"[,"ms"]}
+  return map_size(sent_ms != 0 ? 6 : 5) + head_keys_size(origin, kind, target) + 2 + str_size(frame.size()) +
+         (sent_ms != 0 ? 3 + uint_size(sent_ms) : 0);
+}
+
+char* write_envelope(char* out, std::string_view origin, EnvelopeKind kind, std::string_view target,
+                     std::string_view frame, uint64_t sent_ms) {
+  out = put_map(out, sent_ms != 0 ? 6 : 5);
+  out = put_head_keys(out, origin, kind, target);
+  out = put_str(out, "f");
+  out = put_str(out, frame);
+  if (sent_ms != 0) {
+    out = put_str(out, "ms");
+    out = put_uint(out, sent_ms);
+  }
+  return out;
+}
+
 std::string encode_envelope(std::string_view origin, EnvelopeKind kind, std::string_view target,
                             std::string_view frame, uint64_t sent_ms) {
-  // One allocation, the exact size: {"v","o","k","t","f"[,"ms"]}.
-  uint32_t keys = sent_ms != 0 ? 6 : 5;
-  size_t size = map_size(keys) + head_keys_size(origin, kind, target) + 2 + str_size(frame.size()) +
-                (sent_ms != 0 ? 3 + uint_size(sent_ms) : 0);
-  std::string out(size, '\0');
-  char* p = put_map(out.data(), keys);
-  p = put_head_keys(p, origin, kind, target);
-  p = put_str(p, "f");
-  p = put_str(p, frame);
-  if (sent_ms != 0) {
-    p = put_str(p, "ms");
-    p = put_uint(p, sent_ms);
-  }
+  // One allocation, the exact size.
+  std::string out(envelope_size(origin, kind, target, frame, sent_ms), '\0');
+  write_envelope(out.data(), origin, kind, target, frame, sent_ms);
   return out;
 }
 

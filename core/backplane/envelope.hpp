@@ -3,6 +3,7 @@
 // already-encoded client frame. Pure, and safe on any bytes (fuzzed).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,6 +36,13 @@ struct Envelope {
 std::string encode_envelope(const Envelope& e);
 std::string encode_envelope(std::string_view origin, EnvelopeKind kind, std::string_view target,
                             std::string_view frame, uint64_t sent_ms = 0);
+
+// encode_envelope(origin, kind, target, frame, sent_ms) written in place:
+// its exact size, and the same bytes written to out (returns the end).
+size_t envelope_size(std::string_view origin, EnvelopeKind kind, std::string_view target,
+                     std::string_view frame, uint64_t sent_ms);
+char* write_envelope(char* out, std::string_view origin, EnvelopeKind kind, std::string_view target,
+                     std::string_view frame, uint64_t sent_ms);
 
 // The head of a history envelope, for the append script: a MessagePack map
 // header counting the fixed keys plus extra_keys more, then the fixed keys

@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdarg>
 #include <cstdio>
 
@@ -212,17 +213,49 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
 // --------------------------------------------------------------- publish
 
 void RedisBackplane::publish_to_room(std::string_view room, const FramePtr& frame, Done done) {
-  publish(room_channel(room),
-          encode_envelope(opts_.node_id, EnvelopeKind::kRoom, room, frame->payload(),
-                          static_cast<uint64_t>(protocol::now_unix_ms())),
-          std::move(done));
+  publish_envelope(EnvelopeKind::kRoom, room, frame->payload(), std::move(done));
 }
 
 void RedisBackplane::publish_to_user(std::string_view user, const FramePtr& frame, Done done) {
-  publish(user_channel(user),
-          encode_envelope(opts_.node_id, EnvelopeKind::kUser, user, frame->payload(),
-                          static_cast<uint64_t>(protocol::now_unix_ms())),
-          std::move(done));
+  publish_envelope(EnvelopeKind::kUser, user, frame->payload(), std::move(done));
+}
+
+namespace {
+
+void append_bulk_header(std::string& out, size_t n) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  (void)ec;
+  out += '$';
+  out.append(digits, end);
+  out += "\r\n";
+}
+
+}  // namespace
+
+void RedisBackplane::publish_envelope(EnvelopeKind kind, std::string_view target, std::string_view frame,
+                                      Done done) {
+  auto sent_ms = static_cast<uint64_t>(protocol::now_unix_ms());
+  std::string_view infix = kind == EnvelopeKind::kRoom ? "room:" : "user:";
+  if (shut_down_ || !commands_.up() || outbox_.holding())
+    return publish(kind == EnvelopeKind::kRoom ? room_channel(target) : user_channel(target),
+                   encode_envelope(opts_.node_id, kind, target, frame, sent_ms), std::move(done));
+  stats_.published.add();
+  // PUBLISH channel envelope, as RESP.
+  size_t envelope = envelope_size(opts_.node_id, kind, target, frame, sent_ms);
+  resp_.clear();
+  resp_ += "*3\r\n$7\r\nPUBLISH\r\n";
+  append_bulk_header(resp_, opts_.prefix.size() + infix.size() + target.size());
+  resp_ += opts_.prefix;
+  resp_ += infix;
+  resp_ += target;
+  resp_ += "\r\n";
+  append_bulk_header(resp_, envelope);
+  size_t at = resp_.size();
+  resp_.resize(at + envelope);
+  write_envelope(resp_.data() + at, opts_.node_id, kind, target, frame, sent_ms);
+  resp_ += "\r\n";
+  send_resp(std::move(done));
 }
 
 void RedisBackplane::publish(std::string channel, std::string payload, Done done) {
@@ -245,11 +278,24 @@ void RedisBackplane::flush_publishes() {
 }
 
 void RedisBackplane::send_publish(const std::string& channel, const std::string& payload, Done done) {
+  resp_.clear();
+  resp_ += "*3\r\n$7\r\nPUBLISH\r\n";
+  append_bulk_header(resp_, channel.size());
+  resp_ += channel;
+  resp_ += "\r\n";
+  append_bulk_header(resp_, payload.size());
+  resp_ += payload;
+  resp_ += "\r\n";
+  send_resp(std::move(done));
+}
+
+void RedisBackplane::send_resp(Done done) {
   publishes_unflushed_ = true;
-  bool sent =
-      done ? commands_.command({"PUBLISH", channel, payload},
-                               [this, done](redisReply* reply) { finish_publish(stats_, done, reply); })
-           : commands_.command({"PUBLISH", channel, payload}, RedisLink::ReplyFn{});
+  bool sent = done ? commands_.formatted_command(
+                         resp_, [this, done](redisReply* reply) { finish_publish(stats_, done, reply); })
+                   : commands_.formatted_command(resp_, RedisLink::ReplyFn{});
+  // hiredis copied it; a big one's memory is not kept for the next.
+  if (resp_.capacity() > 64 * 1024) std::string().swap(resp_);
   if (!sent) {
     stats_.dropped.add();
     if (done) done(false);
