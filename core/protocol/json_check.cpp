@@ -3,6 +3,7 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -57,13 +58,15 @@ namespace json_scan {
 
 namespace {
 
-// True when none of the 8 bytes of w is a control character, '"', '\\' or
-// above 0x7F: a run of plain ASCII (exact tests, no false "plain").
-inline bool plain8(uint64_t w) {
+// Flags (the high bit of each byte) the bytes of w that need a closer look:
+// control characters, '"', '\\' and anything above 0x7F. A flag can be
+// wrong only in a byte above a rightly flagged one (borrows run upwards),
+// so the lowest flag is always the first such byte.
+inline uint64_t special8(uint64_t w) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  auto zero_bytes = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
   uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-  return ((below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | w) & kHigh) == 0;
+  return (below_space | zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\')) | w) & kHigh;
 }
 
 }  // namespace
@@ -72,14 +75,20 @@ const char* scan_string(const char* p, const char* end) {
   const auto* u = reinterpret_cast<const unsigned char*>(p + 1);
   const auto* e = reinterpret_cast<const unsigned char*>(end);
   while (u < e) {
-    // Eight plain bytes at a time; the byte loop below takes the rest.
-    while (e - u >= 8) {
-      uint64_t w;
-      std::memcpy(&w, u, 8);
-      if (!plain8(w)) break;
-      u += 8;
+    // Eight bytes at a time up to the first that needs a look (the byte
+    // loop below takes that one, and the last few of the input).
+    if constexpr (std::endian::native == std::endian::little) {
+      if (e - u >= 8) {
+        uint64_t w;
+        std::memcpy(&w, u, 8);
+        uint64_t flags = special8(w);
+        if (flags == 0) {
+          u += 8;
+          continue;
+        }
+        u += std::countr_zero(flags) / 8;
+      }
     }
-    if (u >= e) break;
     unsigned char c = *u;
     if (c == '"') return reinterpret_cast<const char*>(u + 1);
     if (c < 0x80) {
