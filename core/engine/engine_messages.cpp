@@ -38,8 +38,7 @@ void EngineCore::handle_message(Connection& c, std::string_view text, bool binar
     stats_.messages_in.add();
     c.last_message_ms = uv_now(loop_);
   }
-  protocol::ParseResult r;
-  if (!binary) r = protocol::parse_client_message(text);
+  protocol::ParseResult r = binary ? protocol::ParseResult{} : protocol::parse_client_message(text);
   if (!preauthorized)
     stats_.messages_by_type[r.ok ? metrics::message_type_index(r.message.type) : metrics::kInvalidMessage]
         .add();

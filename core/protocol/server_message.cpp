@@ -1,5 +1,7 @@
 #include "protocol/server_message.hpp"
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 namespace rtcore::protocol {
@@ -29,8 +31,37 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+
+// The length of s's leading run of bytes that need no escape, found eight
+// bytes at a time (flags for control characters, '"' and '\\'; the lowest
+// flag is exact, as in json_scan).
+size_t plain_run(std::string_view s) {
+  size_t i = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    auto zero_bytes = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      uint64_t flags =
+          ((w - kOnes * 0x20) & ~w & kHigh) | zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\'));
+      if (flags) return i + static_cast<size_t>(std::countr_zero(flags)) / 8;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return i;
+}
+
+}  // namespace
+
 size_t json_string_size(std::string_view s) {
+  size_t plain = plain_run(s);
   size_t n = s.size() + 2;
+  s.remove_prefix(plain);
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
@@ -43,7 +74,7 @@ char* write_json_string(char* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   *out++ = '"';
   size_t run = 0;  // as in append_json_string
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (size_t i = plain_run(s); i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     std::memcpy(out, s.data() + run, i - run);
