@@ -205,18 +205,20 @@ FastResult decode_fast(std::string_view bytes, std::optional<EnvelopeView>& out)
          reinterpret_cast<const unsigned char*>(bytes.data()) + bytes.size()};
   if (f.p >= f.end || (*f.p & 0xf0) != 0x80) return FastResult::kUnsure;
   uint32_t n = *f.p++ & 0x0f;
-  // Read every member first: msgpack-c refuses a malformed map as a whole,
-  // before any member is looked at.
-  std::string_view keys[15];
-  Value values[15];
+  // msgpack-c refuses a malformed map as a whole, before any member is
+  // looked at: members are interpreted as they are read, but a refusal
+  // counts only once the whole map proved well formed.
+  Builder b;
+  bool refused = false;
   for (uint32_t i = 0; i < n; ++i) {
+    std::string_view key;
+    Value value;
     if (f.p >= f.end || (*f.p & 0xe0) != 0xa0) return FastResult::kUnsure;
-    if (!f.str(*f.p++ & 0x1f, keys[i]) || !f.value(values[i])) return FastResult::kUnsure;
+    if (!f.str(*f.p++ & 0x1f, key) || !f.value(value)) return FastResult::kUnsure;
+    if (!refused && !b.member(true, key, value)) refused = true;
   }
   if (f.p != f.end) return FastResult::kUnsure;
-  Builder b;
-  for (uint32_t i = 0; i < n; ++i)
-    if (!b.member(true, keys[i], values[i])) return FastResult::kRefused;
+  if (refused) return FastResult::kRefused;
   out = b.finish();
   return out ? FastResult::kOk : FastResult::kRefused;
 }
