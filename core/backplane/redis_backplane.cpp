@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdarg>
 #include <cstdio>
 
@@ -32,28 +33,31 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
       stats_(stats),
       control_channel_(opts_.prefix + "control"),
       probe_channel_(opts_.prefix + "probe:" + opts_.node_id),
-      commands_(loop, opts_.address, "commands", opts_.connect_timeout_ms, [this] { commands_up(); },
-                [this](const std::string& why) { commands_down(why); }),
-      subscriptions_(loop, opts_.address, "subscriptions", opts_.connect_timeout_ms,
-                     [this] { subscriptions_up(); }, [this](const std::string& why) { subscriptions_down(why); }),
-      liveness_(loop, commands_, opts_.prefix, opts_.node_id, opts_.node_ttl_ms,
-                NodeLiveness::Hooks{
-                    [this] {
-                      stats_.fenced.add();
-                      presence_.reconcile();
-                    },
-                    [this] {
-                      commands_.reset("redis did not answer the heartbeat");
-                      subscriptions_.reset("redis did not answer the heartbeat");
-                    },
-                    [this] {
-                      commands_.command({"SADD", opts_.prefix + "nodes", opts_.node_id}, RedisLink::ReplyFn{});
-                      mark_ready();
-                      liveness_.refresh_peers();
-                      presence_.reap_dead_nodes();
-                      probe_.send();
-                    },
-                    [this](const char* what) { invalid(what); }}),
+      commands_(
+          loop, opts_.address, "commands", opts_.connect_timeout_ms, [this] { commands_up(); },
+          [this](const std::string& why) { commands_down(why); }),
+      subscriptions_(
+          loop, opts_.address, "subscriptions", opts_.connect_timeout_ms, [this] { subscriptions_up(); },
+          [this](const std::string& why) { subscriptions_down(why); }),
+      liveness_(
+          loop, commands_, opts_.prefix, opts_.node_id, opts_.node_ttl_ms,
+          NodeLiveness::Hooks{
+              [this] {
+                stats_.fenced.add();
+                presence_.reconcile();
+              },
+              [this] {
+                commands_.reset("redis did not answer the heartbeat");
+                subscriptions_.reset("redis did not answer the heartbeat");
+              },
+              [this] {
+                commands_.command({"SADD", opts_.prefix + "nodes", opts_.node_id}, RedisLink::ReplyFn{});
+                mark_ready();
+                liveness_.refresh_peers();
+                presence_.reap_dead_nodes();
+                probe_.send();
+              },
+              [this](const char* what) { invalid(what); }}),
       presence_(commands_, opts_.prefix, opts_.node_id, sink, [this](const char* what) { invalid(what); }),
       outbox_(loop, commands_, opts_.prefix, opts_.buffer_bytes, stats, liveness_,
               [this](const std::string& channel, const std::string& payload, Done done) {
@@ -62,7 +66,8 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
       subs_(
           loop, subscriptions_, {presence_.channel(), control_channel_, probe_channel_},
           [this](std::string_view channel, std::string_view payload) { on_message(channel, payload); },
-          [this](const std::string& channel) { on_confirmed(channel); }, [this](const char* what) { invalid(what); }),
+          [this](const std::string& channel) { on_confirmed(channel); },
+          [this](const char* what) { invalid(what); }),
       probe_(commands_, probe_channel_, opts_.node_id, std::clamp<uint32_t>(opts_.node_ttl_ms / 3, 100, 1000),
              [this](double seconds) { record_round_trip(seconds); }) {
   commands_.set_error_counter(&stats_.internal_errors);
@@ -73,7 +78,9 @@ RedisBackplane::RedisBackplane(uv_loop_t* loop, RedisBackplaneOptions options, B
         [this](const char* what) { invalid(what); }, [this] { publishes_unflushed_ = true; });
 }
 
-RedisBackplane::~RedisBackplane() { shutdown(); }
+RedisBackplane::~RedisBackplane() {
+  shutdown();
+}
 
 void RedisBackplane::start() {
   started_ = true;
@@ -175,7 +182,9 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
     case wire::ChannelKind::kUser: break;
     case wire::ChannelKind::kOther: return invalid("a message on a channel this node does not use");
   }
-  std::optional<Envelope> e = wire::decode_publication(ch, payload);
+  // Views into payload, which outlives this call: nothing is copied but
+  // the frame, once, into the shared frame below.
+  std::optional<EnvelopeView> e = wire::decode_publication_view(ch, payload);
   if (!e) return invalid("a malformed publication");
   // A history message: every node, the publisher too, delivers it from
   // here (the one ordered source per stream). Plain ones: our own were
@@ -192,8 +201,8 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
   FramePtr frame = make_text_frame(e->frame);
   if (stream) {
     stats_.history.stream_deliveries.add();
-    return sink_.deliver_stream(e->kind == EnvelopeKind::kRoom ? StreamKind::kRoom : StreamKind::kUser, e->target,
-                                std::move(frame), e->epoch, e->offset);
+    return sink_.deliver_stream(e->kind == EnvelopeKind::kRoom ? StreamKind::kRoom : StreamKind::kUser,
+                                e->target, std::move(frame), e->epoch, e->offset);
   }
   if (e->kind == EnvelopeKind::kRoom)
     sink_.deliver_to_room(e->target, std::move(frame));
@@ -204,17 +213,49 @@ void RedisBackplane::on_message(std::string_view channel, std::string_view paylo
 // --------------------------------------------------------------- publish
 
 void RedisBackplane::publish_to_room(std::string_view room, const FramePtr& frame, Done done) {
-  publish(room_channel(room),
-          encode_envelope(opts_.node_id, EnvelopeKind::kRoom, room, frame->payload(),
-                          static_cast<uint64_t>(protocol::now_unix_ms())),
-          std::move(done));
+  publish_envelope(EnvelopeKind::kRoom, room, frame->payload(), std::move(done));
 }
 
 void RedisBackplane::publish_to_user(std::string_view user, const FramePtr& frame, Done done) {
-  publish(user_channel(user),
-          encode_envelope(opts_.node_id, EnvelopeKind::kUser, user, frame->payload(),
-                          static_cast<uint64_t>(protocol::now_unix_ms())),
-          std::move(done));
+  publish_envelope(EnvelopeKind::kUser, user, frame->payload(), std::move(done));
+}
+
+namespace {
+
+void append_bulk_header(std::string& out, size_t n) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  (void)ec;
+  out += '$';
+  out.append(digits, end);
+  out += "\r\n";
+}
+
+}  // namespace
+
+void RedisBackplane::publish_envelope(EnvelopeKind kind, std::string_view target, std::string_view frame,
+                                      Done done) {
+  auto sent_ms = static_cast<uint64_t>(protocol::now_unix_ms());
+  std::string_view infix = kind == EnvelopeKind::kRoom ? "room:" : "user:";
+  if (shut_down_ || !commands_.up() || outbox_.holding())
+    return publish(kind == EnvelopeKind::kRoom ? room_channel(target) : user_channel(target),
+                   encode_envelope(opts_.node_id, kind, target, frame, sent_ms), std::move(done));
+  stats_.published.add();
+  // PUBLISH channel envelope, as RESP.
+  size_t envelope = envelope_size(opts_.node_id, kind, target, frame, sent_ms);
+  resp_.clear();
+  resp_ += "*3\r\n$7\r\nPUBLISH\r\n";
+  append_bulk_header(resp_, opts_.prefix.size() + infix.size() + target.size());
+  resp_ += opts_.prefix;
+  resp_ += infix;
+  resp_ += target;
+  resp_ += "\r\n";
+  append_bulk_header(resp_, envelope);
+  size_t at = resp_.size();
+  resp_.resize(at + envelope);
+  write_envelope(resp_.data() + at, opts_.node_id, kind, target, frame, sent_ms);
+  resp_ += "\r\n";
+  send_resp(std::move(done));
 }
 
 void RedisBackplane::publish(std::string channel, std::string payload, Done done) {
@@ -237,10 +278,24 @@ void RedisBackplane::flush_publishes() {
 }
 
 void RedisBackplane::send_publish(const std::string& channel, const std::string& payload, Done done) {
+  resp_.clear();
+  resp_ += "*3\r\n$7\r\nPUBLISH\r\n";
+  append_bulk_header(resp_, channel.size());
+  resp_ += channel;
+  resp_ += "\r\n";
+  append_bulk_header(resp_, payload.size());
+  resp_ += payload;
+  resp_ += "\r\n";
+  send_resp(std::move(done));
+}
+
+void RedisBackplane::send_resp(Done done) {
   publishes_unflushed_ = true;
-  bool sent = done ? commands_.command({"PUBLISH", channel, payload},
-                                       [this, done](redisReply* reply) { finish_publish(stats_, done, reply); })
-                   : commands_.command({"PUBLISH", channel, payload}, RedisLink::ReplyFn{});
+  bool sent = done ? commands_.formatted_command(
+                         resp_, [this, done](redisReply* reply) { finish_publish(stats_, done, reply); })
+                   : commands_.formatted_command(resp_, RedisLink::ReplyFn{});
+  // hiredis copied it; a big one's memory is not kept for the next.
+  if (resp_.capacity() > 64 * 1024) std::string().swap(resp_);
   if (!sent) {
     stats_.dropped.add();
     if (done) done(false);
@@ -253,7 +308,8 @@ Readiness RedisBackplane::readiness() const {
   if (shut_down_) return {false, "redis: shut down"};
   if (!commands_.up() || !subscriptions_.up()) return {false, "redis: links down"};
   if (!subs_.confirmed()) return {false, "redis: subscriptions pending"};
-  if (!probe_.fresh()) return {false, "redis: no probe round trip for " + std::to_string(probe_.age_ms()) + " ms"};
+  if (!probe_.fresh())
+    return {false, "redis: no probe round trip for " + std::to_string(probe_.age_ms()) + " ms"};
   return {};
 }
 
@@ -261,12 +317,14 @@ void RedisBackplane::mark_ready() {
   // "This node's subscriptions are all in place": what peers wait for
   // before sending what they held during an outage.
   if (!commands_.up() || !subscriptions_.up() || !subs_.settled()) return;
-  commands_.command({"SET", opts_.prefix + "ready:" + opts_.node_id, "1", "PX", std::to_string(opts_.node_ttl_ms)},
-                    RedisLink::ReplyFn{});
+  commands_.command(
+      {"SET", opts_.prefix + "ready:" + opts_.node_id, "1", "PX", std::to_string(opts_.node_ttl_ms)},
+      RedisLink::ReplyFn{});
   if (!announced_) {
     announced_ = true;
-    commands_.command({"PUBLISH", control_channel_, wire::encode_control(wire::ControlKind::kReady, opts_.node_id)},
-                      RedisLink::ReplyFn{});
+    commands_.command(
+        {"PUBLISH", control_channel_, wire::encode_control(wire::ControlKind::kReady, opts_.node_id)},
+        RedisLink::ReplyFn{});
   }
 }
 

@@ -22,9 +22,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "backplane/backplane.hpp"
 #include "backplane/backplane_stats.hpp"
+#include "backplane/envelope.hpp"
 #include "backplane/node_liveness.hpp"
 #include "backplane/outage_buffer.hpp"
 #include "backplane/probe.hpp"
@@ -82,6 +84,11 @@ class RedisBackplane final : public Backplane {
   std::string user_channel(std::string_view user) const;
   void publish(std::string channel, std::string payload, Done done);
   void send_publish(const std::string& channel, const std::string& payload, Done done);
+  // publish_to_room / publish_to_user: with the link up and nothing held,
+  // the PUBLISH is written as RESP into resp_ with the envelope encoded in
+  // place (no channel, payload or argv strings); else as publish().
+  void publish_envelope(EnvelopeKind kind, std::string_view target, std::string_view frame, Done done);
+  void send_resp(Done done);  // resp_, as send_publish sends
   void mark_ready();
   void on_message(std::string_view channel, std::string_view payload);
   void on_confirmed(const std::string& channel);
@@ -114,6 +121,7 @@ class RedisBackplane final : public Backplane {
   bool shut_down_ = false;
   bool started_ = false;
   bool publishes_unflushed_ = false;
+  std::string resp_;        // the PUBLISH being written (reused: no allocation per publish)
   bool announced_ = false;  // "ready" published since the last resubscribe
 };
 

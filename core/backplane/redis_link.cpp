@@ -159,6 +159,17 @@ bool RedisLink::command(const std::vector<std::string_view>& argv, ReplyFn fn) {
   return false;
 }
 
+bool RedisLink::formatted_command(std::string_view resp, ReplyFn fn) {
+  if (!ctx_) return false;
+  if (!fn) return redisAsyncFormattedCommand(ctx_, nullptr, nullptr, resp.data(), resp.size()) == REDIS_OK;
+  auto* p = new PendingReply{&errors(), std::move(fn)};
+  if (redisAsyncFormattedCommand(ctx_, reinterpret_cast<redisCallbackFn*>(&on_function_reply), p, resp.data(),
+                                 resp.size()) == REDIS_OK)
+    return true;
+  delete p;
+  return false;
+}
+
 void RedisLink::reset_soon(const std::string& why) {
   if (!reset_timer_ || stopped_) return;
   reset_why_ = why;

@@ -50,6 +50,10 @@ class RedisLink {
   // The same with a handler run through guarded(): an exception it throws is
   // counted in the error counter and resets this link (never the process).
   bool command(const std::vector<std::string_view>& argv, ReplyFn fn);
+  // Sends one command already in the Redis protocol (RESP: an array of bulk
+  // strings), without argv vectors or hiredis' formatting. Without fn the
+  // reply is dropped (as with an empty ReplyFn, but with no handler object).
+  bool formatted_command(std::string_view resp, ReplyFn fn);
 
   // Where exceptions caught in this link's callbacks are counted. Not owned.
   void set_error_counter(Counter* errors) { errors_ = errors; }

@@ -11,7 +11,9 @@ namespace {
 constexpr std::string_view kReady = "ready ";
 constexpr std::string_view kGone = "gone ";
 
-bool starts_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(0, p.size()) == p;
+}
 
 bool is_printable_ascii(std::string_view s) {
   for (unsigned char c : s)
@@ -29,7 +31,9 @@ bool is_valid_timestamp(std::string_view t) {
          t.find('\\') == std::string_view::npos;
 }
 
-std::string_view string_of(const rapidjson::Value& v) { return std::string_view(v.GetString(), v.GetStringLength()); }
+std::string_view string_of(const rapidjson::Value& v) {
+  return std::string_view(v.GetString(), v.GetStringLength());
+}
 
 }  // namespace
 
@@ -87,7 +91,8 @@ std::string encode_probe(std::string_view node, uint64_t seq) {
 
 std::optional<ProbeMessage> decode_probe(std::string_view channel_node, std::string_view payload) {
   constexpr std::string_view kProbe = "probe ";
-  if (payload.size() > kProbe.size() + kMaxNodeIdBytes + 20 || !starts_with(payload, kProbe)) return std::nullopt;
+  if (payload.size() > kProbe.size() + kMaxNodeIdBytes + 20 || !starts_with(payload, kProbe))
+    return std::nullopt;
   payload.remove_prefix(kProbe.size());
   size_t space = payload.rfind(' ');
   if (space == std::string_view::npos) return std::nullopt;
@@ -156,13 +161,20 @@ Channel classify_channel(std::string_view channel, std::string_view prefix) {
 }
 
 std::optional<Envelope> decode_publication(const Channel& channel, std::string_view payload) {
+  std::optional<EnvelopeView> e = decode_publication_view(channel, payload);
+  if (!e) return std::nullopt;
+  return e->to_envelope();
+}
+
+std::optional<EnvelopeView> decode_publication_view(const Channel& channel, std::string_view payload) {
   if (channel.kind != ChannelKind::kRoom && channel.kind != ChannelKind::kUser) return std::nullopt;
-  std::optional<Envelope> e = decode_envelope(payload);
+  std::optional<EnvelopeView> e = decode_envelope_view(payload);
   if (!e) return std::nullopt;
   bool room = channel.kind == ChannelKind::kRoom;
   if (e->kind != (room ? EnvelopeKind::kRoom : EnvelopeKind::kUser) || e->target != channel.target)
     return std::nullopt;
-  if (!(room ? protocol::is_valid_room(e->target) : protocol::is_valid_user_id(e->target))) return std::nullopt;
+  if (!(room ? protocol::is_valid_room(e->target) : protocol::is_valid_user_id(e->target)))
+    return std::nullopt;
   if (!is_valid_node_id(e->origin)) return std::nullopt;
   // The frame goes to clients as it is: it must be one JSON value (an object
   // for every frame the engine encodes; hosts may send any value raw).
@@ -174,7 +186,8 @@ std::optional<Envelope> decode_publication(const Channel& channel, std::string_v
   return e;
 }
 
-std::optional<RoomPresenceEvent> decode_room_presence_event(const Channel& channel, std::string_view payload) {
+std::optional<RoomPresenceEvent> decode_room_presence_event(const Channel& channel,
+                                                            std::string_view payload) {
   if (channel.kind != ChannelKind::kRoomPresence || payload.size() > 4096) return std::nullopt;
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(payload.data(), payload.size());
@@ -188,7 +201,8 @@ std::optional<RoomPresenceEvent> decode_room_presence_event(const Channel& chann
     return std::nullopt;
   // Bytes published on one room's channel never speak for another room.
   if (string_of(*room) != channel.target || !protocol::is_valid_room(string_of(*room))) return std::nullopt;
-  if (!protocol::is_valid_user_id(string_of(*user)) || !is_valid_timestamp(string_of(*ts))) return std::nullopt;
+  if (!protocol::is_valid_user_id(string_of(*user)) || !is_valid_timestamp(string_of(*ts)))
+    return std::nullopt;
   RoomPresenceEvent e;
   std::string_view kind = string_of(*event);
   if (kind == "joined")

@@ -93,5 +93,7 @@ bool is_valid_stream_frame(std::string_view frame, uint64_t offset);
 // A history publication carries both "ep" and "off" (or neither): a valid
 // epoch, an offset in 1..kMaxOffset, and a frame that is_valid_stream_frame.
 std::optional<Envelope> decode_publication(const Channel& channel, std::string_view payload);
+// The same, into views of payload (the receive path: no copies).
+std::optional<EnvelopeView> decode_publication_view(const Channel& channel, std::string_view payload);
 
 }  // namespace rtcore::wire

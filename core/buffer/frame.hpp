@@ -17,13 +17,17 @@ class Frame {
  public:
   // A text frame (opcode 0x1, FIN) carrying payload, unmasked (server side).
   static Frame* make_text(std::string_view payload);
+  // A text frame with room for payload_size bytes of payload, which the
+  // caller writes through payload_data() before the frame is shared: one
+  // allocation for a frame encoded in place.
+  static Frame* make_text_for(size_t payload_size);
+  char* payload_data() { return reinterpret_cast<char*>(bytes_) + header_size_; }
 
   const uint8_t* data() const { return bytes_; }
   size_t size() const { return size_; }
   // The payload without the WebSocket header (for the backplane).
   std::string_view payload() const {
-    return {reinterpret_cast<const char*>(bytes_) + header_size_,
-            size_ - header_size_};
+    return {reinterpret_cast<const char*>(bytes_) + header_size_, size_ - header_size_};
   }
 
   void retain() { ++refs_; }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "protocol/json_check.hpp"
 #include "protocol/validate.hpp"
 
 namespace rtcore::protocol {
@@ -20,8 +21,11 @@ struct Field {
   bool is_integer = false;
   bool is_bool = false;
   bool bool_value = false;
-  std::string text;
+  // A string's decoded text: a view into the frame when the string has no
+  // escapes (its raw bytes are then the text), else into storage.
+  std::string_view text;
   std::string_view raw;
+  std::string storage;
 };
 
 // SAX handler that looks only at the top-level object's members. Values are
@@ -60,18 +64,7 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
   }
   bool Key(const char* str, rapidjson::SizeType len, bool) {
     if (depth_ == 1) {
-      std::string_view k(str, len);
-      current_ = k == "type"      ? &type
-                 : k == "room"    ? &room
-                 : k == "to"      ? &to
-                 : k == "content" ? &content
-                 : k == "id"      ? &id
-                 : k == "users"   ? &users
-                 : k == "presence" ? &presence
-                 : k == "since"   ? &since
-                 : k == "limit"   ? &limit
-                 : k == "before"  ? &before
-                                  : nullptr;
+      current_ = slot(std::string_view(str, len));
       value_start_ = stream_.Tell();
     }
     return true;
@@ -81,7 +74,63 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
   bool EndObject(rapidjson::SizeType) { return close(); }
   bool EndArray(rapidjson::SizeType) { return close(); }
 
+  // The fast path (json_scan's subset): fills the fields as the full parse
+  // would and returns true, or returns false having touched nothing that
+  // reset() does not clear.
+  bool scan(std::string_view input) {
+    const char* end = input.data() + input.size();
+    const char* p = json_scan::skip_ws(input.data(), end);
+    if (p >= end || *p != '{') return false;
+    root_is_object = true;
+    p = json_scan::skip_ws(p + 1, end);
+    if (p < end && *p == '}') return json_scan::skip_ws(p + 1, end) == end;
+    for (;;) {
+      if (p >= end || *p != '"') return false;
+      const char* key_end = json_scan::scan_string(p, end);
+      if (!key_end) return false;
+      Field* f = slot(std::string_view(p + 1, static_cast<size_t>(key_end - p - 2)));
+      p = json_scan::skip_ws(key_end, end);
+      if (p >= end || *p != ':') return false;
+      const char* v = json_scan::skip_ws(p + 1, end);
+      p = json_scan::scan_value(v, end, kMaxNestingDepth - 1);
+      if (!p) return false;
+      if (f) {
+        std::string_view raw(v, static_cast<size_t>(p - v));
+        f->present = true;
+        f->is_string = *v == '"';
+        f->is_integer = *v == '-' || (*v >= '0' && *v <= '9');
+        f->is_bool = *v == 't' || *v == 'f';
+        f->bool_value = *v == 't';
+        f->raw = raw;
+        f->text = f->is_string ? raw.substr(1, raw.size() - 2) : std::string_view{};
+      }
+      p = json_scan::skip_ws(p, end);
+      if (p >= end) return false;
+      if (*p == '}') return json_scan::skip_ws(p + 1, end) == end;
+      if (*p != ',') return false;
+      p = json_scan::skip_ws(p + 1, end);
+    }
+  }
+  void reset() {
+    for (Field* f : {&type, &room, &to, &content, &id, &users, &presence, &since, &limit, &before})
+      *f = Field{};
+    root_is_object = false;
+  }
+
  private:
+  Field* slot(std::string_view k) {
+    return k == "type"       ? &type
+           : k == "room"     ? &room
+           : k == "to"       ? &to
+           : k == "content"  ? &content
+           : k == "id"       ? &id
+           : k == "users"    ? &users
+           : k == "presence" ? &presence
+           : k == "since"    ? &since
+           : k == "limit"    ? &limit
+           : k == "before"   ? &before
+                             : nullptr;
+  }
   bool open(bool is_object) {
     if (depth_ == 0) root_is_object = is_object;
     if (++depth_ > kMaxNestingDepth) {
@@ -105,14 +154,25 @@ class TopLevelHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, T
     if (!current_) return;
     Field& f = *current_;
     current_ = nullptr;
-    f = Field{};
     f.present = true;
     f.is_string = is_string;
     f.is_integer = is_integer;
-    f.text.assign(text);
+    f.is_bool = false;
+    f.bool_value = false;
     std::string_view raw = input_.substr(value_start_, end - value_start_);
     size_t start = raw.find_first_not_of(" \t\r\n:");
     f.raw = start == std::string_view::npos ? std::string_view{} : raw.substr(start);
+    // text points into the reader's stack, valid only during this callback.
+    // Every escape is longer than what it decodes to, so a string whose raw
+    // form is its text plus the two quotes has none: its bytes are the text.
+    if (!is_string) {
+      f.text = {};
+    } else if (f.raw.size() == text.size() + 2) {
+      f.text = f.raw.substr(1, text.size());
+    } else {
+      f.storage.assign(text);
+      f.text = f.storage;
+    }
   }
 
   std::string_view input_;
@@ -210,17 +270,27 @@ bool parse_positive(const Field& f, uint64_t max, uint64_t& out) {
   return true;
 }
 
-}  // namespace
+// Frames up to this size are parsed with the thread's reader, whose stack
+// (decoded strings, nesting) is kept between frames: no allocation per
+// frame. Bigger ones get a reader of their own, so one huge frame does not
+// pin its memory for the thread's lifetime.
+constexpr size_t kReusedReaderMaxFrame = 16 * 1024;
 
-ParseResult parse_client_message(std::string_view frame) {
+ParseResult parse(std::string_view frame, bool fast) {
   rapidjson::MemoryStream stream(frame.data(), frame.size());
   TopLevelHandler handler(frame, stream);
-  rapidjson::Reader reader;
-  rapidjson::ParseResult parsed = reader.Parse<kParseFlags>(stream, handler);
-  if (handler.too_deep) return fail(ErrorCode::kBadJson, "JSON nested too deeply");
-  if (parsed.IsError() || !only_whitespace(frame.substr(stream.Tell())))
-    return fail(ErrorCode::kBadJson, "frame is not valid JSON");
-  if (!handler.root_is_object) return fail(ErrorCode::kBadJson, "frame is not a JSON object");
+  if (!fast || !handler.scan(frame)) {
+    handler.reset();
+    // The handler only records offsets: parsing never re-enters here.
+    thread_local rapidjson::Reader reused;
+    std::optional<rapidjson::Reader> own;
+    rapidjson::Reader& reader = frame.size() <= kReusedReaderMaxFrame ? reused : own.emplace();
+    rapidjson::ParseResult parsed = reader.Parse<kParseFlags>(stream, handler);
+    if (handler.too_deep) return fail(ErrorCode::kBadJson, "JSON nested too deeply");
+    if (parsed.IsError() || !only_whitespace(frame.substr(stream.Tell())))
+      return fail(ErrorCode::kBadJson, "frame is not valid JSON");
+    if (!handler.root_is_object) return fail(ErrorCode::kBadJson, "frame is not a JSON object");
+  }
 
   std::string id_json;
   if (handler.id.present) {
@@ -233,7 +303,7 @@ ParseResult parse_client_message(std::string_view frame) {
 
   ParseResult r;
   ClientMessage& m = r.message;
-  m.type_name = std::move(handler.type.text);
+  m.type_name.assign(handler.type.text);
   m.id_json = id_json;
   auto type = builtin_type(m.type_name);
   // RapidJSON 1.1 decodes a lone low-surrogate escape ("\udc00") into bytes
@@ -256,25 +326,28 @@ ParseResult parse_client_message(std::string_view frame) {
   if (m.type == MessageType::kOnline) {
     if (!handler.users.present) return fail(ErrorCode::kMissingField, "'users' is required", id_json);
     std::string error;
-    if (!parse_online_users(handler.users.raw, m.users, error)) return fail(ErrorCode::kInvalidField, error, id_json);
+    if (!parse_online_users(handler.users.raw, m.users, error))
+      return fail(ErrorCode::kInvalidField, error, id_json);
   } else if (m.type == MessageType::kResumeDirect) {
     // No target: the stream is the connection's own user's.
   } else if (m.type == MessageType::kDirectMessage) {
     if (auto e = require_string(handler.to, "to")) return *e;
     if (!is_valid_user_id(handler.to.text))
-      return fail(ErrorCode::kInvalidField, "'to' must be 1-128 bytes of UTF-8 without control characters or '/'",
-                  id_json);
-    m.to = std::move(handler.to.text);
+      return fail(ErrorCode::kInvalidField,
+                  "'to' must be 1-128 bytes of UTF-8 without control characters or '/'", id_json);
+    m.to.assign(handler.to.text);
   } else {
     if (auto e = require_string(handler.room, "room")) return *e;
     if (!is_valid_room(handler.room.text))
       return fail(ErrorCode::kInvalidField, "'room' must be 1-128 bytes of UTF-8 without control characters",
                   id_json);
-    m.room = std::move(handler.room.text);
+    m.room.assign(handler.room.text);
   }
   if (m.type == MessageType::kJoinRoom && handler.presence.present) {
-    if (!handler.presence.is_bool) return fail(ErrorCode::kInvalidField, "'presence' must be true or false", id_json);
-    m.presence = handler.presence.bool_value ? ClientMessage::PresenceFlag::kOn : ClientMessage::PresenceFlag::kOff;
+    if (!handler.presence.is_bool)
+      return fail(ErrorCode::kInvalidField, "'presence' must be true or false", id_json);
+    m.presence =
+        handler.presence.bool_value ? ClientMessage::PresenceFlag::kOn : ClientMessage::PresenceFlag::kOff;
   }
   if ((m.type == MessageType::kJoinRoom || m.type == MessageType::kResumeDirect) && handler.since.present) {
     std::string error;
@@ -292,6 +365,16 @@ ParseResult parse_client_message(std::string_view frame) {
   }
   r.ok = true;
   return r;
+}
+
+}  // namespace
+
+ParseResult parse_client_message(std::string_view frame) {
+  return parse(frame, true);
+}
+
+ParseResult parse_client_message_full(std::string_view frame) {
+  return parse(frame, false);
 }
 
 }  // namespace rtcore::protocol

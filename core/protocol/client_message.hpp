@@ -65,7 +65,7 @@ struct ClientMessage {
 
 struct ParseResult {
   bool ok = false;
-  ClientMessage message;    // valid when ok
+  ClientMessage message;                  // valid when ok
   ErrorCode error = ErrorCode::kBadJson;  // when !ok
   std::string error_message;              // when !ok
   // Set when !ok, if the request carried a usable id: the error echoes it.
@@ -75,5 +75,9 @@ struct ParseResult {
 // Parses and validates one text frame. The result's content_json points into
 // frame, which must outlive it.
 ParseResult parse_client_message(std::string_view frame);
+
+// The same with RapidJSON alone, without the fast path for common frames
+// (json_check.hpp, json_scan): the reference the fuzzer compares against.
+ParseResult parse_client_message_full(std::string_view frame);
 
 }  // namespace rtcore::protocol

@@ -1,5 +1,9 @@
 #include "protocol/server_message.hpp"
 
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
 namespace rtcore::protocol {
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -27,8 +31,107 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-std::string encode_room_message(std::string_view room, std::string_view from,
-                                std::string_view content_json, std::string_view timestamp) {
+namespace {
+
+// The length of s's leading run of bytes that need no escape, found eight
+// bytes at a time (flags for control characters, '"' and '\\'; the lowest
+// flag is exact, as in json_scan).
+size_t plain_run(std::string_view s) {
+  size_t i = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    auto zero_bytes = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      uint64_t flags =
+          ((w - kOnes * 0x20) & ~w & kHigh) | zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\'));
+      if (flags) return i + static_cast<size_t>(std::countr_zero(flags)) / 8;
+    }
+  }
+  for (; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return i;
+  }
+  return i;
+}
+
+}  // namespace
+
+size_t json_string_size(std::string_view s) {
+  size_t plain = plain_run(s);
+  size_t n = s.size() + 2;
+  s.remove_prefix(plain);
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    n += c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5;
+  }
+  return n;
+}
+
+char* write_json_string(char* out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *out++ = '"';
+  size_t run = 0;  // as in append_json_string
+  for (size_t i = plain_run(s); i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    std::memcpy(out, s.data() + run, i - run);
+    out += i - run;
+    run = i + 1;
+    *out++ = '\\';
+    switch (c) {
+      case '"': *out++ = '"'; break;
+      case '\\': *out++ = '\\'; break;
+      case '\n': *out++ = 'n'; break;
+      case '\r': *out++ = 'r'; break;
+      case '\t': *out++ = 't'; break;
+      default:
+        std::memcpy(out, "u00", 3);
+        out += 3;
+        *out++ = kHex[c >> 4];
+        *out++ = kHex[c & 0xF];
+    }
+  }
+  std::memcpy(out, s.data() + run, s.size() - run);
+  out += s.size() - run;
+  *out++ = '"';
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kDirectHead = R"({"type":"direct_message","from":)";
+constexpr std::string_view kContentKey = R"(,"content":)";
+constexpr std::string_view kTimestampKey = R"(,"timestamp":)";
+
+char* put(char* out, std::string_view s) {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+
+}  // namespace
+
+size_t direct_message_size(std::string_view from, std::string_view content_json, std::string_view timestamp) {
+  return kDirectHead.size() + json_string_size(from) + kContentKey.size() + content_json.size() +
+         kTimestampKey.size() + json_string_size(timestamp) + 1;
+}
+
+char* write_direct_message(char* out, std::string_view from, std::string_view content_json,
+                           std::string_view timestamp) {
+  out = put(out, kDirectHead);
+  out = write_json_string(out, from);
+  out = put(out, kContentKey);
+  out = put(out, content_json);
+  out = put(out, kTimestampKey);
+  out = write_json_string(out, timestamp);
+  *out++ = '}';
+  return out;
+}
+
+std::string encode_room_message(std::string_view room, std::string_view from, std::string_view content_json,
+                                std::string_view timestamp) {
   std::string out;
   out.reserve(64 + room.size() + from.size() + content_json.size() + timestamp.size());
   out += R"({"type":"message","room":)";

@@ -15,12 +15,24 @@ void append_json_string(std::string& out, std::string_view s);
 
 // {"type":"message","room":R,"from":F,"content":C,"timestamp":T}
 // content_json is a JSON value, copied verbatim.
-std::string encode_room_message(std::string_view room, std::string_view from,
-                                std::string_view content_json, std::string_view timestamp);
+std::string encode_room_message(std::string_view room, std::string_view from, std::string_view content_json,
+                                std::string_view timestamp);
 
 // {"type":"direct_message","from":F,"content":C,"timestamp":T}
 std::string encode_direct_message(std::string_view from, std::string_view content_json,
                                   std::string_view timestamp);
+
+// The same frame written in place: direct_message_size gives its exact
+// length, write_direct_message writes that many bytes to out and returns
+// the end. Lets the caller encode straight into a frame's storage.
+size_t direct_message_size(std::string_view from, std::string_view content_json, std::string_view timestamp);
+char* write_direct_message(char* out, std::string_view from, std::string_view content_json,
+                           std::string_view timestamp);
+
+// The length of append_json_string's output for s, and the same bytes
+// written to out (room for that length); returns the end.
+size_t json_string_size(std::string_view s);
+char* write_json_string(char* out, std::string_view s);
 
 // {"type":"ack","id":ID}; id_json is a JSON string or integer, verbatim.
 std::string encode_ack(std::string_view id_json);

@@ -147,10 +147,55 @@ void check_host_content_frame(const std::string& frame) {
   FUZZ_CHECK(!p.ok && p.error_message == "JSON nested too deeply");
 }
 
+// The fast path for common frames (json_scan) agrees with RapidJSON alone:
+// the same verdict, the same fields, the same views into the frame.
+void check_same_as_full_parser(std::string_view in) {
+  ParseResult a = parse_client_message(in);
+  ParseResult b = parse_client_message_full(in);
+  FUZZ_CHECK(a.ok == b.ok && a.error == b.error && a.error_message == b.error_message &&
+             a.id_json == b.id_json);
+  const ClientMessage &x = a.message, &y = b.message;
+  FUZZ_CHECK(x.type == y.type && x.type_name == y.type_name && x.room == y.room && x.to == y.to);
+  FUZZ_CHECK(x.content_json.data() == y.content_json.data() &&
+             x.content_json.size() == y.content_json.size());
+  FUZZ_CHECK(x.users == y.users && x.presence == y.presence && x.has_since == y.has_since);
+  FUZZ_CHECK(x.since_epoch == y.since_epoch && x.since_offset == y.since_offset);
+  FUZZ_CHECK(x.limit == y.limit && x.before == y.before && x.id_json == y.id_json);
+  for (int depth : {kMaxNestingDepth, kMaxNestingDepth + 2, 1, 0})
+    FUZZ_CHECK(is_valid_json_value(in, depth) == is_valid_json_value_full(in, depth));
+}
+
+// The in-place encoder writes exactly what encode_direct_message returns.
+void check_direct_in_place(std::string_view from, std::string_view content) {
+  std::string want = encode_direct_message(from, content, timestamp());
+  FUZZ_CHECK(direct_message_size(from, content, timestamp()) == want.size());
+  std::string got(want.size(), '\0');
+  FUZZ_CHECK(write_direct_message(got.data(), from, content, timestamp()) == got.data() + got.size());
+  FUZZ_CHECK(got == want);
+  std::string s;
+  append_json_string(s, from);
+  FUZZ_CHECK(json_string_size(from) == s.size());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
+
+  check_same_as_full_parser(in);
+  check_direct_in_place(in, "{}");
+  {
+    // The common shapes, around the input: a direct message with it as
+    // content, and as the value of a member of the content.
+    std::string dm = "{\"type\":\"direct_message\",\"to\":\"u\",\"content\":";
+    dm.append(in);
+    dm += '}';
+    check_same_as_full_parser(dm);
+    std::string nested = "{\"type\":\"room_message\",\"room\":\"r\",\"content\":{\"a\":[";
+    nested.append(in);
+    nested += "]}, \"id\":7}";
+    check_same_as_full_parser(nested);
+  }
 
   const bool json = is_valid_json_value(in);
   const bool id = is_valid_json_id(in);

@@ -10,7 +10,9 @@ using namespace rtcore::protocol;
 
 namespace {
 
-ParseResult parse(std::string_view s) { return parse_client_message(s); }
+ParseResult parse(std::string_view s) {
+  return parse_client_message(s);
+}
 
 void expect_error(std::string_view frame, ErrorCode code, std::string_view id = {}) {
   ParseResult r = parse(frame);
@@ -38,8 +40,17 @@ TEST(ClientMessage, ParsesLeaveRoomWithStringId) {
 
 TEST(ClientMessage, RelaysContentVerbatim) {
   const char* contents[] = {
-      "\"text\"", "123456789012345678901234567890", "-1.5e300", "true", "false", "null",
-      "[1, [2, {\"a\": []}]]", "{\"k\": \"\\u00e9\\n\", \"n\": {\"x\": [null]}}", "{}", "[]", "\"\"",
+      "\"text\"",
+      "123456789012345678901234567890",
+      "-1.5e300",
+      "true",
+      "false",
+      "null",
+      "[1, [2, {\"a\": []}]]",
+      "{\"k\": \"\\u00e9\\n\", \"n\": {\"x\": [null]}}",
+      "{}",
+      "[]",
+      "\"\"",
   };
   for (const char* c : contents) {
     std::string frame = std::string(R"({"type":"room_message","room":"r","content":)") + c + "}";
@@ -85,8 +96,10 @@ TEST(ClientMessage, BadJsonCases) {
 
 TEST(ClientMessage, InvalidUtf8IsBadJson) {
   expect_error(std::string_view("{\"type\":\"join_room\",\"room\":\"\xff\"}"), ErrorCode::kBadJson);
-  expect_error(std::string_view("{\"type\":\"x\",\"content\":\"\xc0\xaf\"}"), ErrorCode::kBadJson);  // overlong
-  expect_error(std::string_view("{\"type\":\"x\",\"content\":\"\xed\xa0\x80\"}"), ErrorCode::kBadJson);  // surrogate
+  expect_error(std::string_view("{\"type\":\"x\",\"content\":\"\xc0\xaf\"}"),
+               ErrorCode::kBadJson);  // overlong
+  expect_error(std::string_view("{\"type\":\"x\",\"content\":\"\xed\xa0\x80\"}"),
+               ErrorCode::kBadJson);  // surrogate
   expect_error(std::string_view("{\"type\":\"x\"}\xff"), ErrorCode::kBadJson);
 }
 
@@ -138,7 +151,8 @@ TEST(ClientMessage, InvalidFieldCases) {
   expect_error(R"({"type":"join_room","room":"a\u0001b"})", ErrorCode::kInvalidField);
   expect_error(R"({"type":"join_room","room":"a\u007fb"})", ErrorCode::kInvalidField);
   expect_error(R"({"type":"join_room","room":"a\u0085b"})", ErrorCode::kInvalidField);  // C1 control
-  expect_error("{\"type\":\"join_room\",\"room\":\"" + std::string(129, 'r') + "\"}", ErrorCode::kInvalidField);
+  expect_error("{\"type\":\"join_room\",\"room\":\"" + std::string(129, 'r') + "\"}",
+               ErrorCode::kInvalidField);
   EXPECT_TRUE(parse("{\"type\":\"join_room\",\"room\":\"" + std::string(128, 'r') + "\"}").ok);
   expect_error(R"({"type":"direct_message","to":"a/b","content":1})", ErrorCode::kInvalidField);
   expect_error(R"({"type":"direct_message","to":"","content":1,"id":3})", ErrorCode::kInvalidField, "3");
@@ -154,8 +168,9 @@ TEST(ClientMessage, RoomMayContainSlashAndUnicode) {
 }
 
 TEST(ServerMessage, EncodesRoomMessage) {
-  EXPECT_EQ(encode_room_message("r\"1", "al\\ice", "{\"a\":1}", "2026-11-28T16:40:27.123Z"),
-            R"({"type":"message","room":"r\"1","from":"al\\ice","content":{"a":1},"timestamp":"2026-11-28T16:40:27.123Z"})");
+  EXPECT_EQ(
+      encode_room_message("r\"1", "al\\ice", "{\"a\":1}", "2026-11-28T16:40:27.123Z"),
+      R"({"type":"message","room":"r\"1","from":"al\\ice","content":{"a":1},"timestamp":"2026-11-28T16:40:27.123Z"})");
 }
 
 TEST(ServerMessage, EncodesDirectAckAndError) {
@@ -164,7 +179,8 @@ TEST(ServerMessage, EncodesDirectAckAndError) {
   EXPECT_EQ(encode_ack("\"x\""), R"({"type":"ack","id":"x"})");
   EXPECT_EQ(encode_ack("7"), R"({"type":"ack","id":7})");
   EXPECT_EQ(encode_error("bad_json", "no\n", ""), R"({"type":"error","code":"bad_json","message":"no\n"})");
-  EXPECT_EQ(encode_error("not_in_room", "m", "3"), R"({"type":"error","code":"not_in_room","message":"m","id":3})");
+  EXPECT_EQ(encode_error("not_in_room", "m", "3"),
+            R"({"type":"error","code":"not_in_room","message":"m","id":3})");
 }
 
 TEST(ServerMessage, EscapesControlCharacters) {
@@ -217,7 +233,8 @@ TEST(ClientMessage, ParsesOnlineQuery) {
 }
 
 TEST(ClientMessage, JoinRoomPresenceFlag) {
-  EXPECT_EQ(parse(R"({"type":"join_room","room":"r"})").message.presence, ClientMessage::PresenceFlag::kAbsent);
+  EXPECT_EQ(parse(R"({"type":"join_room","room":"r"})").message.presence,
+            ClientMessage::PresenceFlag::kAbsent);
   EXPECT_EQ(parse(R"({"type":"join_room","room":"r","presence":true})").message.presence,
             ClientMessage::PresenceFlag::kOn);
   EXPECT_EQ(parse(R"({"type":"join_room","presence":false,"room":"r"})").message.presence,
@@ -232,11 +249,63 @@ TEST(ClientMessage, JoinRoomPresenceFlag) {
 TEST(ServerMessage, EncodesPresenceAnswers) {
   EXPECT_EQ(encode_presence_answer("1", "r\"", {"a", "b"}, false),
             R"({"type":"presence","id":1,"room":"r\"","users":["a","b"]})");
-  EXPECT_EQ(encode_presence_answer("", "r", {}, true), R"({"type":"presence","room":"r","users":[],"truncated":true})");
+  EXPECT_EQ(encode_presence_answer("", "r", {}, true),
+            R"({"type":"presence","room":"r","users":[],"truncated":true})");
   EXPECT_EQ(encode_online_answer("\"q\"", {"a", "b"}, {true, false}),
             R"({"type":"online","id":"q","users":{"a":true,"b":false}})");
   EXPECT_EQ(encode_room_presence_event("r", "u", true, "T"),
             R"({"type":"user_joined","room":"r","user":"u","timestamp":"T"})");
   EXPECT_EQ(encode_room_presence_event("r", "u", false, "T"),
             R"({"type":"user_left","room":"r","user":"u","timestamp":"T"})");
+}
+
+// The fast path for common frames and RapidJSON alone give the same answer,
+// field for field, on frames inside and outside the fast path's subset.
+TEST(ClientMessage, FastPathAgreesWithFullParser) {
+  const char* frames[] = {
+      R"({"type":"direct_message","to":"bob","content":"hi"})",
+      R"( {"content":{"a":[1,-2,true,false,null,{}]},"type":"room_message","room":"r","id":"x"} )",
+      R"({"type":"direct_message","to":"b\u006fb","content":"hi"})",
+      R"({"type":"room_message","room":"caf\u00e9","content":1.5})",
+      R"({"type":"room_message","room":"café","content":"日本","id":12})",
+      R"({"type":"join_room","room":"r","presence":true,"since":{"epoch":"e","offset":3}})",
+      R"({"type":"online","users":["a","b","a"]})",
+      R"({"type":"history","room":"r","limit":5,"before":123456789012345678901})",
+      R"({"type":"direct_message","to":"bob","content":"x"} x)",
+      R"({"type":"direct_message","to":"bob","content":01})",
+      R"({"type":"direct_message","to":"bob","content":"\x01"})",
+      R"({"type":"room_message","room":"r","content":[[[[]]]],"type":"leave_room"})",
+      R"({"type":"direct_message","to":"bob","id":{},"content":""})",
+      R"({"t\u0079pe":"direct_message","to":"bob","content":2})",
+      R"({})",
+      R"([])",
+      "{\"type\":\"x\",\"c\":\"\xed\xa0\x80\"}",
+      "{\"type\":\"x\",\"c\":\"\xf4\x90\x80\x80\"}",
+  };
+  for (std::string_view f : frames) {
+    ParseResult a = parse_client_message(f), b = parse_client_message_full(f);
+    EXPECT_EQ(a.ok, b.ok) << f;
+    EXPECT_EQ(a.error, b.error) << f;
+    EXPECT_EQ(a.error_message, b.error_message) << f;
+    EXPECT_EQ(a.id_json, b.id_json) << f;
+    EXPECT_EQ(a.message.type_name, b.message.type_name) << f;
+    EXPECT_EQ(a.message.room, b.message.room) << f;
+    EXPECT_EQ(a.message.to, b.message.to) << f;
+    EXPECT_EQ(a.message.content_json, b.message.content_json) << f;
+    EXPECT_EQ(a.message.users, b.message.users) << f;
+    EXPECT_EQ(a.message.id_json, b.message.id_json) << f;
+    EXPECT_EQ(a.message.limit, b.message.limit) << f;
+    EXPECT_EQ(a.message.since_offset, b.message.since_offset) << f;
+  }
+}
+
+TEST(ServerMessage, DirectMessageInPlaceMatchesEncoder) {
+  for (std::string_view from : {"alice", "a\"b\\c\n\r\t\x01\x1f", "", "日本"}) {
+    std::string want = encode_direct_message(from, R"({"k":[1]})", "2026-12-02T04:00:00.000Z");
+    ASSERT_EQ(direct_message_size(from, R"({"k":[1]})", "2026-12-02T04:00:00.000Z"), want.size());
+    std::string got(want.size(), '?');
+    char* end = write_direct_message(got.data(), from, R"({"k":[1]})", "2026-12-02T04:00:00.000Z");
+    EXPECT_EQ(end, got.data() + got.size());
+    EXPECT_EQ(got, want);
+  }
 }
