@@ -54,6 +54,9 @@ RequestParse parse_upgrade_request(std::string_view in, ParsedUpgrade& out);
 // rest as %XX), appended to out. Shared with the lws path.
 void append_query_part(std::string& out, std::string_view part);
 
+// SHA-1 of len bytes into out (20 bytes).
+void sha1(const unsigned char* msg, size_t len, unsigned char out[20]);
+
 // Sec-WebSocket-Accept for a key (base64 of SHA-1 of key + RFC 6455's GUID).
 std::string websocket_accept(std::string_view key);
 

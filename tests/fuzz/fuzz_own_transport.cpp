@@ -7,15 +7,19 @@
 //    control byte, space or '%' (the forms it leaves to lws), a query of
 //    unreserved bytes, "%XX", '&' and '=' only, a 24-byte key; every prefix
 //    of an accepted request is kIncomplete or kOther, never kUpgrade.
+//  - sha1 equals OpenSSL's SHA1 on every input.
 //  - FrameReader on any bytes, fed in one piece and again in pieces whose
 //    sizes come from the input: both feeds see the same messages, the same
 //    control frames and the same failure (the reader's state across reads
 //    is what makes a frame split over TCP segments come out right).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <openssl/sha.h>
 
 #include "fuzz_check.hpp"
 #include "transport/frame_reader.hpp"
@@ -109,6 +113,11 @@ void check_frames(const uint8_t* data, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // The accept key's SHA-1 against OpenSSL's, on every input.
+  unsigned char ours[20], theirs[20];
+  sha1(data, size, ours);
+  SHA1(data, size, theirs);
+  FUZZ_CHECK(std::memcmp(ours, theirs, 20) == 0);
   check_request(std::string_view(reinterpret_cast<const char*>(data), size));
   check_frames(data, size);
   return 0;

@@ -82,6 +82,25 @@ TEST(UpgradeRequest, UnusualFormsGoToLws) {
   EXPECT_EQ(parse(huge.substr(0, kMaxOwnRequest), out), RequestParse::kOther);
 }
 
+std::string sha1_hex(const std::string& in) {
+  unsigned char d[20];
+  sha1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), d);
+  std::string hex;
+  for (unsigned char c : d) {
+    hex.push_back("0123456789abcdef"[c >> 4]);
+    hex.push_back("0123456789abcdef"[c & 15]);
+  }
+  return hex;
+}
+
+TEST(UpgradeRequest, Sha1MatchesFips180Vectors) {
+  EXPECT_EQ(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  EXPECT_EQ(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(sha1_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+  EXPECT_EQ(sha1_hex(std::string(1000000, 'a')), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
 TEST(UpgradeRequest, AcceptKeyIsRfc6455s) {
   // RFC 6455 section 1.3's example.
   EXPECT_EQ(websocket_accept("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
