@@ -29,19 +29,6 @@ constexpr size_t kReadBufferSize = 64 * 1024;
 // rather than in one go that fills every recipient's queue at once.
 constexpr size_t kReadPerTurn = 512;
 
-const char* refusal_text(int status) {
-  switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-  }
-}
-
 uv_stream_t* stream(uv_tcp_t* tcp) {
   return reinterpret_cast<uv_stream_t*>(tcp);
 }
@@ -283,18 +270,14 @@ void WsServer::own_hand_to_lws(OwnConn* c, std::string_view bytes) {
 void WsServer::own_refuse(OwnConn* c, int status, std::string_view reason) {
   // The same response as the lws path's refuse(): the body says why.
   char body[640];
-  int body_len = reason.empty()
-                     ? snprintf(body, sizeof body, "%d %s\n", status, refusal_text(status))
-                     : snprintf(body, sizeof body, "%d %s: %.*s\n", status, refusal_text(status),
-                                static_cast<int>(std::min(reason.size(), size_t{512})), reason.data());
-  body_len = std::clamp(body_len, 0, static_cast<int>(sizeof body) - 1);
+  size_t body_len = transport::format_refusal_body(body, sizeof body, status, reason);
   char head[256];
   int head_len = snprintf(head, sizeof head,
-                          "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\ncontent-length: %d\r\nconnection: "
+                          "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\ncontent-length: %zu\r\nconnection: "
                           "close\r\n\r\n",
-                          status, refusal_text(status), body_len);
+                          status, transport::http_status_text(status), body_len);
   std::string response(head, static_cast<size_t>(std::clamp(head_len, 0, static_cast<int>(sizeof head) - 1)));
-  response.append(body, static_cast<size_t>(body_len));
+  response.append(body, body_len);
   uv_read_stop(stream(&c->tcp));
   c->peer_closed = true;  // nothing more is read
   if (!own_write(c, response.data(), response.size())) return own_close(c);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 namespace rtcore::transport {
@@ -101,6 +102,13 @@ bool is_plain_query_byte(unsigned char c) {
   return kSubDelims.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
+// The byte of the "%XX" escape at raw[i], or -1 for a bad or cut escape.
+int escaped_byte(std::string_view raw, size_t i) {
+  if (i + 2 >= raw.size()) return -1;
+  int hi = hex_value(raw[i + 1]), lo = hex_value(raw[i + 2]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
 // Percent-decodes a path; false when it is not in the plain form (a bad
 // escape, or a decoded byte that lws would treat specially: controls,
 // space, '/', '\\', '?', '#', '%').
@@ -110,10 +118,7 @@ bool decode_path(std::string_view raw, std::string& out) {
   for (size_t i = 0; i < raw.size(); ++i) {
     auto c = static_cast<unsigned char>(raw[i]);
     if (c == '%') {
-      if (i + 2 >= raw.size()) return false;
-      int hi = hex_value(raw[i + 1]), lo = hex_value(raw[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      auto b = static_cast<unsigned char>(hi * 16 + lo);
+      int b = escaped_byte(raw, i);
       if (b <= 0x20 || b == 0x7f || b == '/' || b == '\\' || b == '?' || b == '#' || b == '%') return false;
       out.push_back(static_cast<char>(b));
       i += 2;
@@ -143,10 +148,7 @@ bool decode_query_arg(std::string_view raw, std::string& out) {
   for (size_t i = 0; i < raw.size(); ++i) {
     auto c = static_cast<unsigned char>(raw[i]);
     if (c == '%') {
-      if (i + 2 >= raw.size()) return false;
-      int hi = hex_value(raw[i + 1]), lo = hex_value(raw[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      auto b = static_cast<unsigned char>(hi * 16 + lo);
+      int b = escaped_byte(raw, i);
       if (b < 0x20 || b == 0x7f) return false;
       out.push_back(static_cast<char>(b));
       i += 2;
@@ -247,6 +249,26 @@ int classify(std::string_view name) {
 }
 
 }  // namespace
+
+const char* http_status_text(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+size_t format_refusal_body(char* out, size_t cap, int status, std::string_view reason) {
+  int n = reason.empty() ? snprintf(out, cap, "%d %s\n", status, http_status_text(status))
+                         : snprintf(out, cap, "%d %s: %.*s\n", status, http_status_text(status),
+                                    static_cast<int>(std::min(reason.size(), size_t{512})), reason.data());
+  return n <= 0 ? 0 : std::min(static_cast<size_t>(n), cap - 1);
+}
 
 void append_query_part(std::string& out, std::string_view part) {
   static constexpr char kHex[] = "0123456789ABCDEF";

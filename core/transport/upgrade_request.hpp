@@ -54,6 +54,14 @@ RequestParse parse_upgrade_request(std::string_view in, ParsedUpgrade& out);
 // rest as %XX), appended to out. Shared with the lws path.
 void append_query_part(std::string& out, std::string_view part);
 
+// The reason phrase of the HTTP statuses rtcore refuses upgrades with.
+const char* http_status_text(int status);
+// The plain-text body of a refusal ("403 Forbidden\n", or with ": reason",
+// the reason cut at 512 bytes) into out (cap bytes, NUL-terminated);
+// returns its length. No allocation: it also answers for a callback that
+// threw, where the cause may have been a failed allocation.
+size_t format_refusal_body(char* out, size_t cap, int status, std::string_view reason);
+
 // SHA-1 of len bytes into out (20 bytes).
 void sha1(const unsigned char* msg, size_t len, unsigned char out[20]);
 

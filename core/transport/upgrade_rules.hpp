@@ -73,7 +73,7 @@ inline std::string_view subprotocol_problem(std::string_view list) {
     std::string_view token = entry.substr(0, n);
     if (token.empty()) return kSubprotocolMalformed;  // ",x", "x,,y", "\"x\""
     if (token.size() > kMaxSubprotocolName) return kSubprotocolNameTooLong;
-    if (token == kSubprotocol) return {};  // lws binds it and stops reading
+    if (token == kSubprotocol) return {};                 // lws binds it and stops reading
     if (n != entry.size()) return kSubprotocolMalformed;  // "x y", "a=b"
     start = end + 1;
   }

@@ -36,19 +36,6 @@ constexpr size_t kRxBufferSize = 512;
 
 namespace {
 
-const char* status_text(int status) {
-  switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-  }
-}
-
 std::string copy_header(lws* wsi, lws_token_indexes token) {
   int len = lws_hdr_total_length(wsi, token);
   if (len <= 0) return {};
@@ -501,15 +488,12 @@ void WsServer::refuse(lws* wsi, int status, std::string_view reason) noexcept {
   unsigned char* p = start;
   unsigned char* end = buf + sizeof buf - 1;
   char status_line[64];
-  int n = snprintf(status_line, sizeof status_line, "HTTP/1.1 %d %s", status, status_text(status));
+  int n = snprintf(status_line, sizeof status_line, "HTTP/1.1 %d %s", status,
+                   transport::http_status_text(status));
   // The body says why, so a client library that only shows the response
   // (or a developer with curl) sees what to change.
   char body[640];
-  int body_len = reason.empty()
-                     ? snprintf(body, sizeof body, "%d %s\n", status, status_text(status))
-                     : snprintf(body, sizeof body, "%d %s: %.*s\n", status, status_text(status),
-                                static_cast<int>(std::min(reason.size(), size_t{512})), reason.data());
-  body_len = std::clamp(body_len, 0, static_cast<int>(sizeof body) - 1);
+  int body_len = static_cast<int>(transport::format_refusal_body(body, sizeof body, status, reason));
   char length[16];
   int length_len = snprintf(length, sizeof length, "%d", body_len);
   // lws_add_http_header_status would write HTTP/1.0 here: write our own
