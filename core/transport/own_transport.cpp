@@ -28,6 +28,9 @@ constexpr size_t kReadBufferSize = 64 * 1024;
 // other socket (and its input stays in the kernel, so TCP slows it down)
 // rather than in one go that fills every recipient's queue at once.
 constexpr size_t kReadPerTurn = 512;
+// Bytes of pongs (and pings) held behind a write the socket has not taken
+// yet; a client that keeps pinging without reading is dropped beyond it.
+constexpr size_t kMaxQueuedControl = 64 * 1024;
 
 uv_stream_t* stream(uv_tcp_t* tcp) {
   return reinterpret_cast<uv_stream_t*>(tcp);
@@ -287,6 +290,12 @@ void WsServer::own_refuse(OwnConn* c, int status, std::string_view reason) {
 bool WsServer::own_write(OwnConn* c, const char* data, size_t len) {
   if (c->closed) return false;
   if (c->rare && c->rare->writing) {
+    // Only control frames get here (the engine writes once nothing is in
+    // flight): pongs to a client that pings without reading. Bounded.
+    if (c->rare->out_next.size() + len > kMaxQueuedControl) {
+      kill(c);
+      return false;
+    }
     c->rare->out_next.append(data, len);
     return true;
   }

@@ -170,8 +170,9 @@ class Harness {
 
 class Client {
  public:
-  explicit Client(int port) {
+  explicit Client(int port, int rcvbuf = 0) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -590,6 +591,23 @@ TEST_P(WsServerFrames, BrokenFramingEndsTheConnection) {
   EXPECT_EQ(payload.substr(0, 2), std::string("\x03\xea", 2));  // 1002
   EXPECT_TRUE(c.wait_closed());
   EXPECT_EQ(closed_after(events, 1), std::vector<std::string>{"a"});
+}
+
+TEST(WsServerOwnPath, ClientThatPingsWithoutReadingIsDropped) {
+  Events events;
+  Harness server(events, nullptr, true);
+  Client c(server.port(), 4096);
+  ASSERT_EQ(c.upgrade("/ws/pinger"), 101);
+  // 125-byte pings, never reading the pongs: once the kernel's buffers are
+  // full, the server holds at most 64 KiB of pongs, then drops the client.
+  std::string ping = Client::masked_frame(0x89, std::string(125, 'p'));
+  std::string batch;
+  for (int i = 0; i < 100; ++i) batch += ping;
+  auto deadline = steady_clock::now() + std::chrono::seconds(20);
+  bool sent_all = true;
+  for (int i = 0; i < 4000 && sent_all && steady_clock::now() < deadline; ++i) sent_all = c.send_raw(batch);
+  EXPECT_FALSE(sent_all);  // the server closed the connection
+  EXPECT_EQ(closed_after(events, 1), std::vector<std::string>{"pinger"});
 }
 
 TEST_P(WsServerFrames, SilentHandshakeIsDroppedAtTheDeadline) {
