@@ -113,8 +113,8 @@ void WsServer::on_own_connection(uv_stream_t* listener, int status) {
     auto* c = new OwnConn();
     c->own = true;
     c->server = self;
-    c->tcp.data = c;
     uv_tcp_init(self->loop_, &c->tcp);
+    c->tcp.data = c;
     if (uv_accept(listener, stream(&c->tcp)) != 0) {
       uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
                [](uv_handle_t* h) { delete static_cast<OwnConn*>(h->data); });
