@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/hex.hpp"
+
 namespace rtcore::transport {
 
 namespace {
@@ -74,13 +76,6 @@ void sha1(const unsigned char* msg, size_t len, unsigned char out[20]) {
 }
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool is_unreserved(unsigned char c) {
   return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
