@@ -14,6 +14,7 @@
 
 #include "common/guard.hpp"
 #include "common/log.hpp"
+#include "loop/descriptor_table.hpp"
 #include "transport/upgrade_request.hpp"
 #include "transport/upgrade_rules.hpp"
 #include "transport/ws_internal.hpp"
@@ -165,6 +166,9 @@ int WsServer::listen() {
 
   // Debian's build would log every connection at INFO otherwise.
   install_lws_logging(options_.log_level);
+  // Before the first accept: no 10-15 ms stall per doubling of the
+  // descriptor table under a connection storm (loop/descriptor_table.hpp).
+  reserve_descriptor_table();
 
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);

@@ -4,6 +4,7 @@ Redis, the internal listener (--internal-listen), and structured logs
 
 import http.client
 import json
+import os
 import re
 import time
 
@@ -239,3 +240,40 @@ def test_text_logs_keep_their_format(start_server, secret_file):
     assert "rtcore: upgrade refused (401): bad signature\n" in text, text[-2000:]
     assert "rtcore-server: SIGTERM received, closing connections\n" in text
     assert not any(line.startswith("{") for line in text.splitlines())
+
+
+def _proc_field(pid, name):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {name} in /proc/{pid}/status")
+
+
+def _soft_nofile(pid):
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft = line.split()[3]
+                return 1 << 30 if soft == "unlimited" else int(soft)
+    raise AssertionError("no open-files limit")
+
+
+def test_descriptor_table_is_reserved_before_the_first_connection(server):
+    # The kernel would otherwise double it (and wait for an RCU grace period,
+    # 10-15 ms with the loop blocked) at 256, 512, ... connections: the
+    # server grows it once at start (core/loop/descriptor_table.hpp).
+    pid = server.proc.pid
+    want = min(_soft_nofile(pid), 1 << 16)
+    assert _proc_field(pid, "FDSize") >= want
+
+    # The slot it used is free again: connections still get low descriptors.
+    async def main():
+        async with Clients(server) as clients:
+            for i in range(20):
+                await clients.open(f"u{i}")
+            return [int(n) for n in os.listdir(f"/proc/{pid}/fd")]
+
+    fds = run(main())
+    assert len(fds) >= 20
+    assert max(fds) < 1024, sorted(fds)[-5:]
