@@ -75,6 +75,8 @@ export interface EngineOptions {
   historySize?: number;
   /** seconds a kept message lives; a stream idle this long starts a new epoch (default 300). In ms, rounded up to whole seconds. Default 300000. */
   historyTtl?: number;
+  /** serve every connection through libwebsockets instead of rtcore's own accept and upgrade path (a fallback: more CPU per connection and memory per idle connection). Default false. */
+  lwsTransport?: boolean;
   /** Alias of authMode. */
   auth?: AuthMode;
   /** Alias of joinTimeout. */
@@ -140,6 +142,7 @@ export interface Defaults {
   readonly handshakeTimeout: number;
   readonly idleTimeout: number;
   readonly exposeStats: boolean;
+  readonly lwsTransport: boolean;
   /** A row added to the settings table after these types were written. */
   readonly [option: string]: string | number | boolean | null;
 }

@@ -238,6 +238,18 @@ typedef struct rtc_config {
   /* How long a stored message (and a stream without new messages) is kept,
    * seconds. 0 means the default, 300. */
   uint32_t history_ttl_s;
+
+  /* --- Appended (issue 14) --- */
+  /* Non-zero: every connection of the public listener is served by
+   * libwebsockets, as before rtcore had its own accept and upgrade path.
+   * 0 (default): a plain-TCP listener on an IPv4 address accepts and
+   * upgrades with rtcore's own path (less CPU per connection and memory per
+   * idle connection) and hands libwebsockets only what it does not serve
+   * itself; TLS listeners and other hosts always use libwebsockets. A
+   * fallback for operators: the protocol is the same on both paths, except
+   * that libwebsockets accepts unmasked client frames, which the own path
+   * closes with 1002. */
+  uint32_t lws_transport;
 } rtc_config;
 
 #define RTC_AUTH_NONE 0

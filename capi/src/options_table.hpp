@@ -103,7 +103,10 @@ enum class Copy { as_is, zero_default, min_checked, range_checked, special };
   X(history_size, RTC_OPTION_UINT, RTC_UNIT_NONE, "--history-size", "RTCORE_HISTORY_SIZE", 0, 100000, range_checked,              \
     "messages kept per room and per user's direct messages for recovery and history reads; 0 = history off")     \
   X(history_ttl_s, RTC_OPTION_UINT, RTC_UNIT_NONE, "--history-ttl", "RTCORE_HISTORY_TTL", 1, 31536000, zero_default,             \
-    "seconds a kept message lives; a stream idle this long starts a new epoch (default 300)")
+    "seconds a kept message lives; a stream idle this long starts a new epoch (default 300)")             \
+  X(lws_transport, RTC_OPTION_BOOL, RTC_UNIT_NONE, "--lws-transport", "RTCORE_LWS_TRANSPORT", 0, 1, as_is,          \
+    "serve every connection through libwebsockets instead of rtcore's own accept and upgrade path (a fallback: "  \
+    "more CPU per connection and memory per idle connection)")
 
 // rtc_config fields that are not rows: set through dedicated flags or calls
 // (the secret never through a flag; the rate limit as one N[:BURST] flag).

@@ -72,6 +72,10 @@ struct EngineConfig {
   bool internal_listen = false;
   std::string internal_host;
   uint16_t internal_port = 0;
+  // Serve every public connection through libwebsockets instead of the own
+  // accept and upgrade path (transport/ws_server.hpp: WsServerOptions::
+  // own_transport); the path is chosen per listener, the protocol is the same.
+  bool lws_transport = false;
 };
 
 struct ConnectRequest {

@@ -68,6 +68,7 @@ int EngineCore::start() {
   opts.internal_listen = config_.internal_listen;
   opts.internal_host = config_.internal_host;
   opts.internal_port = config_.internal_port;
+  opts.own_transport = !config_.lws_transport;
   server_ = std::make_unique<WsServer>(loop_, opts, *this);
   stop_timer_.data = this;
   uv_timer_init(loop_, &stop_timer_);

@@ -48,6 +48,7 @@ int main(void) {
   FIELD(rtc_config, presence_limit);
   FIELD(rtc_config, history_size);
   FIELD(rtc_config, history_ttl_s);
+  FIELD(rtc_config, lws_transport);
   FIELD(rtc_header, name);
   FIELD(rtc_header, name_len);
   FIELD(rtc_header, value);

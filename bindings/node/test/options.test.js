@@ -122,3 +122,51 @@ test('index.d.ts\'s table-derived options are what scripts/gen-types.js writes f
     assert.fail(`gen-types --check failed:\n${err.stdout}${err.stderr}`);
   }
 });
+
+// An unmasked client frame tells the two transports apart (the own path
+// closes it with 1002, libwebsockets 4.1 takes it): lwsTransport reaches
+// the engine.
+function unmaskedJoin(port) {
+  const net = require('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no answer: ${buf.toString('latin1')}`)); }, 5000);
+    const done = (v) => { clearTimeout(timer); sock.destroy(); resolve(v); };
+    sock.on('error', reject);
+    sock.on('connect', () => {
+      sock.write('GET /ws/raw HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        assert.match(buf.subarray(0, end).toString('latin1'), /^HTTP\/1\.1 101/);
+        buf = buf.subarray(end + 4);
+        upgraded = true;
+        const payload = Buffer.from(JSON.stringify({ type: 'join_room', room: 'r', id: 'u1' }));
+        sock.write(Buffer.concat([Buffer.from([0x81, payload.length]), payload]));
+      }
+      if (buf.length < 2 || buf.length < 2 + (buf[1] & 0x7f)) return;
+      const opcode = buf[0] & 0x0f;
+      const body = buf.subarray(2, 2 + (buf[1] & 0x7f));
+      done(opcode === 0x8 ? { close: body.readUInt16BE(0) } : JSON.parse(body.toString()));
+    });
+  });
+}
+
+test('lwsTransport: every connection goes through libwebsockets (default: the own path)', async () => {
+  assert.equal(rtcore.defaults.lwsTransport, false);
+  for (const [options, expect] of [[{}, { close: 1002 }], [{ lwsTransport: true }, { type: 'ack', id: 'u1' }]]) {
+    const engine = await startEngine(options);
+    try {
+      const answer = await unmaskedJoin(engine.port);
+      for (const [k, v] of Object.entries(expect)) assert.equal(answer[k], v, JSON.stringify({ options, answer }));
+    } finally {
+      await engine.close();
+    }
+  }
+});

@@ -4,7 +4,9 @@ documented rule, with rtc_config_init's default and the row's range."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 import re
 import subprocess
 import sys
@@ -16,6 +18,8 @@ import pytest
 import rtcore
 from rtcore import _native
 from rtcore._config import OPTIONS
+
+from conftest import async_test
 
 ROWS = _native.config_options()
 C_INIT = _native.config_defaults()
@@ -168,3 +172,30 @@ def test_python_m_rtcore_options_lists_every_row() -> None:
     assert any(line.startswith("history_ttl=300 ") and "--history-ttl" in line for line in lines)
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "python -m rtcore options" in readme
+
+
+async def _unmasked_join(app: rtcore.App) -> Any:
+    """Close code, or the first JSON frame, after an unmasked join_room: the
+    own path closes it with 1002, libwebsockets 4.1 takes it."""
+    reader, writer = await asyncio.open_connection(app.host, app.port)
+    try:
+        writer.write(b"GET /ws/raw HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        payload = json.dumps({"type": "join_room", "room": "r", "id": "u1"}).encode()
+        writer.write(bytes([0x81, len(payload)]) + payload)
+        first, size = await asyncio.wait_for(reader.readexactly(2), 5)
+        body = await asyncio.wait_for(reader.readexactly(size & 0x7F), 5)
+        return int.from_bytes(body[:2], "big") if first & 0x0F == 0x8 else json.loads(body)
+    finally:
+        writer.close()
+
+
+@async_test()
+async def test_lws_transport_serves_every_connection_through_libwebsockets() -> None:
+    assert rtcore.App().config.lws_transport is False
+    async with rtcore.App() as app:
+        assert await _unmasked_join(app) == 1002
+    async with rtcore.App(lws_transport=True) as app:
+        assert await _unmasked_join(app) == {"type": "ack", "id": "u1"}
