@@ -10,6 +10,7 @@
 #include "metrics/render.hpp"
 #include "common/guard.hpp"
 #include "common/log.hpp"
+#include "loop/descriptor_table.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
@@ -69,6 +70,9 @@ int EngineCore::start() {
   opts.internal_host = config_.internal_host;
   opts.internal_port = config_.internal_port;
   opts.own_transport = !config_.lws_transport;
+  // As many descriptors as the node may hold connections: none of them
+  // then waits for the table to grow (loop/descriptor_table.hpp).
+  if (config_.max_connections) opts.descriptor_reserve = size_t{config_.max_connections} + kDescriptorHeadroom;
   server_ = std::make_unique<WsServer>(loop_, opts, *this);
   stop_timer_.data = this;
   uv_timer_init(loop_, &stop_timer_);

@@ -15,8 +15,13 @@
 
 namespace rtcore {
 
-// The default: 65,536 slots, 8 bytes of kernel memory each (512 KiB).
+// The default (an engine without a connection limit): 65,536 slots, 8 bytes
+// of kernel memory each (512 KiB).
 inline constexpr size_t kDescriptorReserve = size_t{1} << 16;
+// Descriptors a process needs besides its connections (Redis links,
+// listeners, event descriptors, the host's own files): an engine with a
+// connection limit reserves that limit plus this.
+inline constexpr size_t kDescriptorHeadroom = 1024;
 
 // Grows the table to hold min(max_slots, soft RLIMIT_NOFILE) descriptors and
 // returns that number (0 when nothing was done: no limit known, or the

@@ -168,7 +168,7 @@ int WsServer::listen() {
   install_lws_logging(options_.log_level);
   // Before the first accept: no 10-15 ms stall per doubling of the
   // descriptor table under a connection storm (loop/descriptor_table.hpp).
-  reserve_descriptor_table();
+  if (options_.descriptor_reserve) reserve_descriptor_table(options_.descriptor_reserve);
 
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);

@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "loop/descriptor_table.hpp"
+
 struct lws;
 struct lws_context;
 struct lws_vhost;
@@ -121,6 +123,9 @@ struct WsServerOptions {
   // host an IPv4 address); false: libwebsockets for everything (tests
   // compare the two).
   bool own_transport = true;
+  // Descriptor table slots reserved before the first accept
+  // (loop/descriptor_table.hpp; capped by the soft RLIMIT_NOFILE); 0: none.
+  size_t descriptor_reserve = kDescriptorReserve;
 };
 
 class WsServer {

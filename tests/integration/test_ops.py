@@ -262,9 +262,10 @@ def _soft_nofile(pid):
 def test_descriptor_table_is_reserved_before_the_first_connection(server):
     # The kernel would otherwise double it (and wait for an RCU grace period,
     # 10-15 ms with the loop blocked) at 256, 512, ... connections: the
-    # server grows it once at start (core/loop/descriptor_table.hpp).
+    # server grows it once at start (core/loop/descriptor_table.hpp), to
+    # --max-connections (default 100000) + 1024, at most the soft limit.
     pid = server.proc.pid
-    want = min(_soft_nofile(pid), 1 << 16)
+    want = min(_soft_nofile(pid), 100000 + 1024)
     assert _proc_field(pid, "FDSize") >= want
 
     # The slot it used is free again: connections still get low descriptors.
@@ -277,3 +278,18 @@ def test_descriptor_table_is_reserved_before_the_first_connection(server):
     fds = run(main())
     assert len(fds) >= 20
     assert max(fds) < 1024, sorted(fds)[-5:]
+
+
+def test_the_reservation_follows_max_connections(start_server):
+    small = start_server("--max-connections", "3000")
+    soft = _soft_nofile(small.proc.pid)
+    if soft < 3000 + 1024:
+        pytest.skip(f"soft RLIMIT_NOFILE {soft} is below what the test reserves")
+    size = _proc_field(small.proc.pid, "FDSize")
+    assert size >= 3000 + 1024
+    # Not the soft limit: the table is the next power of two (4,096 here).
+    if soft >= 16384:
+        assert size < 8192, size
+    # Without a limit the engine reserves its default, 65,536 slots.
+    unlimited = start_server("--max-connections", "0")
+    assert _proc_field(unlimited.proc.pid, "FDSize") >= min(_soft_nofile(unlimited.proc.pid), 1 << 16)
