@@ -11,7 +11,7 @@ APT_PACKAGES=(
   googletest libgtest-dev
   redis-server
   nginx  # the one-port proxy test (bindings/python/tests/test_one_port.py)
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format  # fuzzing; scripts/check-format.sh
   python3 python3-pip
   chromium
   # Packaging (scripts/test-packaging.sh): .deb checks, wheel repair, ABI.

@@ -18,6 +18,8 @@ run_suite() {  # $1 build dir, rest: extra cmake args
 }
 
 started=$(date +%s)
+echo "== format"
+scripts/check-format.sh
 run_suite build
 echo "== Python host"
 scripts/test-python.sh

@@ -43,10 +43,11 @@ void report(const rtcore_server::Options& o, const char* level, const char* even
   tm t{};
   gmtime_r(&tv.tv_sec, &t);
   char when[64];
-  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(tv.tv_usec / 1000));
-  std::string line = std::string("{\"time\":\"") + when + "\",\"level\":\"" + level + "\",\"event\":\"" + event +
-                     "\",\"node\":\"" + json_escaped(node) + "\",\"msg\":\"" + json_escaped(msg) + "\"}\n";
+  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1,
+                t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(tv.tv_usec / 1000));
+  std::string line = std::string("{\"time\":\"") + when + "\",\"level\":\"" + level + "\",\"event\":\"" +
+                     event + "\",\"node\":\"" + json_escaped(node) + "\",\"msg\":\"" + json_escaped(msg) +
+                     "\"}\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -83,7 +83,9 @@ bool read_secret_file(const std::string& path, std::string& out) {
   return !out.empty();
 }
 
-bool parse_bool(std::string_view text) { return text == "1" || text == "true" || text == "yes" || text == "on"; }
+bool parse_bool(std::string_view text) {
+  return text == "1" || text == "true" || text == "yes" || text == "on";
+}
 
 // "a|b|c: rest" -> {"a","b","c"}.
 std::vector<std::string_view> enum_choices(const rtc_option_info& o) {
@@ -135,7 +137,8 @@ bool row_extra_ok(const rtc_option_info& o, std::string_view value) {
   if (name == "internal_listen") {  // HOST:PORT; the library checks the host's characters too
     auto colon = value.rfind(':');
     uint64_t port = 0;
-    return colon != std::string_view::npos && colon > 0 && parse_uint(value.substr(colon + 1), 65535, port, false);
+    return colon != std::string_view::npos && colon > 0 &&
+           parse_uint(value.substr(colon + 1), 65535, port, false);
   }
   if (name == "node_id")  // what other nodes accept (1..128 printable ASCII, no space)
     return !value.empty() && value.size() <= 128 &&
@@ -145,8 +148,9 @@ bool row_extra_ok(const rtc_option_info& o, std::string_view value) {
 
 bool invalid(std::string_view name, std::string_view value) {
   bool secret = name == "--jwt-secret";  // never echo a secret
-  std::fprintf(stderr, "rtcore-server: invalid value '%.*s' for %.*s\n", secret ? 3 : static_cast<int>(value.size()),
-               secret ? "***" : value.data(), static_cast<int>(name.size()), name.data());
+  std::fprintf(stderr, "rtcore-server: invalid value '%.*s' for %.*s\n",
+               secret ? 3 : static_cast<int>(value.size()), secret ? "***" : value.data(),
+               static_cast<int>(name.size()), name.data());
   return false;
 }
 
@@ -183,8 +187,9 @@ bool apply(std::string_view name, std::string_view value, Options& o) {
   if (name == "--rate-limit") {
     auto colon = value.find(':');
     uint64_t burst = 0;
-    bool ok = parse_uint(value.substr(0, colon), 1u << 30, n, false) &&
-              (colon == std::string_view::npos || parse_uint(value.substr(colon + 1), 1u << 30, burst, false));
+    bool ok =
+        parse_uint(value.substr(0, colon), 1u << 30, n, false) &&
+        (colon == std::string_view::npos || parse_uint(value.substr(colon + 1), 1u << 30, burst, false));
     o.rate_limit = static_cast<long>(n);
     o.rate_burst = colon == std::string_view::npos ? -1 : static_cast<long>(burst);
     return ok || invalid(name, value);
@@ -228,7 +233,8 @@ std::string default_text(const rtc_option_info& o) {
 std::string metavar(const rtc_option_info& o) {
   switch (o.type) {
     case RTC_OPTION_BOOL: return {};
-    case RTC_OPTION_ENUM: return std::string(std::string_view(o.help).substr(0, std::string_view(o.help).find(": ")));
+    case RTC_OPTION_ENUM:
+      return std::string(std::string_view(o.help).substr(0, std::string_view(o.help).find(": ")));
     case RTC_OPTION_STRING: return "VALUE";
     default: break;
   }

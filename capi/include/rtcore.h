@@ -51,19 +51,19 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 /* X(name, value, message): the one table of result codes. */
-#define RTC_ERRNO_MAP(X)                                                   \
-  X(OK, 0, "success")                                                      \
-  X(EINVAL, -1, "invalid argument")                                        \
-  X(ENOMEM, -2, "out of memory")                                           \
-  X(ESTATE, -3, "operation not allowed in the engine's current state")     \
-  X(ELISTEN, -4, "could not listen on the configured address")             \
-  X(ENOTSUP, -5, "not supported by this build or configuration")           \
-  X(ESTRUCT, -6, "struct_size is smaller than any known version")          \
-  X(EINTERNAL, -7, "internal error")                                       \
-  X(ENOTFOUND, -8, "no such connection or user")                           \
-  X(EQUEUE, -9, "the engine's command queue is full")                      \
-  X(ETLS, -10, "the TLS certificate or key could not be loaded")          \
-  X(ETOOBIG, -11, "the message is larger than the send queue limit")      \
+#define RTC_ERRNO_MAP(X)                                               \
+  X(OK, 0, "success")                                                  \
+  X(EINVAL, -1, "invalid argument")                                    \
+  X(ENOMEM, -2, "out of memory")                                       \
+  X(ESTATE, -3, "operation not allowed in the engine's current state") \
+  X(ELISTEN, -4, "could not listen on the configured address")         \
+  X(ENOTSUP, -5, "not supported by this build or configuration")       \
+  X(ESTRUCT, -6, "struct_size is smaller than any known version")      \
+  X(EINTERNAL, -7, "internal error")                                   \
+  X(ENOTFOUND, -8, "no such connection or user")                       \
+  X(EQUEUE, -9, "the engine's command queue is full")                  \
+  X(ETLS, -10, "the TLS certificate or key could not be loaded")       \
+  X(ETOOBIG, -11, "the message is larger than the send queue limit")   \
   X(EUNAVAILABLE, -12, "the backplane could not answer (Redis unreachable)")
 
 typedef enum rtc_result {
@@ -74,14 +74,14 @@ typedef enum rtc_result {
 
 /* The message for a result code; "unknown error" for codes it does not
  * know. Returns a static string (never NULL, never freed). Any thread. */
-RTC_API const char *rtc_strerror(int code);
+RTC_API const char* rtc_strerror(int code);
 
 /* The symbolic name of a result code, e.g. "RTC_EINVAL"; static string.
  * Any thread. */
-RTC_API const char *rtc_err_name(int code);
+RTC_API const char* rtc_err_name(int code);
 
 /* The library version as "MAJOR.MINOR.PATCH", static string. Any thread. */
-RTC_API const char *rtc_version(void);
+RTC_API const char* rtc_version(void);
 
 /* The library version as (MAJOR << 16) | (MINOR << 8) | PATCH. Any thread. */
 RTC_API uint32_t rtc_version_number(void);
@@ -106,7 +106,7 @@ typedef struct rtc_config {
 
   /* Address to listen on, NUL-terminated; NULL means "127.0.0.1".
    * Borrowed until rtc_engine_create() returns. */
-  const char *host;
+  const char* host;
   /* TCP port; 0 picks a free one (read it back with rtc_engine_port). */
   uint32_t port;
 
@@ -131,12 +131,12 @@ typedef struct rtc_config {
   /* This node's id, NUL-terminated; NULL or "" picks a random one.
    * 1..128 bytes of printable ASCII without spaces (RTC_EINVAL otherwise).
    * Borrowed until rtc_engine_create() returns. */
-  const char *node_id;
+  const char* node_id;
   /* Backplane: NULL or "" for the in-process backplane (a single node);
    * otherwise "redis://[user:password@]host[:port][/db]" or
    * "unix:///path[?db=N]": every node sharing that Redis acts as one.
    * Borrowed until rtc_engine_create() returns. */
-  const char *redis_url;
+  const char* redis_url;
 
   /* Log verbosity: 0 errors, 1 warnings (default), 2 info, 3 debug.
    * Logs go to stderr, one line each. */
@@ -145,7 +145,7 @@ typedef struct rtc_config {
   /* --- Redis backplane (ignored without redis_url; 0 or NULL in any of
    * these fields means its default) --- */
   /* Channel and key prefix, NUL-terminated; NULL means "rtcore:". */
-  const char *redis_prefix;
+  const char* redis_prefix;
   /* A node that has not refreshed its liveness key for this long is dead:
    * the others take its users offline. Default 15000. */
   uint32_t node_ttl_ms;
@@ -162,17 +162,17 @@ typedef struct rtc_config {
    * "bearer.JWT") whose sub is the user id; refusals are HTTP 401. */
   uint32_t auth_mode;
   /* The HMAC secret (bytes, copied); required with RTC_AUTH_JWT_HS256. */
-  const char *jwt_secret;
+  const char* jwt_secret;
   size_t jwt_secret_len;
   /* Tolerance on exp and nbf, seconds. Default 30. */
   uint32_t jwt_leeway_s;
   /* When set (NUL-terminated), the token's aud / iss must match. */
-  const char *jwt_audience;
-  const char *jwt_issuer;
+  const char* jwt_audience;
+  const char* jwt_issuer;
   /* Comma-separated browser origins allowed to connect (exact match, e.g.
    * "https://app.example.com"); others get HTTP 403. NULL/"" allows any.
    * Requests without an Origin header (not browsers) are not affected. */
-  const char *allowed_origins;
+  const char* allowed_origins;
   /* Per-connection message rate (token bucket): rate_limit_per_s messages
    * per second with bursts of rate_limit_burst; beyond, error rate_limited,
    * and 100 refusals within 10 s close with 1008 (malformed frames count
@@ -197,8 +197,8 @@ typedef struct rtc_config {
   uint32_t expose_stats;
   /* wss://: PEM certificate (chain) and private key files; TLS 1.2+ only.
    * Both NULL (default) for plain ws://. */
-  const char *tls_cert_file;
-  const char *tls_key_file;
+  const char* tls_cert_file;
+  const char* tls_key_file;
 
   /* --- Appended (issue 10) --- */
   /* A join_room carrying an id is acked once the backplane confirms the
@@ -221,7 +221,7 @@ typedef struct rtc_config {
    * and /stats. NULL or "" (default): all are served on the public port
    * (/stats only with expose_stats). Borrowed until rtc_engine_create()
    * returns; RTC_EINVAL if malformed. */
-  const char *internal_listen;
+  const char* internal_listen;
 
   /* Most users one presence answer lists (the client's "presence" query and
    * rtc_room_members with limit 0); when the room has more, the answer
@@ -265,7 +265,7 @@ typedef struct rtc_config {
 #define RTC_LOG_DEBUG 3
 
 /* Fills *config with the defaults and sets struct_size. Any thread. */
-RTC_API void rtc_config_init(rtc_config *config);
+RTC_API void rtc_config_init(rtc_config* config);
 
 /* ------------------------------------------------------------------ */
 /* Handlers                                                            */
@@ -275,9 +275,9 @@ typedef struct rtc_engine rtc_engine;
 
 /* One header of an upgrade request, borrowed for the handler call. */
 typedef struct rtc_header {
-  const char *name; /* lower-case */
+  const char* name; /* lower-case */
   size_t name_len;
-  const char *value;
+  const char* value;
   size_t value_len;
 } rtc_header;
 
@@ -285,16 +285,16 @@ typedef struct rtc_header {
  * the duration of the handler call. */
 typedef struct rtc_connect_request {
   uint32_t struct_size;
-  const char *path; /* decoded, normalised path, e.g. "/ws/alice" */
+  const char* path; /* decoded, normalised path, e.g. "/ws/alice" */
   size_t path_len;
   /* The query string without '?', may be empty. The HTTP layer decodes
    * it, so this is an equivalent re-encoding: every name and value
    * percent-encoded (unreserved characters kept), joined with '&'. */
-  const char *query;
+  const char* query;
   size_t query_len;
-  const char *user_id; /* the validated user id from the path */
+  const char* user_id; /* the validated user id from the path */
   size_t user_id_len;
-  const rtc_header *headers;
+  const rtc_header* headers;
   size_t header_count;
   /* Identifies this request for rtc_connect_resolve() when the handler
    * defers its decision. Never 0. */
@@ -326,8 +326,7 @@ typedef struct rtc_connect_decision {
 /* Sets decision->user_id to a copy of (user_id, len). Returns RTC_EINVAL if
  * len is 0 or above 128 or the id breaks the user id rules (docs/protocol.md
  * section 1). Any thread (it touches only *decision). */
-RTC_API int rtc_connect_decision_set_user(rtc_connect_decision *decision,
-                                          const char *user_id, size_t len);
+RTC_API int rtc_connect_decision_set_user(rtc_connect_decision* decision, const char* user_id, size_t len);
 
 /* Completes a deferred on_connect decision. accept = 1 registers the
  * connection under (user_id, len) (NULL keeps the path's user id) and
@@ -336,15 +335,13 @@ RTC_API int rtc_connect_decision_set_user(rtc_connect_decision *decision,
  * status, RTC_ESTATE when the engine is not running. An unknown or
  * already-resolved request_id is ignored (the client may have gone).
  * Any thread, asynchronous. */
-RTC_API int rtc_connect_resolve(rtc_engine *engine, uint64_t request_id,
-                                int32_t accept, int32_t http_status,
-                                const char *user_id, size_t len);
+RTC_API int rtc_connect_resolve(rtc_engine* engine, uint64_t request_id, int32_t accept, int32_t http_status,
+                                const char* user_id, size_t len);
 
 /* Completes a deferred on_authorize: allow = 1 lets the held message take
  * effect, 0 answers it with error forbidden. An unknown or answered
  * request_id is ignored. Any thread, asynchronous. */
-RTC_API int rtc_authorize_resolve(rtc_engine *engine, uint64_t request_id,
-                                  int32_t allow);
+RTC_API int rtc_authorize_resolve(rtc_engine* engine, uint64_t request_id, int32_t allow);
 
 /* Presence states. */
 #define RTC_PRESENCE_OFFLINE 0
@@ -353,7 +350,7 @@ RTC_API int rtc_authorize_resolve(rtc_engine *engine, uint64_t request_id,
 typedef struct rtc_handlers {
   uint32_t struct_size;
   /* Passed back to every handler unchanged. */
-  void *user_data;
+  void* user_data;
 
   /* A WebSocket upgrade to /ws/{user_id} passed the protocol checks.
    * Decide in *decision before returning (the refusal is then an HTTP
@@ -362,32 +359,27 @@ typedef struct rtc_handlers {
    * headers are passed (lws 4.1 exposes only headers it knows): host,
    * origin, authorization, cookie, user-agent, sec-websocket-protocol,
    * x-forwarded-for. */
-  void (*on_connect)(void *user_data, const rtc_connect_request *request,
-                     rtc_connect_decision *decision);
+  void (*on_connect)(void* user_data, const rtc_connect_request* request, rtc_connect_decision* decision);
 
   /* A connection is registered and may receive messages. */
-  void (*on_open)(void *user_data, rtc_conn_id conn, const char *user_id,
-                  size_t user_id_len);
+  void (*on_open)(void* user_data, rtc_conn_id conn, const char* user_id, size_t user_id_len);
 
   /* A connection is gone (already removed from every room and its user).
    * close_code is the WebSocket close code seen or sent, 1006 if none. */
-  void (*on_disconnect)(void *user_data, rtc_conn_id conn,
-                        const char *user_id, size_t user_id_len,
+  void (*on_disconnect)(void* user_data, rtc_conn_id conn, const char* user_id, size_t user_id_len,
                         uint32_t close_code);
 
   /* A client message whose type is not built in. json is the whole frame
    * (one JSON object). NULL: such messages get error unknown_type. The
    * handler answers, if at all, through the send functions. Superseded by
    * on_message_with_id (appended below), which also gets the request id. */
-  void (*on_message)(void *user_data, rtc_conn_id conn, const char *user_id,
-                     size_t user_id_len, const char *type, size_t type_len,
-                     const char *json, size_t json_len);
+  void (*on_message)(void* user_data, rtc_conn_id conn, const char* user_id, size_t user_id_len,
+                     const char* type, size_t type_len, const char* json, size_t json_len);
 
   /* A user went online (first connection) or offline (last one gone).
    * timestamp is RFC 3339 UTC with milliseconds. */
-  void (*on_presence)(void *user_data, const char *user_id,
-                      size_t user_id_len, int32_t status,
-                      const char *timestamp, size_t timestamp_len);
+  void (*on_presence)(void* user_data, const char* user_id, size_t user_id_len, int32_t status,
+                      const char* timestamp, size_t timestamp_len);
 
   /* Authorization: asked before a join_room, room_message or
    * direct_message takes effect. Return RTC_AUTHZ_ALLOW, RTC_AUTHZ_DENY
@@ -401,10 +393,8 @@ typedef struct rtc_handlers {
    * must treat action values they do not know as they see fit (more may
    * be appended). Runs on the engine thread for every such message: it must be
    * fast and must not block. NULL allows everything. */
-  int32_t (*on_authorize)(void *user_data, rtc_conn_id conn,
-                          const char *user_id, size_t user_id_len,
-                          int32_t action, const char *target,
-                          size_t target_len, uint64_t request_id);
+  int32_t (*on_authorize)(void* user_data, rtc_conn_id conn, const char* user_id, size_t user_id_len,
+                          int32_t action, const char* target, size_t target_len, uint64_t request_id);
 
   /* --- Appended (issue 11) --- */
   /* Every log line of this engine at or below rtc_config.log_level
@@ -418,9 +408,8 @@ typedef struct rtc_handlers {
    * handler of this engine runs; never concurrently with itself for one
    * engine. It must not block and must not call rtc_engine_stop or
    * rtc_engine_destroy. NULL: lines go to stderr (rtc_config.log_format). */
-  void (*on_log)(void *user_data, int32_t level, const char *event,
-                 size_t event_len, const char *message, size_t message_len,
-                 const char *fields_json, size_t fields_json_len);
+  void (*on_log)(void* user_data, int32_t level, const char* event, size_t event_len, const char* message,
+                 size_t message_len, const char* fields_json, size_t fields_json_len);
 
   /* --- Appended (issue 13) --- */
   /* Like on_message, with the request's id: id_json (id_json_len bytes,
@@ -432,11 +421,9 @@ typedef struct rtc_handlers {
    * When set, it is called instead of on_message (which is then ignored);
    * both NULL: such messages get error unknown_type. Thread and borrowing
    * as on_message: the engine thread, everything borrowed for the call. */
-  void (*on_message_with_id)(void *user_data, rtc_conn_id conn,
-                             const char *user_id, size_t user_id_len,
-                             const char *type, size_t type_len,
-                             const char *json, size_t json_len,
-                             const char *id_json, size_t id_json_len);
+  void (*on_message_with_id)(void* user_data, rtc_conn_id conn, const char* user_id, size_t user_id_len,
+                             const char* type, size_t type_len, const char* json, size_t json_len,
+                             const char* id_json, size_t id_json_len);
 } rtc_handlers;
 
 #define RTC_AUTHZ_DENY 0
@@ -450,7 +437,7 @@ typedef struct rtc_handlers {
 #define RTC_ACTION_ONLINE 5   /* appended (issue 11) */
 
 /* Zeroes *handlers and sets struct_size. Any thread. */
-RTC_API void rtc_handlers_init(rtc_handlers *handlers);
+RTC_API void rtc_handlers_init(rtc_handlers* handlers);
 
 /* ------------------------------------------------------------------ */
 /* Engine lifecycle                                                    */
@@ -460,33 +447,32 @@ RTC_API void rtc_handlers_init(rtc_handlers *handlers);
  * either may be NULL for the defaults. On success *out owns the engine:
  * release it with rtc_engine_destroy(). Returns RTC_EINVAL for a bad
  * setting, RTC_ENOTSUP for a backplane this build lacks. Any thread. */
-RTC_API int rtc_engine_create(const rtc_config *config,
-                              const rtc_handlers *handlers, rtc_engine **out);
+RTC_API int rtc_engine_create(const rtc_config* config, const rtc_handlers* handlers, rtc_engine** out);
 
 /* Starts the engine thread and waits until it listens (or failed).
  * Returns RTC_ELISTEN if the address cannot be bound, RTC_ETLS if the TLS
- * certificate or key cannot be loaded, RTC_ESTATE if already started. Any thread except the engine's own; not concurrently
- * with rtc_engine_stop/destroy on the same engine. */
-RTC_API int rtc_engine_start(rtc_engine *engine);
+ * certificate or key cannot be loaded, RTC_ESTATE if already started. Any thread except the engine's own; not
+ * concurrently with rtc_engine_stop/destroy on the same engine. */
+RTC_API int rtc_engine_start(rtc_engine* engine);
 
 /* The TCP port the engine listens on, 0 before a successful start.
  * Any thread. */
-RTC_API uint32_t rtc_engine_port(const rtc_engine *engine);
+RTC_API uint32_t rtc_engine_port(const rtc_engine* engine);
 
 /* The port of the internal listener (rtc_config.internal_listen), 0
  * without one or before a successful start. Any thread. */
-RTC_API uint32_t rtc_engine_internal_port(const rtc_engine *engine);
+RTC_API uint32_t rtc_engine_internal_port(const rtc_engine* engine);
 
 /* This node's id (NUL-terminated, owned by the engine, valid until
  * rtc_engine_destroy). Any thread. */
-RTC_API const char *rtc_engine_node_id(const rtc_engine *engine);
+RTC_API const char* rtc_engine_node_id(const rtc_engine* engine);
 
 /* Graceful stop: stops accepting, sends every connection a close frame
  * with 1001 after what was queued for it, waits at most timeout_ms for
  * the clients (0 means 1000 ms), drops the rest, and joins the engine
  * thread. No handler runs after it returns. Idempotent. Any thread except
  * the engine's own (from a handler it returns RTC_ESTATE). */
-RTC_API int rtc_engine_stop(rtc_engine *engine, uint32_t timeout_ms);
+RTC_API int rtc_engine_stop(rtc_engine* engine, uint32_t timeout_ms);
 
 /* Stops the engine if running (as rtc_engine_stop with 1000 ms), then
  * frees it. NULL is a no-op. The engine pointer is invalid once the call
@@ -502,7 +488,7 @@ RTC_API int rtc_engine_stop(rtc_engine *engine, uint32_t timeout_ms);
  * nothing is left to join. A process that exits right after such a call
  * may end before that teardown has finished; the operating system then
  * closes the sockets. */
-RTC_API void rtc_engine_destroy(rtc_engine *engine);
+RTC_API void rtc_engine_destroy(rtc_engine* engine);
 
 /* ------------------------------------------------------------------ */
 /* Sending and membership (any thread, asynchronous)                   */
@@ -527,48 +513,37 @@ RTC_API void rtc_engine_destroy(rtc_engine *engine);
  * from may be NULL/0 for "" (a server message). With RTC_PAYLOAD_RAW the
  * payload is sent as the text frame (it must be valid UTF-8 JSON; from is
  * ignored). Returns RTC_EINVAL if the payload is not valid JSON. */
-RTC_API int rtc_send_to_user(rtc_engine *engine, const char *user_id,
-                             size_t user_id_len, const char *from,
-                             size_t from_len, int32_t kind,
-                             const char *payload, size_t payload_len);
+RTC_API int rtc_send_to_user(rtc_engine* engine, const char* user_id, size_t user_id_len, const char* from,
+                             size_t from_len, int32_t kind, const char* payload, size_t payload_len);
 
 /* Like rtc_send_to_user, for one connection. */
-RTC_API int rtc_send_to_connection(rtc_engine *engine, rtc_conn_id conn,
-                                   const char *from, size_t from_len,
-                                   int32_t kind, const char *payload,
-                                   size_t payload_len);
+RTC_API int rtc_send_to_connection(rtc_engine* engine, rtc_conn_id conn, const char* from, size_t from_len,
+                                   int32_t kind, const char* payload, size_t payload_len);
 
 /* Broadcasts to every member of room. With RTC_PAYLOAD_CONTENT clients
  * receive {"type":"message","room":room,"from":from,"content":payload,
  * "timestamp":T}. The frame is encoded once for all recipients. */
-RTC_API int rtc_broadcast(rtc_engine *engine, const char *room,
-                          size_t room_len, const char *from, size_t from_len,
-                          int32_t kind, const char *payload,
-                          size_t payload_len);
+RTC_API int rtc_broadcast(rtc_engine* engine, const char* room, size_t room_len, const char* from,
+                          size_t from_len, int32_t kind, const char* payload, size_t payload_len);
 
 /* Makes a connection join or leave a room (as if it had sent join_room /
  * leave_room, without an ack). */
-RTC_API int rtc_join(rtc_engine *engine, rtc_conn_id conn, const char *room,
-                     size_t room_len);
-RTC_API int rtc_leave(rtc_engine *engine, rtc_conn_id conn, const char *room,
-                      size_t room_len);
+RTC_API int rtc_join(rtc_engine* engine, rtc_conn_id conn, const char* room, size_t room_len);
+RTC_API int rtc_leave(rtc_engine* engine, rtc_conn_id conn, const char* room, size_t room_len);
 
 /* Sends an error frame {"type":"error","code":..,"message":..[,"id":..]}
  * to one connection. id_json is the request's id as JSON (a quoted string
  * or an integer) or NULL/0 for none. */
-RTC_API int rtc_send_error(rtc_engine *engine, rtc_conn_id conn,
-                           const char *code, size_t code_len,
-                           const char *message, size_t message_len,
-                           const char *id_json, size_t id_json_len);
+RTC_API int rtc_send_error(rtc_engine* engine, rtc_conn_id conn, const char* code, size_t code_len,
+                           const char* message, size_t message_len, const char* id_json, size_t id_json_len);
 
 /* Closes a connection with close_code (1000, or 3000..4999) after what is
  * queued for it. */
-RTC_API int rtc_disconnect(rtc_engine *engine, rtc_conn_id conn,
-                           uint32_t close_code);
+RTC_API int rtc_disconnect(rtc_engine* engine, rtc_conn_id conn, uint32_t close_code);
 
 /* Closes every connection of a user on this node. */
-RTC_API int rtc_disconnect_user(rtc_engine *engine, const char *user_id,
-                                size_t user_id_len, uint32_t close_code);
+RTC_API int rtc_disconnect_user(rtc_engine* engine, const char* user_id, size_t user_id_len,
+                                uint32_t close_code);
 
 /* ------------------------------------------------------------------ */
 /* Stats                                                               */
@@ -576,16 +551,16 @@ RTC_API int rtc_disconnect_user(rtc_engine *engine, const char *user_id,
 
 typedef struct rtc_stats {
   uint32_t struct_size;
-  uint64_t connections;    /* open connections now */
-  uint64_t users;          /* users with at least one connection now */
-  uint64_t rooms;          /* rooms with at least one member now */
-  uint64_t messages_in;    /* client messages received */
-  uint64_t messages_out;   /* frames queued for delivery (per recipient) */
-  uint64_t bytes_out;      /* bytes handed to the sockets */
-  uint64_t drops;          /* frames dropped (slow consumers, stale ids) */
-  uint64_t errors_sent;    /* error frames sent to clients */
-  uint64_t connections_total; /* connections accepted since start */
-  uint64_t rejected_upgrades; /* upgrades refused with an HTTP status */
+  uint64_t connections;          /* open connections now */
+  uint64_t users;                /* users with at least one connection now */
+  uint64_t rooms;                /* rooms with at least one member now */
+  uint64_t messages_in;          /* client messages received */
+  uint64_t messages_out;         /* frames queued for delivery (per recipient) */
+  uint64_t bytes_out;            /* bytes handed to the sockets */
+  uint64_t drops;                /* frames dropped (slow consumers, stale ids) */
+  uint64_t errors_sent;          /* error frames sent to clients */
+  uint64_t connections_total;    /* connections accepted since start */
+  uint64_t rejected_upgrades;    /* upgrades refused with an HTTP status */
   uint64_t slow_consumer_closes; /* connections closed with 1008 */
   uint64_t oversize_closes;      /* connections closed with 1009 */
   /* Backplane (all 0 with the in-process one, except connected = 1). */
@@ -606,9 +581,9 @@ typedef struct rtc_stats {
   uint64_t idle_closes;               /* connections closed as idle */
   uint64_t forbidden;                 /* actions refused by on_authorize */
   /* Robustness (appended). */
-  uint64_t internal_errors; /* exceptions caught at a C library's callback
-                               (the affected connection or Redis link is
-                               closed, the engine keeps running) */
+  uint64_t internal_errors;  /* exceptions caught at a C library's callback
+                                (the affected connection or Redis link is
+                                closed, the engine keeps running) */
   uint64_t queued_bytes;     /* bytes waiting in send queues now (sampled
                                 every second) */
   uint64_t backplane_fenced; /* times this node found the cluster had
@@ -631,8 +606,8 @@ typedef struct rtc_stats {
  * first (rtc_stats_init or sizeof); only that many bytes are written.
  * Counters are read without locks and may be mutually a little stale.
  * Any thread. */
-RTC_API void rtc_stats_init(rtc_stats *stats);
-RTC_API int rtc_engine_stats(const rtc_engine *engine, rtc_stats *stats);
+RTC_API void rtc_stats_init(rtc_stats* stats);
+RTC_API int rtc_engine_stats(const rtc_engine* engine, rtc_stats* stats);
 
 /* The counters' table: the i-th uint64_t field of rtc_stats (after
  * struct_size, in order) is named *name (as in this header), is a "gauge"
@@ -641,8 +616,7 @@ RTC_API int rtc_engine_stats(const rtc_engine *engine, rtc_stats *stats);
  * strings; any of the out pointers may be NULL. Returns RTC_EINVAL when
  * index >= rtc_stats_count(). Any thread. */
 RTC_API size_t rtc_stats_count(void);
-RTC_API int rtc_stats_field(size_t index, const char **name, const char **kind,
-                            const char **help);
+RTC_API int rtc_stats_field(size_t index, const char** name, const char** kind, const char** help);
 
 /* ------------------------------------------------------------------ */
 /* Settings table                                                     */
@@ -666,17 +640,17 @@ typedef enum rtc_option_unit {
  * users set, with the flag and environment variable rtcore-server reads it
  * from. Every row's default is rtc_config_init's value. */
 typedef struct rtc_option_info {
-  const char *name;  /* the rtc_config field, e.g. "max_message_size" */
-  const char *flag;  /* rtcore-server's flag, e.g. "--max-message-size" */
-  const char *env;   /* its environment variable */
-  const char *help;  /* one line */
-  uint32_t type;     /* rtc_option_type */
-  uint32_t unit;     /* rtc_option_unit */
-  size_t offset;     /* offsetof(rtc_config, name) */
-  size_t size;       /* sizeof the field */
-  uint64_t min, max; /* bounds of the value (UINT, BOOL, ENUM) */
+  const char* name;           /* the rtc_config field, e.g. "max_message_size" */
+  const char* flag;           /* rtcore-server's flag, e.g. "--max-message-size" */
+  const char* env;            /* its environment variable */
+  const char* help;           /* one line */
+  uint32_t type;              /* rtc_option_type */
+  uint32_t unit;              /* rtc_option_unit */
+  size_t offset;              /* offsetof(rtc_config, name) */
+  size_t size;                /* sizeof the field */
+  uint64_t min, max;          /* bounds of the value (UINT, BOOL, ENUM) */
   uint64_t default_value;     /* UINT, BOOL, ENUM */
-  const char *default_string; /* STRING (NULL: the engine picks) */
+  const char* default_string; /* STRING (NULL: the engine picks) */
 } rtc_option_info;
 
 /* The settings table, so that hosts, bindings and tools list, document and
@@ -685,19 +659,18 @@ typedef struct rtc_option_info {
  * end. Static storage, never freed. Fields without a row (struct_size, the
  * JWT secret, the rate limit pair) are set directly. Any thread. */
 RTC_API size_t rtc_config_option_count(void);
-RTC_API const rtc_option_info *rtc_config_option(size_t index);
+RTC_API const rtc_option_info* rtc_config_option(size_t index);
 
 /* Receives text: borrowed for the duration of the call only (not
  * NUL-terminated; len bytes). */
-typedef void (*rtc_text_cb)(const char *text, size_t len, void *userdata);
+typedef void (*rtc_text_cb)(const char* text, size_t len, void* userdata);
 
 /* Renders every counter, gauge, labelled family and histogram in the
  * Prometheus text exposition format (version 0.0.4; what GET /metrics
  * serves) and calls cb once with it, on the calling thread, before
  * returning. A host can serve it on its own /metrics. Returns RTC_EINVAL
  * for a NULL engine or cb. Any thread. */
-RTC_API int rtc_engine_metrics(const rtc_engine *engine, rtc_text_cb cb,
-                               void *userdata);
+RTC_API int rtc_engine_metrics(const rtc_engine* engine, rtc_text_cb cb, void* userdata);
 
 /* ------------------------------------------------------------------ */
 /* Room presence queries (any thread, asynchronous; appended, issue 11) */
@@ -722,25 +695,19 @@ RTC_API int rtc_engine_metrics(const rtc_engine *engine, rtc_text_cb cb,
  * users[i] (users_len[i] bytes, not NUL-terminated), count of them,
  * truncated = 1 when the room had more than the limit (which ones are then
  * listed is unspecified). limit 0 means the engine's presence_limit. */
-typedef void (*rtc_room_members_cb)(void *userdata, int32_t status,
-                                    const char *const *users,
-                                    const size_t *users_len, size_t count,
-                                    int32_t truncated);
-RTC_API int rtc_room_members(rtc_engine *engine, const char *room,
-                             size_t room_len, uint32_t limit,
-                             rtc_room_members_cb callback, void *userdata);
+typedef void (*rtc_room_members_cb)(void* userdata, int32_t status, const char* const* users,
+                                    const size_t* users_len, size_t count, int32_t truncated);
+RTC_API int rtc_room_members(rtc_engine* engine, const char* room, size_t room_len, uint32_t limit,
+                             rtc_room_members_cb callback, void* userdata);
 
 /* Whether each user is online (has a connection on any node): online[i]
  * (1 or 0) answers users[i], in the order given (duplicates answered
  * each time); count is the caller's count. 1..1000 valid user ids
  * (RTC_EINVAL otherwise); the engine copies them before returning. */
-typedef void (*rtc_users_online_cb)(void *userdata, int32_t status,
-                                    const char *const *users,
-                                    const size_t *users_len,
-                                    const int32_t *online, size_t count);
-RTC_API int rtc_users_online(rtc_engine *engine, const char *const *users,
-                             const size_t *users_len, size_t count,
-                             rtc_users_online_cb callback, void *userdata);
+typedef void (*rtc_users_online_cb)(void* userdata, int32_t status, const char* const* users,
+                                    const size_t* users_len, const int32_t* online, size_t count);
+RTC_API int rtc_users_online(rtc_engine* engine, const char* const* users, const size_t* users_len,
+                             size_t count, rtc_users_online_cb callback, void* userdata);
 
 /* ------------------------------------------------------------------ */
 /* History (any thread, asynchronous; appended, issue 12)              */
@@ -766,15 +733,11 @@ RTC_API int rtc_users_online(rtc_engine *engine, const char *const *users,
  * the stored `message` frame with offset offsets[i]. Everything is
  * borrowed for the call only; on an error the arrays are empty (count 0)
  * and epoch is NULL. */
-typedef void (*rtc_history_cb)(void *userdata, int32_t status,
-                               const char *epoch, size_t epoch_len,
-                               uint64_t top, const uint64_t *offsets,
-                               const char *const *frames,
-                               const size_t *frames_len, size_t count);
-RTC_API int rtc_history_read(rtc_engine *engine, const char *room,
-                             size_t room_len, uint32_t limit,
-                             uint64_t before, rtc_history_cb callback,
-                             void *userdata);
+typedef void (*rtc_history_cb)(void* userdata, int32_t status, const char* epoch, size_t epoch_len,
+                               uint64_t top, const uint64_t* offsets, const char* const* frames,
+                               const size_t* frames_len, size_t count);
+RTC_API int rtc_history_read(rtc_engine* engine, const char* room, size_t room_len, uint32_t limit,
+                             uint64_t before, rtc_history_cb callback, void* userdata);
 
 /* ------------------------------------------------------------------ */
 /* Adopting a socket (any thread; appended, issue 13)                  */
@@ -810,8 +773,7 @@ RTC_API int rtc_history_read(rtc_engine *engine, const char *room,
  * head (NULL with head_len > 0, or too long), RTC_ENOTSUP when the engine
  * serves TLS (tls_cert_file: an adopted socket is plain TCP), RTC_ESTATE
  * when the engine is not running. Any thread, including handlers. */
-RTC_API int rtc_engine_adopt_socket(rtc_engine *engine, int fd,
-                                    const char *head, size_t head_len);
+RTC_API int rtc_engine_adopt_socket(rtc_engine* engine, int fd, const char* head, size_t head_len);
 
 /* ------------------------------------------------------------------ */
 /* Event queue (appended, issue 13)                                    */
@@ -872,7 +834,7 @@ typedef struct rtc_events_config {
 } rtc_events_config;
 
 /* Fills *config with the defaults and sets struct_size. Any thread. */
-RTC_API void rtc_events_config_init(rtc_events_config *config);
+RTC_API void rtc_events_config_init(rtc_events_config* config);
 
 /* Creates an engine in queued mode (not yet listening): like
  * rtc_engine_create, with the events of *events queued instead of handlers
@@ -880,32 +842,29 @@ RTC_API void rtc_events_config_init(rtc_events_config *config);
  * *out owns the engine (rtc_engine_destroy frees it, the queue included).
  * Returns RTC_EINVAL for a bad setting, RTC_ENOMEM when no file descriptor
  * can be made, RTC_ENOTSUP for a backplane this build lacks. Any thread. */
-RTC_API int rtc_engine_create_queued(const rtc_config *config,
-                                     const rtc_events_config *events,
-                                     rtc_engine **out);
+RTC_API int rtc_engine_create_queued(const rtc_config* config, const rtc_events_config* events,
+                                     rtc_engine** out);
 
 /* The queue's file descriptor: readable while events are waiting (an
  * eventfd; never read or write it yourself, rtc_events_take clears it).
  * Owned by the engine, valid until rtc_engine_destroy. -1 for an engine
  * not created with rtc_engine_create_queued. Any thread. */
-RTC_API int rtc_events_fd(const rtc_engine *engine);
+RTC_API int rtc_events_fd(const rtc_engine* engine);
 
 /* Narrows, at any time, which of RTC_EVENTS_OPEN, RTC_EVENTS_DISCONNECT,
  * RTC_EVENTS_PRESENCE and RTC_EVENTS_LOG are queued, among those chosen at
  * creation (other bits are ignored: deferrals cannot be turned off while
  * running). A host with no listener for an event saves waking for it.
  * Returns RTC_EINVAL for an engine not in queued mode. Any thread. */
-RTC_API int rtc_events_select(rtc_engine *engine, uint32_t events);
+RTC_API int rtc_events_select(rtc_engine* engine, uint32_t events);
 
 /* Restricts RTC_EVENT_MESSAGE to the given types (types[i], lens[i]
  * bytes; copied), or, with all = 1, lets every type through (the default;
  * types is then ignored). Messages of other types are answered error
  * unknown_type, with their id, by the engine without being queued.
  * Returns RTC_EINVAL for an engine not in queued mode. Any thread. */
-RTC_API int rtc_events_set_message_types(rtc_engine *engine,
-                                         const char *const *types,
-                                         const size_t *lens, size_t count,
-                                         int32_t all);
+RTC_API int rtc_events_set_message_types(rtc_engine* engine, const char* const* types, const size_t* lens,
+                                         size_t count, int32_t all);
 
 /* Kinds of rtc_event. Hosts must skip kinds they do not know (more may be
  * appended). */
@@ -923,7 +882,7 @@ RTC_API int rtc_events_set_message_types(rtc_engine *engine,
 /* A string of an event: len bytes at data, not NUL-terminated; data may be
  * NULL when len is 0. */
 typedef struct rtc_text {
-  const char *data;
+  const char* data;
   size_t len;
 } rtc_text;
 
@@ -959,17 +918,17 @@ typedef struct rtc_event {
    * none); LOG: the fields as one JSON object. */
   rtc_text c;
   /* CONNECT: the headers (as on_connect gets them). */
-  const rtc_header *headers;
+  const rtc_header* headers;
   size_t header_count;
   /* ROOM_MEMBERS, USERS_ONLINE: the users; HISTORY: the stored frames,
    * oldest first. item_count of them. */
-  const rtc_text *items;
+  const rtc_text* items;
   size_t item_count;
   /* USERS_ONLINE: online[i] (1 or 0) answers items[i]. */
-  const int32_t *online;
+  const int32_t* online;
   /* HISTORY: offsets[i] is the offset of items[i]; top the room's current
    * offset. */
-  const uint64_t *offsets;
+  const uint64_t* offsets;
   uint64_t top;
 } rtc_event;
 
@@ -986,32 +945,27 @@ typedef struct rtc_event_batch rtc_event_batch;
  * at a time per engine. Events queued while the engine stops (the
  * disconnects of rtc_engine_stop) remain takeable until
  * rtc_engine_destroy. */
-RTC_API int rtc_events_take(rtc_engine *engine, rtc_event_batch **out);
+RTC_API int rtc_events_take(rtc_engine* engine, rtc_event_batch** out);
 
 /* The number of events in batch (0 for NULL), and the index-th of them
  * (NULL past the end), in the order they happened. Any thread. */
-RTC_API size_t rtc_event_batch_count(const rtc_event_batch *batch);
-RTC_API const rtc_event *rtc_event_batch_get(const rtc_event_batch *batch,
-                                             size_t index);
+RTC_API size_t rtc_event_batch_count(const rtc_event_batch* batch);
+RTC_API const rtc_event* rtc_event_batch_get(const rtc_event_batch* batch, size_t index);
 
 /* Frees a batch and everything its events point to. NULL is a no-op. Any
  * thread. */
-RTC_API void rtc_event_batch_free(rtc_event_batch *batch);
+RTC_API void rtc_event_batch_free(rtc_event_batch* batch);
 
 /* rtc_room_members, rtc_users_online and rtc_history_read for an engine in
  * queued mode: the same checks, return codes and answers, queued as an
  * RTC_EVENT_ROOM_MEMBERS / RTC_EVENT_USERS_ONLINE / RTC_EVENT_HISTORY event
  * carrying token (exactly one per call that returned RTC_OK) instead of a
  * callback. RTC_EINVAL also for an engine not in queued mode. Any thread. */
-RTC_API int rtc_room_members_queued(rtc_engine *engine, const char *room,
-                                    size_t room_len, uint32_t limit,
+RTC_API int rtc_room_members_queued(rtc_engine* engine, const char* room, size_t room_len, uint32_t limit,
                                     uint64_t token);
-RTC_API int rtc_users_online_queued(rtc_engine *engine,
-                                    const char *const *users,
-                                    const size_t *users_len, size_t count,
-                                    uint64_t token);
-RTC_API int rtc_history_read_queued(rtc_engine *engine, const char *room,
-                                    size_t room_len, uint32_t limit,
+RTC_API int rtc_users_online_queued(rtc_engine* engine, const char* const* users, const size_t* users_len,
+                                    size_t count, uint64_t token);
+RTC_API int rtc_history_read_queued(rtc_engine* engine, const char* room, size_t room_len, uint32_t limit,
                                     uint64_t before, uint64_t token);
 
 #ifdef __cplusplus

@@ -116,15 +116,21 @@ class Engine {
   }
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
-  Engine(Engine&& other) noexcept : state_(std::move(other.state_)), engine_(other.engine_) { other.engine_ = nullptr; }
+  Engine(Engine&& other) noexcept : state_(std::move(other.state_)), engine_(other.engine_) {
+    other.engine_ = nullptr;
+  }
   Engine& operator=(Engine&&) = delete;
 
   // Numeric settings, before start(). The string settings below are kept
   // here so the C struct's borrowed pointers stay valid.
   rtc_config& config() { return state_->config; }
   Engine& host(std::string value) { return keep(state_->host, std::move(value), state_->config.host); }
-  Engine& redis_url(std::string value) { return keep(state_->redis_url, std::move(value), state_->config.redis_url); }
-  Engine& node_id(std::string value) { return keep(state_->node_id, std::move(value), state_->config.node_id); }
+  Engine& redis_url(std::string value) {
+    return keep(state_->redis_url, std::move(value), state_->config.redis_url);
+  }
+  Engine& node_id(std::string value) {
+    return keep(state_->node_id, std::move(value), state_->config.node_id);
+  }
 
   // Handlers, before start(); each replaces the previous one.
   Engine& on_connect(std::function<void(const ConnectRequest&, ConnectDecision&)> fn) {
@@ -145,7 +151,8 @@ class Engine {
   }
   Engine& on_disconnect(std::function<void(ConnId, std::string_view user_id, uint32_t close_code)> fn) {
     state_->disconnect = std::move(fn);
-    state_->handlers.on_disconnect = [](void* ud, rtc_conn_id conn, const char* user, size_t len, uint32_t code) {
+    state_->handlers.on_disconnect = [](void* ud, rtc_conn_id conn, const char* user, size_t len,
+                                        uint32_t code) {
       static_cast<State*>(ud)->disconnect(conn, {user, len}, code);
     };
     return *this;
@@ -154,8 +161,8 @@ class Engine {
   Engine& on_message(std::function<void(const Message&)> fn) {
     state_->message = std::move(fn);
     state_->handlers.on_message_with_id = [](void* ud, rtc_conn_id conn, const char* user, size_t user_len,
-                                             const char* type, size_t type_len, const char* json, size_t json_len,
-                                             const char* id, size_t id_len) {
+                                             const char* type, size_t type_len, const char* json,
+                                             size_t json_len, const char* id, size_t id_len) {
       static_cast<State*>(ud)->message(
           Message{conn, {user, user_len}, {type, type_len}, {json, json_len}, {id, id_len}});
     };
@@ -165,7 +172,8 @@ class Engine {
     state_->presence = std::move(fn);
     state_->handlers.on_presence = [](void* ud, const char* user, size_t len, int32_t status, const char* ts,
                                       size_t ts_len) {
-      static_cast<State*>(ud)->presence(PresenceEvent{{user, len}, status == RTC_PRESENCE_ONLINE, {ts, ts_len}});
+      static_cast<State*>(ud)->presence(
+          PresenceEvent{{user, len}, status == RTC_PRESENCE_ONLINE, {ts, ts_len}});
     };
     return *this;
   }
@@ -196,7 +204,8 @@ class Engine {
 
   // Frame sends: json is one JSON text, sent as the frame.
   void send_to_user(std::string_view user, std::string_view json) {
-    check(rtc_send_to_user(e(), user.data(), user.size(), nullptr, 0, RTC_PAYLOAD_RAW, json.data(), json.size()),
+    check(rtc_send_to_user(e(), user.data(), user.size(), nullptr, 0, RTC_PAYLOAD_RAW, json.data(),
+                           json.size()),
           "rtc_send_to_user");
   }
   void send_to_connection(ConnId conn, std::string_view json) {
@@ -233,7 +242,8 @@ class Engine {
     frame.append(m.id_json).push_back('}');
     send_to_connection(m.conn, frame);
   }
-  void send_error(ConnId conn, std::string_view code, std::string_view message, std::string_view id_json = {}) {
+  void send_error(ConnId conn, std::string_view code, std::string_view message,
+                  std::string_view id_json = {}) {
     check(rtc_send_error(e(), conn, code.data(), code.size(), message.data(), message.size(),
                          id_json.empty() ? nullptr : id_json.data(), id_json.size()),
           "rtc_send_error");
@@ -242,12 +252,17 @@ class Engine {
     send_error(m.conn, code, message, m.id_json);
   }
 
-  void join(ConnId conn, std::string_view room) { check(rtc_join(e(), conn, room.data(), room.size()), "rtc_join"); }
+  void join(ConnId conn, std::string_view room) {
+    check(rtc_join(e(), conn, room.data(), room.size()), "rtc_join");
+  }
   void leave(ConnId conn, std::string_view room) {
     check(rtc_leave(e(), conn, room.data(), room.size()), "rtc_leave");
   }
-  void disconnect(ConnId conn, uint32_t close_code = 1000) { check(rtc_disconnect(e(), conn, close_code), "rtc_disconnect"); }
-  void resolve_connect(uint64_t request_id, bool accept, int http_status = 403, std::string_view user_id = {}) {
+  void disconnect(ConnId conn, uint32_t close_code = 1000) {
+    check(rtc_disconnect(e(), conn, close_code), "rtc_disconnect");
+  }
+  void resolve_connect(uint64_t request_id, bool accept, int http_status = 403,
+                       std::string_view user_id = {}) {
     check(rtc_connect_resolve(e(), request_id, accept ? 1 : 0, http_status,
                               user_id.empty() ? nullptr : user_id.data(), user_id.size()),
           "rtc_connect_resolve");

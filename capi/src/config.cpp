@@ -42,8 +42,8 @@ int table_from_c(const rtc_config* c, rtcore::EngineConfig& out) {
 #define RTCORE_COPY_min_checked(field, min, max) RTCORE_COPY(min_checked, field, min, max)
 #define RTCORE_COPY_range_checked(field, min, max) RTCORE_COPY(range_checked, field, min, max)
 #define RTCORE_COPY_special(field, min, max)
-#define RTCORE_COPY(rule, field, min, max)                                                      \
-  if (RTC_HAS_FIELD(c, rtc_config, field)) {                                                   \
+#define RTCORE_COPY(rule, field, min, max)                                                       \
+  if (RTC_HAS_FIELD(c, rtc_config, field)) {                                                     \
     if (int rc = copy_field<Copy::rule>(c->field, out.field, min, max); rc != RTC_OK) return rc; \
   }
 #define RTCORE_X(field, type, unit, flag, env, min, max, copy, help) RTCORE_COPY_##copy(field, min, max)

@@ -23,7 +23,9 @@ const char* rtc_err_name(int code) {
   return "RTC_UNKNOWN";
 }
 
-const char* rtc_version(void) { return RTC_VERSION_STRING; }
+const char* rtc_version(void) {
+  return RTC_VERSION_STRING;
+}
 
 uint32_t rtc_version_number(void) {
   return (RTC_VERSION_MAJOR << 16) | (RTC_VERSION_MINOR << 8) | RTC_VERSION_PATCH;

@@ -42,10 +42,14 @@ rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
       for (const auto& [name, value] : *req.headers)
         headers.push_back(rtc_header{name.data(), name.size(), value.data(), value.size()});
       rtc_connect_request creq{sizeof(rtc_connect_request),
-                               req.path.data(), req.path.size(),
-                               req.query.data(), req.query.size(),
-                               req.user_id.data(), req.user_id.size(),
-                               headers.data(), headers.size(),
+                               req.path.data(),
+                               req.path.size(),
+                               req.query.data(),
+                               req.query.size(),
+                               req.user_id.data(),
+                               req.user_id.size(),
+                               headers.data(),
+                               headers.size(),
                                req.request_id};
       rtc_connect_decision d;
       std::memset(&d, 0, sizeof d);
@@ -71,22 +75,22 @@ rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
   }
   if (h.on_message_with_id) {
     auto fn = h.on_message_with_id;
-    hooks.on_message = [fn, ud](ConnId id, std::string_view user, std::string_view type, std::string_view json,
-                                std::string_view id_json) {
+    hooks.on_message = [fn, ud](ConnId id, std::string_view user, std::string_view type,
+                                std::string_view json, std::string_view id_json) {
       fn(ud, id, user.data(), user.size(), type.data(), type.size(), json.data(), json.size(), id_json.data(),
          id_json.size());
     };
   } else if (h.on_message) {
     auto fn = h.on_message;
-    hooks.on_message = [fn, ud](ConnId id, std::string_view user, std::string_view type, std::string_view json,
-                                std::string_view /*id_json*/) {
+    hooks.on_message = [fn, ud](ConnId id, std::string_view user, std::string_view type,
+                                std::string_view json, std::string_view /*id_json*/) {
       fn(ud, id, user.data(), user.size(), type.data(), type.size(), json.data(), json.size());
     };
   }
   if (h.on_authorize) {
     auto fn = h.on_authorize;
-    hooks.on_authorize = [fn, ud](ConnId id, std::string_view user, rtcore::Action action, std::string_view target,
-                                  uint64_t request_id) {
+    hooks.on_authorize = [fn, ud](ConnId id, std::string_view user, rtcore::Action action,
+                                  std::string_view target, uint64_t request_id) {
       int32_t a = action == rtcore::Action::kJoinRoom      ? RTC_ACTION_JOIN_ROOM
                   : action == rtcore::Action::kRoomMessage ? RTC_ACTION_ROOM_MESSAGE
                   : action == rtcore::Action::kPresence    ? RTC_ACTION_PRESENCE
@@ -101,12 +105,14 @@ rtcore::EngineHooks hooks_from_c(const rtc_handlers& h) {
   if (h.on_presence) {
     auto fn = h.on_presence;
     hooks.on_presence = [fn, ud](std::string_view user, bool online, std::string_view ts) {
-      fn(ud, user.data(), user.size(), online ? RTC_PRESENCE_ONLINE : RTC_PRESENCE_OFFLINE, ts.data(), ts.size());
+      fn(ud, user.data(), user.size(), online ? RTC_PRESENCE_ONLINE : RTC_PRESENCE_OFFLINE, ts.data(),
+         ts.size());
     };
   }
   if (h.on_log) {
     auto fn = h.on_log;
-    hooks.on_log = [fn, ud](int level, std::string_view event, std::string_view message, std::string_view fields) {
+    hooks.on_log = [fn, ud](int level, std::string_view event, std::string_view message,
+                            std::string_view fields) {
       fn(ud, level, event.data(), event.size(), message.data(), message.size(), fields.data(), fields.size());
     };
   }

@@ -27,7 +27,9 @@ namespace rtcore_capi {
 // is large enough to have it.
 #define RTC_HAS_FIELD(ptr, type, field) ((ptr)->struct_size >= offsetof(type, field) + sizeof((ptr)->field))
 
-inline std::string_view view(const char* p, size_t n) { return p ? std::string_view(p, n) : std::string_view(); }
+inline std::string_view view(const char* p, size_t n) {
+  return p ? std::string_view(p, n) : std::string_view();
+}
 
 // No exception crosses the ABI: every extern "C" body runs through this.
 template <typename F>

@@ -47,9 +47,13 @@ int rtc_engine_start(rtc_engine* engine) {
   });
 }
 
-uint32_t rtc_engine_port(const rtc_engine* engine) { return engine ? engine->engine->port() : 0; }
+uint32_t rtc_engine_port(const rtc_engine* engine) {
+  return engine ? engine->engine->port() : 0;
+}
 
-uint32_t rtc_engine_internal_port(const rtc_engine* engine) { return engine ? engine->engine->internal_port() : 0; }
+uint32_t rtc_engine_internal_port(const rtc_engine* engine) {
+  return engine ? engine->engine->internal_port() : 0;
+}
 
 const char* rtc_engine_node_id(const rtc_engine* engine) {
   return engine ? engine->engine->node_id().c_str() : "";
@@ -57,7 +61,8 @@ const char* rtc_engine_node_id(const rtc_engine* engine) {
 
 int rtc_engine_stop(rtc_engine* engine, uint32_t timeout_ms) {
   if (!engine) return RTC_EINVAL;
-  return guarded([&]() -> int { return engine->engine->stop(timeout_ms ? timeout_ms : 1000) ? RTC_OK : RTC_ESTATE; });
+  return guarded(
+      [&]() -> int { return engine->engine->stop(timeout_ms ? timeout_ms : 1000) ? RTC_OK : RTC_ESTATE; });
 }
 
 void rtc_engine_destroy(rtc_engine* engine) {

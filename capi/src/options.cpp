@@ -34,26 +34,26 @@ const Table& table() {
     rtc_config_init(&d);
     Table out{};
     size_t i = 0;
-#define RTCORE_X(field, type_, unit_, flag_, env_, min_, max_, copy_, help_)                                  \
-  {                                                                                                    \
-    rtc_option_info& r = out.rows[i++];                                                                \
-    r.name = #field;                                                                                   \
-    r.flag = flag_;                                                                                    \
-    r.env = env_;                                                                                      \
-    r.help = help_;                                                                                    \
-    r.type = type_;                                                                                    \
-    r.unit = unit_;                                                                                    \
-    r.offset = offsetof(rtc_config, field);                                                            \
-    r.size = sizeof(d.field);                                                                          \
-    r.min = min_;                                                                                      \
-    r.max = max_;                                                                                      \
-    if constexpr (type_ == RTC_OPTION_STRING) {                                                        \
-      const char* s = nullptr;                                                                         \
-      std::memcpy(&s, reinterpret_cast<const char*>(&d) + r.offset, sizeof s);                         \
-      r.default_string = s;                                                                            \
-    } else {                                                                                           \
-      r.default_value = read_uint(d, r.offset, r.size);                                                \
-    }                                                                                                  \
+#define RTCORE_X(field, type_, unit_, flag_, env_, min_, max_, copy_, help_)   \
+  {                                                                            \
+    rtc_option_info& r = out.rows[i++];                                        \
+    r.name = #field;                                                           \
+    r.flag = flag_;                                                            \
+    r.env = env_;                                                              \
+    r.help = help_;                                                            \
+    r.type = type_;                                                            \
+    r.unit = unit_;                                                            \
+    r.offset = offsetof(rtc_config, field);                                    \
+    r.size = sizeof(d.field);                                                  \
+    r.min = min_;                                                              \
+    r.max = max_;                                                              \
+    if constexpr (type_ == RTC_OPTION_STRING) {                                \
+      const char* s = nullptr;                                                 \
+      std::memcpy(&s, reinterpret_cast<const char*>(&d) + r.offset, sizeof s); \
+      r.default_string = s;                                                    \
+    } else {                                                                   \
+      r.default_value = read_uint(d, r.offset, r.size);                        \
+    }                                                                          \
   }
     RTCORE_OPTIONS_TABLE(RTCORE_X)
 #undef RTCORE_X
@@ -66,7 +66,9 @@ const Table& table() {
 
 extern "C" {
 
-size_t rtc_config_option_count(void) { return sizeof(Table::rows) / sizeof(Table::rows[0]); }
+size_t rtc_config_option_count(void) {
+  return sizeof(Table::rows) / sizeof(Table::rows[0]);
+}
 
 const rtc_option_info* rtc_config_option(size_t index) {
   if (index >= rtc_config_option_count()) return nullptr;

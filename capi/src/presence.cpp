@@ -37,19 +37,20 @@ int rtc_room_members(rtc_engine* engine, const char* room, size_t room_len, uint
     auto fail = [callback, userdata] { callback(userdata, RTC_ESTATE, nullptr, nullptr, 0, 0); };
     auto once = std::make_shared<Once<decltype(fail)>>(fail);
     int rc = post(engine, [r = std::move(r), limit, callback, userdata, once](EngineCore& core) {
-      core.room_members(r, limit, [callback, userdata, once](bool ok, std::vector<std::string> users, bool truncated) {
-        if (!once->take()) return;
-        if (!ok) return callback(userdata, RTC_EUNAVAILABLE, nullptr, nullptr, 0, 0);
-        std::vector<const char*> ptrs;
-        std::vector<size_t> lens;
-        ptrs.reserve(users.size());
-        lens.reserve(users.size());
-        for (const auto& u : users) {
-          ptrs.push_back(u.data());
-          lens.push_back(u.size());
-        }
-        callback(userdata, RTC_OK, ptrs.data(), lens.data(), users.size(), truncated ? 1 : 0);
-      });
+      core.room_members(
+          r, limit, [callback, userdata, once](bool ok, std::vector<std::string> users, bool truncated) {
+            if (!once->take()) return;
+            if (!ok) return callback(userdata, RTC_EUNAVAILABLE, nullptr, nullptr, 0, 0);
+            std::vector<const char*> ptrs;
+            std::vector<size_t> lens;
+            ptrs.reserve(users.size());
+            lens.reserve(users.size());
+            for (const auto& u : users) {
+              ptrs.push_back(u.data());
+              lens.push_back(u.size());
+            }
+            callback(userdata, RTC_OK, ptrs.data(), lens.data(), users.size(), truncated ? 1 : 0);
+          });
     });
     // Not queued: the callback must not run for this request.
     if (rc != RTC_OK) once->take();
@@ -60,7 +61,8 @@ int rtc_room_members(rtc_engine* engine, const char* room, size_t room_len, uint
 int rtc_users_online(rtc_engine* engine, const char* const* users, const size_t* users_len, size_t count,
                      rtc_users_online_cb callback, void* userdata) {
   return guarded([&]() -> int {
-    if (!engine || !callback || !users || !users_len || count == 0 || count > kMaxOnlineUsers) return RTC_EINVAL;
+    if (!engine || !callback || !users || !users_len || count == 0 || count > kMaxOnlineUsers)
+      return RTC_EINVAL;
     std::vector<std::string> list;
     list.reserve(count);
     for (size_t i = 0; i < count; ++i) {

@@ -20,7 +20,8 @@ std::string encode_payload(int32_t kind, std::string_view payload, bool room, st
                            std::string_view from) {
   // Content is wrapped in one more object, so it may nest one level less
   // than a whole frame: the frame then stays within what clients accept.
-  int depth = kind == RTC_PAYLOAD_RAW ? rtcore::protocol::kMaxNestingDepth : rtcore::protocol::kMaxNestingDepth - 1;
+  int depth =
+      kind == RTC_PAYLOAD_RAW ? rtcore::protocol::kMaxNestingDepth : rtcore::protocol::kMaxNestingDepth - 1;
   if (!rtcore::protocol::is_valid_json_value(payload, depth)) return {};
   if (kind == RTC_PAYLOAD_RAW) return std::string(payload);
   std::string ts = rtcore::protocol::now_timestamp();
@@ -28,9 +29,13 @@ std::string encode_payload(int32_t kind, std::string_view payload, bool room, st
               : rtcore::protocol::encode_direct_message(from, payload, ts);
 }
 
-bool valid_kind(int32_t kind) { return kind == RTC_PAYLOAD_CONTENT || kind == RTC_PAYLOAD_RAW; }
+bool valid_kind(int32_t kind) {
+  return kind == RTC_PAYLOAD_CONTENT || kind == RTC_PAYLOAD_RAW;
+}
 
-bool valid_close_code(uint32_t code) { return code == 1000 || (code >= 3000 && code <= 4999); }
+bool valid_close_code(uint32_t code) {
+  return code == 1000 || (code >= 3000 && code <= 4999);
+}
 
 // A frame above the per-connection send queue limit could never be queued
 // for anyone: the engine would close every recipient as a slow consumer.
@@ -68,8 +73,8 @@ int rtc_send_to_user(rtc_engine* engine, const char* user_id, size_t user_id_len
   });
 }
 
-int rtc_send_to_connection(rtc_engine* engine, rtc_conn_id conn, const char* from, size_t from_len, int32_t kind,
-                           const char* payload, size_t payload_len) {
+int rtc_send_to_connection(rtc_engine* engine, rtc_conn_id conn, const char* from, size_t from_len,
+                           int32_t kind, const char* payload, size_t payload_len) {
   return guarded([&]() -> int {
     if (conn == 0 || !valid_kind(kind)) return RTC_EINVAL;
     std::string text = encode_payload(kind, view(payload, payload_len), false, {}, view(from, from_len));
@@ -118,12 +123,13 @@ int rtc_leave(rtc_engine* engine, rtc_conn_id conn, const char* room, size_t roo
   return membership(engine, conn, room, room_len, false);
 }
 
-int rtc_send_error(rtc_engine* engine, rtc_conn_id conn, const char* code, size_t code_len, const char* message,
-                   size_t message_len, const char* id_json, size_t id_json_len) {
+int rtc_send_error(rtc_engine* engine, rtc_conn_id conn, const char* code, size_t code_len,
+                   const char* message, size_t message_len, const char* id_json, size_t id_json_len) {
   return guarded([&]() -> int {
-    std::string_view c = view(code, code_len), m = view(message, message_len), id = view(id_json, id_json_len);
-    if (conn == 0 || c.empty() || !rtcore::protocol::is_valid_utf8(c) || !rtcore::protocol::is_valid_utf8(m) ||
-        (!id.empty() && !rtcore::protocol::is_valid_json_id(id)))
+    std::string_view c = view(code, code_len), m = view(message, message_len),
+                     id = view(id_json, id_json_len);
+    if (conn == 0 || c.empty() || !rtcore::protocol::is_valid_utf8(c) ||
+        !rtcore::protocol::is_valid_utf8(m) || (!id.empty() && !rtcore::protocol::is_valid_json_id(id)))
       return RTC_EINVAL;
     std::string text = rtcore::protocol::encode_error(c, m, id);
     if (!engine) return RTC_EINVAL;
@@ -150,7 +156,9 @@ int rtc_connect_resolve(rtc_engine* engine, uint64_t request_id, int32_t accept,
 int rtc_authorize_resolve(rtc_engine* engine, uint64_t request_id, int32_t allow) {
   if (request_id == 0) return RTC_EINVAL;
   return guarded([&]() -> int {
-    return post(engine, [request_id, allow](EngineCore& core) { core.resolve_authorization(request_id, allow != 0); });
+    return post(engine, [request_id, allow](EngineCore& core) {
+      core.resolve_authorization(request_id, allow != 0);
+    });
   });
 }
 

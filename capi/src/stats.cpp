@@ -71,7 +71,9 @@ int rtc_engine_stats(const rtc_engine* engine, rtc_stats* stats) {
   return RTC_OK;
 }
 
-size_t rtc_stats_count(void) { return kStatCount; }
+size_t rtc_stats_count(void) {
+  return kStatCount;
+}
 
 int rtc_stats_field(size_t index, const char** name, const char** kind, const char** help) {
   if (index >= kStatCount) return RTC_EINVAL;
@@ -86,7 +88,8 @@ int rtc_engine_metrics(const rtc_engine* engine, rtc_text_cb cb, void* userdata)
   return rtcore_capi::guarded([&] {
     const rtcore::Engine& e = *engine->engine;
     std::string text = rtcore::metrics::render_prometheus(
-        e.stats(), rtcore::metrics::Context{e.node_id(), e.config().redis_url.empty() ? "in-process" : "redis"});
+        e.stats(),
+        rtcore::metrics::Context{e.node_id(), e.config().redis_url.empty() ? "in-process" : "redis"});
     cb(text.data(), text.size(), userdata);
     return RTC_OK;
   });

@@ -42,7 +42,8 @@ bool percent_decode(std::string_view in, std::string& out) {
   return true;
 }
 
-std::string find_token(std::string_view query, std::string_view authorization, std::string_view subprotocols) {
+std::string find_token(std::string_view query, std::string_view authorization,
+                       std::string_view subprotocols) {
   std::string token;
   for (size_t start = 0; start <= query.size();) {
     size_t end = query.find('&', start);

@@ -26,8 +26,8 @@ int decode_char(char c) {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -101,7 +101,8 @@ std::string base64url_encode(std::string_view in) {
 }
 
 std::string sign_hs256(std::string_view payload_json, std::string_view secret) {
-  std::string signing = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(payload_json);
+  std::string signing =
+      base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(payload_json);
   return signing + "." + base64url_encode(hmac_sha256(secret, signing));
 }
 
@@ -132,7 +133,8 @@ JwtResult verify_hs256(std::string_view token, const JwtPolicy& policy, int64_t 
   if (policy.secret.empty()) return refuse("no secret configured");
 
   std::string expected = hmac_sha256(policy.secret, token.substr(0, dot2));
-  if (signature.size() != expected.size() || CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) != 0)
+  if (signature.size() != expected.size() ||
+      CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) != 0)
     return refuse("bad signature");
 
   rapidjson::Document p;
@@ -140,12 +142,14 @@ JwtResult verify_hs256(std::string_view token, const JwtPolicy& policy, int64_t 
   if (p.HasParseError() || !p.IsObject()) return refuse("bad payload");
   bool has_exp = false, has_nbf = false;
   int64_t exp = 0, nbf = 0;
-  if (!read_time(p, "exp", has_exp, exp) || !read_time(p, "nbf", has_nbf, nbf)) return refuse("bad exp or nbf");
+  if (!read_time(p, "exp", has_exp, exp) || !read_time(p, "nbf", has_nbf, nbf))
+    return refuse("bad exp or nbf");
   if (has_exp && now_s > exp + policy.leeway_s) return refuse("expired");
   if (has_nbf && now_s + policy.leeway_s < nbf) return refuse("not yet valid");
   if (!policy.audience.empty()) {
     auto aud = p.FindMember("aud");
-    if (aud == p.MemberEnd() || !audience_matches(aud->value, policy.audience)) return refuse("wrong audience");
+    if (aud == p.MemberEnd() || !audience_matches(aud->value, policy.audience))
+      return refuse("wrong audience");
   }
   if (!policy.issuer.empty()) {
     auto iss = p.FindMember("iss");

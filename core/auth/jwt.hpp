@@ -9,10 +9,10 @@
 namespace rtcore::auth {
 
 struct JwtPolicy {
-  std::string secret;        // HMAC key (raw bytes)
-  int64_t leeway_s = 30;     // tolerance on exp and nbf
-  std::string audience;      // required "aud" when non-empty
-  std::string issuer;        // required "iss" when non-empty
+  std::string secret;     // HMAC key (raw bytes)
+  int64_t leeway_s = 30;  // tolerance on exp and nbf
+  std::string audience;   // required "aud" when non-empty
+  std::string issuer;     // required "iss" when non-empty
 };
 
 struct JwtResult {

@@ -37,7 +37,9 @@ NodeLiveness::NodeLiveness(uv_loop_t* loop, RedisLink& commands, std::string pre
       epoch_(random_epoch()),
       script_(presence_scripts::kHeartbeat) {}
 
-NodeLiveness::~NodeLiveness() { close_heap_timer(timer_); }
+NodeLiveness::~NodeLiveness() {
+  close_heap_timer(timer_);
+}
 
 void NodeLiveness::start() {
   timer_ = new_heap_timer(loop_, this);
@@ -61,8 +63,9 @@ void NodeLiveness::shutdown() {
   if (!commands_.up()) return;
   commands_.command({"DEL", key_, prefix_ + "ready:" + node_id_}, RedisLink::ReplyFn{});
   commands_.command({"SREM", prefix_ + "nodes", node_id_}, RedisLink::ReplyFn{});
-  commands_.command({"PUBLISH", prefix_ + "control", wire::encode_control(wire::ControlKind::kGone, node_id_)},
-                    RedisLink::ReplyFn{});
+  commands_.command(
+      {"PUBLISH", prefix_ + "control", wire::encode_control(wire::ControlKind::kGone, node_id_)},
+      RedisLink::ReplyFn{});
 }
 
 void NodeLiveness::link_up() {
@@ -71,7 +74,9 @@ void NodeLiveness::link_up() {
   heartbeat();
 }
 
-void NodeLiveness::link_down() { outstanding_ = false; }
+void NodeLiveness::link_down() {
+  outstanding_ = false;
+}
 
 void NodeLiveness::heartbeat() {
   if (shut_down_ || !commands_.up()) return;

@@ -27,9 +27,9 @@ namespace rtcore {
 class NodeLiveness {
  public:
   struct Hooks {
-    std::function<void()> fenced;          // declared dead meanwhile: register again
-    std::function<void()> hung;            // Redis stopped answering: reset the links
-    std::function<void()> beat;            // each heartbeat sent (reap, mark ready)
+    std::function<void()> fenced;              // declared dead meanwhile: register again
+    std::function<void()> hung;                // Redis stopped answering: reset the links
+    std::function<void()> beat;                // each heartbeat sent (reap, mark ready)
     std::function<void(const char*)> invalid;  // malformed input from Redis
   };
 

@@ -24,9 +24,13 @@ OutageBuffer::OutageBuffer(uv_loop_t* loop, RedisLink& commands, std::string pre
       liveness_(liveness),
       send_(std::move(send)) {}
 
-OutageBuffer::~OutageBuffer() { close_heap_timer(timer_); }
+OutageBuffer::~OutageBuffer() {
+  close_heap_timer(timer_);
+}
 
-void OutageBuffer::start() { timer_ = new_heap_timer(loop_, this); }
+void OutageBuffer::start() {
+  timer_ = new_heap_timer(loop_, this);
+}
 
 void OutageBuffer::hold(std::string channel, std::string payload, Backplane::Done done) {
   size_t bytes = payload.size();

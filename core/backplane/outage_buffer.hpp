@@ -23,10 +23,11 @@ namespace rtcore {
 
 class OutageBuffer {
  public:
-  using Send = std::function<void(const std::string& channel, const std::string& payload, Backplane::Done done)>;
+  using Send =
+      std::function<void(const std::string& channel, const std::string& payload, Backplane::Done done)>;
 
-  OutageBuffer(uv_loop_t* loop, RedisLink& commands, std::string prefix, size_t max_bytes, BackplaneStats& stats,
-               NodeLiveness& liveness, Send send);
+  OutageBuffer(uv_loop_t* loop, RedisLink& commands, std::string prefix, size_t max_bytes,
+               BackplaneStats& stats, NodeLiveness& liveness, Send send);
   ~OutageBuffer();
   OutageBuffer(const OutageBuffer&) = delete;
   OutageBuffer& operator=(const OutageBuffer&) = delete;

@@ -6,8 +6,8 @@
 
 namespace rtcore {
 
-RoundTripProbe::RoundTripProbe(RedisLink& commands, std::string channel, std::string node_id, uint32_t heartbeat_ms,
-                               std::function<void(double)> on_round_trip)
+RoundTripProbe::RoundTripProbe(RedisLink& commands, std::string channel, std::string node_id,
+                               uint32_t heartbeat_ms, std::function<void(double)> on_round_trip)
     : commands_(commands),
       channel_(std::move(channel)),
       node_id_(std::move(node_id)),
@@ -40,6 +40,8 @@ bool RoundTripProbe::on_message(std::string_view channel_node, std::string_view 
   return true;
 }
 
-uint64_t RoundTripProbe::age_ms() const { return (uv_hrtime() - last_completed_ns_) / 1000000; }
+uint64_t RoundTripProbe::age_ms() const {
+  return (uv_hrtime() - last_completed_ns_) / 1000000;
+}
 
 }  // namespace rtcore

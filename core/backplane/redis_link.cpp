@@ -1,5 +1,5 @@
-#include "loop/heap_timer.hpp"
 #include "backplane/redis_link.hpp"
+#include "loop/heap_timer.hpp"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -30,9 +30,9 @@ void on_function_reply(redisAsyncContext* ac, void* reply, void* privdata) {
   });
   // Whatever state the handler left behind for this link is suspect: start
   // the link over (the owner resynchronises on the way up).
-  if (!ok && ac && ac->data) static_cast<RedisLink*>(ac->data)->reset_soon("internal error in a reply handler");
+  if (!ok && ac && ac->data)
+    static_cast<RedisLink*>(ac->data)->reset_soon("internal error in a reply handler");
 }
-
 
 }  // namespace
 
@@ -45,7 +45,9 @@ RedisLink::RedisLink(uv_loop_t* loop, RedisAddress address, std::string name, ui
       on_up_(std::move(on_up)),
       on_down_(std::move(on_down)) {}
 
-RedisLink::~RedisLink() { stop(); }
+RedisLink::~RedisLink() {
+  stop();
+}
 
 void RedisLink::start() {
   if (!stopped_) return;
@@ -148,8 +150,8 @@ bool RedisLink::command(const std::vector<std::string_view>& argv, Callback cb, 
     ptrs.push_back(a.data());
     lens.push_back(a.size());
   }
-  return redisAsyncCommandArgv(ctx_, reinterpret_cast<redisCallbackFn*>(cb), privdata, static_cast<int>(argv.size()),
-                               ptrs.data(), lens.data()) == REDIS_OK;
+  return redisAsyncCommandArgv(ctx_, reinterpret_cast<redisCallbackFn*>(cb), privdata,
+                               static_cast<int>(argv.size()), ptrs.data(), lens.data()) == REDIS_OK;
 }
 
 bool RedisLink::command(const std::vector<std::string_view>& argv, ReplyFn fn) {

@@ -11,11 +11,14 @@ namespace rtcore::redis_reply {
 
 // The text of a string or status reply; empty for anything else.
 inline std::string_view text(const redisReply* r) {
-  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? std::string_view(r->str, r->len)
-                                                                               : std::string_view();
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+             ? std::string_view(r->str, r->len)
+             : std::string_view();
 }
 
-inline bool is_string(const redisReply* r) { return r && r->type == REDIS_REPLY_STRING; }
+inline bool is_string(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_STRING;
+}
 
 // Our scripts answer {result, repaired keys}: both integers.
 struct ScriptResult {

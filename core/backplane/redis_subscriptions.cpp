@@ -24,9 +24,13 @@ RedisSubscriptions::RedisSubscriptions(uv_loop_t* loop, RedisLink& link, std::ve
       on_confirmed_(std::move(on_confirmed)),
       invalid_(std::move(invalid)) {}
 
-RedisSubscriptions::~RedisSubscriptions() { close_heap_timer(flush_timer_); }
+RedisSubscriptions::~RedisSubscriptions() {
+  close_heap_timer(flush_timer_);
+}
 
-void RedisSubscriptions::start() { flush_timer_ = new_heap_timer(loop_, this); }
+void RedisSubscriptions::start() {
+  flush_timer_ = new_heap_timer(loop_, this);
+}
 
 void RedisSubscriptions::shutdown() {
   shut_down_ = true;
@@ -108,7 +112,8 @@ void RedisSubscriptions::schedule_flush() {
 
 void RedisSubscriptions::flush() {
   if (!link_.up()) return;  // everything wanted is sent on reconnect
-  auto send = [&](const char* verb, std::unordered_set<std::string>& queue, std::unordered_set<std::string>& inflight) {
+  auto send = [&](const char* verb, std::unordered_set<std::string>& queue,
+                  std::unordered_set<std::string>& inflight) {
     std::vector<std::string_view> argv{verb};
     auto flush_batch = [&] {
       if (argv.size() > 1) link_.command(argv, &RedisSubscriptions::on_subscription, this);
@@ -138,12 +143,14 @@ void RedisSubscriptions::on_subscription(redisAsyncContext* ac, void* reply, voi
 
 void RedisSubscriptions::on_reply(redisReply* reply) {
   if (!reply || shut_down_) return;
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return invalid_("a malformed subscription reply");
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3)
+    return invalid_("a malformed subscription reply");
   std::string_view kind = redis_reply::text(reply->element[0]);
   if (kind == "message") {
     // Every publication from another node arrives here: no copy of the
     // channel name (a heap string for most channels, once per message).
-    if (!redis_reply::is_string(reply->element[2])) return invalid_("a published message that is not a string");
+    if (!redis_reply::is_string(reply->element[2]))
+      return invalid_("a published message that is not a string");
     on_message_(redis_reply::text(reply->element[1]), redis_reply::text(reply->element[2]));
     return;
   }

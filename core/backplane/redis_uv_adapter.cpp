@@ -32,18 +32,27 @@ void update(Adapter* a, int add, int remove) {
     uv_poll_stop(&a->poll);
 }
 
-void add_read(void* p) { update(static_cast<Adapter*>(p), UV_READABLE, 0); }
-void del_read(void* p) { update(static_cast<Adapter*>(p), 0, UV_READABLE); }
-void add_write(void* p) { update(static_cast<Adapter*>(p), UV_WRITABLE, 0); }
-void del_write(void* p) { update(static_cast<Adapter*>(p), 0, UV_WRITABLE); }
+void add_read(void* p) {
+  update(static_cast<Adapter*>(p), UV_READABLE, 0);
+}
+void del_read(void* p) {
+  update(static_cast<Adapter*>(p), 0, UV_READABLE);
+}
+void add_write(void* p) {
+  update(static_cast<Adapter*>(p), UV_WRITABLE, 0);
+}
+void del_write(void* p) {
+  update(static_cast<Adapter*>(p), 0, UV_WRITABLE);
+}
 
 void cleanup(void* p) {
   auto* a = static_cast<Adapter*>(p);
   uv_poll_stop(&a->poll);
   a->poll.data = nullptr;  // tells on_poll the context is gone
   // Memory goes back in the close callback, never earlier (libuv rule).
-  uv_close(reinterpret_cast<uv_handle_t*>(&a->poll),
-           [](uv_handle_t* h) { delete reinterpret_cast<Adapter*>(reinterpret_cast<char*>(h) - offsetof(Adapter, poll)); });
+  uv_close(reinterpret_cast<uv_handle_t*>(&a->poll), [](uv_handle_t* h) {
+    delete reinterpret_cast<Adapter*>(reinterpret_cast<char*>(h) - offsetof(Adapter, poll));
+  });
 }
 
 }  // namespace

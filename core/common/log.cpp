@@ -59,10 +59,16 @@ const char* level_name(Level level) {
 Logger::Logger(int level, Format format, std::string node, Sink sink)
     : level_(level), format_(format), node_(std::move(node)), sink_(std::move(sink)) {}
 
-Logger::Scope::Scope(const Logger* logger) : previous_(t_current) { t_current = logger; }
-Logger::Scope::~Scope() { t_current = previous_; }
+Logger::Scope::Scope(const Logger* logger) : previous_(t_current) {
+  t_current = logger;
+}
+Logger::Scope::~Scope() {
+  t_current = previous_;
+}
 
-const Logger& Logger::current() { return t_current ? *t_current : default_logger(); }
+const Logger& Logger::current() {
+  return t_current ? *t_current : default_logger();
+}
 
 void append_json_escaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -49,7 +49,8 @@ class Logger {
  public:
   // A host's sink: level, event, message, and the fields as one JSON object
   // ("{}" when there are none). Called on the engine thread; must not block.
-  using Sink = std::function<void(Level, std::string_view event, std::string_view message, std::string_view fields)>;
+  using Sink =
+      std::function<void(Level, std::string_view event, std::string_view message, std::string_view fields)>;
 
   Logger() = default;
   // level: the most verbose level written (0 errors .. 3 debug).
@@ -83,7 +84,9 @@ class Logger {
 };
 
 // Writes through the current thread's logger.
-inline bool enabled(Level level) { return Logger::current().enabled(level); }
+inline bool enabled(Level level) {
+  return Logger::current().enabled(level);
+}
 inline void write(Level level, std::string_view event, std::string_view message, Fields fields = {}) {
   Logger::current().write(level, event, message, fields);
 }

@@ -1,11 +1,11 @@
 // One client connection as the engine sees it (engine thread only).
 #pragma once
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "buffer/send_queue.hpp"

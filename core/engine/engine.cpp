@@ -41,8 +41,8 @@ EngineHooks muteable(const EngineHooks& h, const bool& muted) {
       if (!muted) h.on_disconnect(id, user, code);
     };
   if (h.on_message)
-    out.on_message = [&h, &muted](ConnId id, std::string_view user, std::string_view type, std::string_view json,
-                                  std::string_view id_json) {
+    out.on_message = [&h, &muted](ConnId id, std::string_view user, std::string_view type,
+                                  std::string_view json, std::string_view id_json) {
       if (!muted) h.on_message(id, user, type, json, id_json);
     };
   if (h.on_presence)
@@ -73,8 +73,9 @@ Engine::Engine(EngineConfig config, EngineHooks hooks) : s_(std::make_shared<Sta
       if (!s->muted) s->hooks.on_log(static_cast<int>(level), event, message, fields);
     };
   }
-  s_->logger = log::Logger(s_->config.log_level, s_->config.log_json ? log::Format::kJson : log::Format::kText,
-                           s_->config.node_id, std::move(sink));
+  s_->logger =
+      log::Logger(s_->config.log_level, s_->config.log_json ? log::Format::kJson : log::Format::kText,
+                  s_->config.node_id, std::move(sink));
 }
 
 Engine::~Engine() {
@@ -102,7 +103,9 @@ StartResult Engine::start() {
   if (port < 0) {
     thread_.join();
     thread_ = std::thread();
-    return port == -1 ? StartResult::kListenFailed : port == -3 ? StartResult::kTlsFailed : StartResult::kInternal;
+    return port == -1   ? StartResult::kListenFailed
+           : port == -3 ? StartResult::kTlsFailed
+                        : StartResult::kInternal;
   }
   s_->port.store(static_cast<uint16_t>(port), std::memory_order_release);
   s_->running.store(true, std::memory_order_release);

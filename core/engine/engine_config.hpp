@@ -116,7 +116,8 @@ struct EngineHooks {
   // the connection's later messages) until EngineCore::resolve_authorization
   // with request_id. target is the room, the recipient of a direct message,
   // or empty (online).
-  std::function<Verdict(ConnId, std::string_view user, Action action, std::string_view target, uint64_t request_id)>
+  std::function<Verdict(ConnId, std::string_view user, Action action, std::string_view target,
+                        uint64_t request_id)>
       on_authorize;
   // Every log line the engine writes (level 0 error .. 3 debug, a snake_case
   // event name, the message, the fields as a JSON object). Set: lines go

@@ -9,13 +9,13 @@
 #include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
-#include "metrics/render.hpp"
 #include "common/guard.hpp"
 #include "common/log.hpp"
+#include "engine/engine_internal.hpp"
+#include "metrics/render.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
-#include "engine/engine_internal.hpp"
 
 namespace rtcore {
 
@@ -80,7 +80,9 @@ bool EngineCore::user_limit_reached(const std::string& user) const {
   return config_.max_connections_per_user != 0 && user_load(user) >= config_.max_connections_per_user;
 }
 
-void EngineCore::reserve_user_slot(const std::string& user) { ++reserved_[user]; }
+void EngineCore::reserve_user_slot(const std::string& user) {
+  ++reserved_[user];
+}
 
 void EngineCore::release_user_slot(const std::string& user) {
   auto it = reserved_.find(user);
@@ -308,7 +310,9 @@ void EngineCore::on_receive(void* conn, const char* data, size_t len, bool, bool
   if (c.rx.capacity() > kKeptRxCapacity) c.rx.shrink_to_fit();
 }
 
-void EngineCore::on_peer_close(void* conn, uint16_t code) { static_cast<Connection*>(conn)->peer_close_code = code; }
+void EngineCore::on_peer_close(void* conn, uint16_t code) {
+  static_cast<Connection*>(conn)->peer_close_code = code;
+}
 
 void EngineCore::on_closed(void* conn) {
   auto& c = *static_cast<Connection*>(conn);

@@ -7,14 +7,14 @@
 #include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
-#include "metrics/render.hpp"
 #include "common/guard.hpp"
 #include "common/log.hpp"
+#include "engine/engine_internal.hpp"
 #include "loop/descriptor_table.hpp"
+#include "metrics/render.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
-#include "engine/engine_internal.hpp"
 
 namespace rtcore {
 
@@ -72,7 +72,8 @@ int EngineCore::start() {
   opts.own_transport = !config_.lws_transport;
   // As many descriptors as the node may hold connections: none of them
   // then waits for the table to grow (loop/descriptor_table.hpp).
-  if (config_.max_connections) opts.descriptor_reserve = size_t{config_.max_connections} + kDescriptorHeadroom;
+  if (config_.max_connections)
+    opts.descriptor_reserve = size_t{config_.max_connections} + kDescriptorHeadroom;
   server_ = std::make_unique<WsServer>(loop_, opts, *this);
   stop_timer_.data = this;
   uv_timer_init(loop_, &stop_timer_);
@@ -182,7 +183,8 @@ void EngineCore::housekeeping() {
   if (self->config_.idle_timeout_ms != 0) {
     std::vector<Connection*> idle;
     self->conns_.for_each([&](Connection& c) {
-      if (!c.pending && !c.close_code && now - c.last_message_ms >= self->config_.idle_timeout_ms) idle.push_back(&c);
+      if (!c.pending && !c.close_code && now - c.last_message_ms >= self->config_.idle_timeout_ms)
+        idle.push_back(&c);
     });
     for (Connection* c : idle) {
       self->stats_.idle_closes.add();
@@ -199,10 +201,13 @@ void EngineCore::housekeeping() {
   }
 }
 
-std::string EngineCore::stats_json() { return metrics::render_stats_json(stats_); }
+std::string EngineCore::stats_json() {
+  return metrics::render_stats_json(stats_);
+}
 
 std::string EngineCore::metrics_text() {
-  return metrics::render_prometheus(stats_, metrics::Context{config_.node_id, backplane_ ? backplane_->kind() : ""});
+  return metrics::render_prometheus(stats_,
+                                    metrics::Context{config_.node_id, backplane_ ? backplane_->kind() : ""});
 }
 
 ReadyState EngineCore::readiness() {

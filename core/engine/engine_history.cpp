@@ -67,8 +67,8 @@ void EngineCore::unfollow_stream(StreamKind kind, std::string_view name) {
   for (auto& w : st.waiters) w(false);
 }
 
-void EngineCore::deliver_stream(StreamKind kind, std::string_view name, FramePtr frame, std::string_view epoch,
-                                uint64_t offset) {
+void EngineCore::deliver_stream(StreamKind kind, std::string_view name, FramePtr frame,
+                                std::string_view epoch, uint64_t offset) {
   ++messages_this_turn_;
   StreamState* st = find_stream(kind, name);
   if (!st) return;  // not followed here (no local member any more)
@@ -124,7 +124,8 @@ void EngineCore::run_stream_actions(StreamKind kind, std::string_view name, Stre
 
 void EngineCore::deliver_local_stream(StreamKind kind, std::string_view name, uint64_t offset,
                                       const FramePtr& frame) {
-  const std::vector<ConnId>& ids = kind == StreamKind::kRoom ? hub_.room_members(name) : hub_.user_connections(name);
+  const std::vector<ConnId>& ids =
+      kind == StreamKind::kRoom ? hub_.room_members(name) : hub_.user_connections(name);
   metrics::FrameKind fk = frame_kind(kind);
   for (ConnId id : ids) {
     Connection* c = conns_.find(id);
@@ -156,8 +157,10 @@ bool EngineCore::hold_for_recovery(Connection& c, StreamKind kind, std::string_v
 
 void EngineCore::send_gap(StreamKind kind, std::string_view name) {
   stats_.history_gaps.add();
-  FramePtr frame = make_text_frame(protocol::encode_gap(kind == StreamKind::kRoom ? name : std::string_view{}));
-  const std::vector<ConnId>& ids = kind == StreamKind::kRoom ? hub_.room_members(name) : hub_.user_connections(name);
+  FramePtr frame =
+      make_text_frame(protocol::encode_gap(kind == StreamKind::kRoom ? name : std::string_view{}));
+  const std::vector<ConnId>& ids =
+      kind == StreamKind::kRoom ? hub_.room_members(name) : hub_.user_connections(name);
   for (ConnId id : std::vector<ConnId>(ids))
     if (Connection* c = conns_.find(id))
       for_connection(*c, "gap notice", [&] {
@@ -177,15 +180,15 @@ void EngineCore::when_stream_known(StreamKind kind, std::string_view name, std::
 
 void EngineCore::publish_message(StreamKind kind, std::string_view name, std::string_view frame_json,
                                  Backplane::Done done) {
-  history_->append(kind, name, protocol::offset_frame_prefix(frame_json),
-                   static_cast<uint64_t>(protocol::now_unix_ms()),
-                   [this, kind, key = std::string(name), done = std::move(done)](bool ok, uint64_t offset) mutable {
-                     if (!ok) {
-                       if (done) done(false);
-                       return;
-                     }
-                     ack_after_delivery(kind, key, offset, std::move(done));
-                   });
+  history_->append(
+      kind, name, protocol::offset_frame_prefix(frame_json), static_cast<uint64_t>(protocol::now_unix_ms()),
+      [this, kind, key = std::string(name), done = std::move(done)](bool ok, uint64_t offset) mutable {
+        if (!ok) {
+          if (done) done(false);
+          return;
+        }
+        ack_after_delivery(kind, key, offset, std::move(done));
+      });
 }
 
 void EngineCore::ack_after_delivery(StreamKind kind, std::string_view name, uint64_t offset,
@@ -301,20 +304,22 @@ void EngineCore::answer_position(StreamKind kind, std::string_view name, ConnId 
   }
   if (!has_since) {
     if (answer.token == 0 && answer.id_json.empty() && std::string_view(answer.type) == "joined") return;
-    send_answer(*c, answer, protocol::encode_position(answer.id_json, answer.type, answer.room, -1,
-                                                      st->seq.epoch(), st->seq.last()));
+    send_answer(*c, answer,
+                protocol::encode_position(answer.id_json, answer.type, answer.room, -1, st->seq.epoch(),
+                                          st->seq.last()));
     return;
   }
-  history_->read_since(kind, name, since_epoch, since,
-                       [this, kind, key = std::string(name), conn, answer = std::move(answer), since,
-                        hold_id](HistoryRead r) {
-                         guarded(stats_.internal_errors, "recovery answer",
-                                 [&] { finish_recovery(kind, key, conn, answer, since, hold_id, r); });
-                       });
+  history_->read_since(
+      kind, name, since_epoch, since,
+      [this, kind, key = std::string(name), conn, answer = std::move(answer), since, hold_id](HistoryRead r) {
+        guarded(stats_.internal_errors, "recovery answer",
+                [&] { finish_recovery(kind, key, conn, answer, since, hold_id, r); });
+      });
 }
 
-void EngineCore::finish_recovery(StreamKind kind, std::string_view name, ConnId conn, const PositionAnswer& answer,
-                                 uint64_t since, uint64_t hold_id, const HistoryRead& r) {
+void EngineCore::finish_recovery(StreamKind kind, std::string_view name, ConnId conn,
+                                 const PositionAnswer& answer, uint64_t since, uint64_t hold_id,
+                                 const HistoryRead& r) {
   Connection* c = conns_.find(conn);
   if (!c) return;
   StreamHold* h = c->find_hold(kind, name);
@@ -337,7 +342,8 @@ void EngineCore::finish_recovery(StreamKind kind, std::string_view name, ConnId 
     if (!recovered) {
       stats_.history_recovery_failures.add();
       uint64_t at = first_held ? first_held - 1 : last;
-      send_answer(*c, answer, protocol::encode_position(answer.id_json, answer.type, answer.room, 0, epoch, at));
+      send_answer(*c, answer,
+                  protocol::encode_position(answer.id_json, answer.type, answer.room, 0, epoch, at));
       return end_hold(*c, kind, name, 0);
     }
     stats_.history_recoveries.add();
@@ -350,7 +356,8 @@ void EngineCore::finish_recovery(StreamKind kind, std::string_view name, ConnId 
     // the sequencer passed while the read was on its way is still held for
     // this connection and follows the answer.
     uint64_t floor = std::max(r.top, since);
-    send_answer(*c, answer, protocol::encode_position(answer.id_json, answer.type, answer.room, 1, epoch, floor));
+    send_answer(*c, answer,
+                protocol::encode_position(answer.id_json, answer.type, answer.room, 1, epoch, floor));
     end_hold(*c, kind, name, floor);
   });
 }
@@ -363,7 +370,8 @@ void EngineCore::history_join(Connection& c, const protocol::ClientMessage& m,
   answer.id_json = m.id_json;
   if (!m.id_json.empty()) {
     answer.token = ++next_join_token_;
-    pending_joins_.emplace(answer.token, PendingJoin{c.id, std::string(m.id_json), m.has_since ? m.room : ""});
+    pending_joins_.emplace(answer.token,
+                           PendingJoin{c.id, std::string(m.id_json), m.has_since ? m.room : ""});
   }
   uint64_t hold_id = m.has_since ? begin_hold(c, StreamKind::kRoom, m.room) : 0;
   uint64_t token = answer.token;
@@ -377,8 +385,8 @@ void EngineCore::history_join(Connection& c, const protocol::ClientMessage& m,
       return;
     }
     when_stream_known(StreamKind::kRoom, room,
-                      [this, conn, room, answer = std::move(answer), has_since, epoch = std::move(epoch), since,
-                       hold_id](bool) mutable {
+                      [this, conn, room, answer = std::move(answer), has_since, epoch = std::move(epoch),
+                       since, hold_id](bool) mutable {
                         answer_position(StreamKind::kRoom, room, conn, std::move(answer), has_since,
                                         std::move(epoch), since, hold_id);
                       });
@@ -398,8 +406,8 @@ void EngineCore::handle_resume_direct(Connection& c, const protocol::ClientMessa
   when_stream_known(StreamKind::kUser, c.user_id,
                     [this, conn = c.id, user = c.user_id, answer = std::move(answer), has_since = m.has_since,
                      epoch = m.since_epoch, since = m.since_offset, hold_id](bool) mutable {
-                      answer_position(StreamKind::kUser, user, conn, std::move(answer), has_since, std::move(epoch),
-                                      since, hold_id);
+                      answer_position(StreamKind::kUser, user, conn, std::move(answer), has_since,
+                                      std::move(epoch), since, hold_id);
                     });
 }
 

@@ -7,13 +7,13 @@
 #include "auth/credentials.hpp"
 #include "backplane/in_process.hpp"
 #include "backplane/redis_backplane.hpp"
-#include "metrics/render.hpp"
 #include "common/guard.hpp"
 #include "common/log.hpp"
+#include "engine/engine_internal.hpp"
+#include "metrics/render.hpp"
 #include "protocol/server_message.hpp"
 #include "protocol/timestamp.hpp"
 #include "protocol/validate.hpp"
-#include "engine/engine_internal.hpp"
 
 namespace rtcore {
 

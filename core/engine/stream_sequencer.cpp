@@ -4,7 +4,9 @@
 
 namespace rtcore {
 
-void StreamSequencer::start(Actions& a) { read(Read::kPosition, a); }
+void StreamSequencer::start(Actions& a) {
+  read(Read::kPosition, a);
+}
 
 void StreamSequencer::read(Read what, Actions& a) {
   reading_ = what;
@@ -111,7 +113,8 @@ void StreamSequencer::on_live(std::string_view epoch, uint64_t offset, FramePtr 
     }
   }
   if (offset <= last_) return;  // a duplicate
-  if (offset == last_ + 1 && held_.empty() && reading_ == Read::kNone) return deliver(offset, std::move(frame), a);
+  if (offset == last_ + 1 && held_.empty() && reading_ == Read::kNone)
+    return deliver(offset, std::move(frame), a);
   held_.emplace(offset, std::move(frame));
   if (held_.size() > kMaxHeld) return give_up(a);
   if (reading_ == Read::kNone) drain(a);

@@ -41,8 +41,8 @@ class StreamSequencer {
     FramePtr frame;
   };
   struct Actions {
-    std::vector<Item> deliver;  // to local members, in this order
-    bool gap = false;           // continuity lost: tell local members
+    std::vector<Item> deliver;   // to local members, in this order
+    bool gap = false;            // continuity lost: tell local members
     bool read_position = false;  // read the stream's position (read_latest limit 0)
     bool read_since = false;     // read the history after read_after in epoch()
     uint64_t read_after = 0;

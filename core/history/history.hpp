@@ -41,9 +41,9 @@ struct HistoryEntry {
 };
 
 struct HistoryRead {
-  bool ok = false;     // the backend answered (false: unavailable)
-  std::string epoch;   // the stream's current epoch (created by the read if the stream had none)
-  uint64_t top = 0;    // the stream's current offset (0: nothing published in this epoch)
+  bool ok = false;    // the backend answered (false: unavailable)
+  std::string epoch;  // the stream's current epoch (created by the read if the stream had none)
+  uint64_t top = 0;   // the stream's current offset (0: nothing published in this epoch)
   // read_since only: the epoch asked for is the current one and every
   // offset in (since, top] is in entries. False when the epoch differs, an
   // offset in the range was trimmed or expired, or since > top.

@@ -11,7 +11,11 @@ using ConnId = uint64_t;
 inline constexpr ConnId make_conn_id(uint32_t slot, uint32_t generation) {
   return (static_cast<uint64_t>(generation) << 32) | slot;
 }
-inline constexpr uint32_t conn_id_slot(ConnId id) { return static_cast<uint32_t>(id); }
-inline constexpr uint32_t conn_id_generation(ConnId id) { return static_cast<uint32_t>(id >> 32); }
+inline constexpr uint32_t conn_id_slot(ConnId id) {
+  return static_cast<uint32_t>(id);
+}
+inline constexpr uint32_t conn_id_generation(ConnId id) {
+  return static_cast<uint32_t>(id >> 32);
+}
 
 }  // namespace rtcore

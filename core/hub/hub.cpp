@@ -59,7 +59,8 @@ bool Hub::join(std::string_view room, ConnId conn, bool* first_member, std::stri
   return true;
 }
 
-bool Hub::leave(std::string_view room, ConnId conn, bool* last_member, std::string_view user, bool* last_of_user) {
+bool Hub::leave(std::string_view room, ConnId conn, bool* last_member, std::string_view user,
+                bool* last_of_user) {
   if (last_member) *last_member = false;
   if (last_of_user) *last_of_user = false;
   auto it = rooms_.find(room);

@@ -17,7 +17,8 @@ inline uv_timer_t* new_heap_timer(uv_loop_t* loop, void* data) {
 inline void close_heap_timer(uv_timer_t*& t) {
   if (!t) return;
   uv_timer_stop(t);
-  uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(t),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   t = nullptr;
 }
 

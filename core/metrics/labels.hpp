@@ -14,8 +14,8 @@ namespace rtcore::metrics {
 // Client messages by type: the protocol's built-in types by name, host
 // types as "custom", unparsable frames as "invalid".
 inline constexpr std::array<std::string_view, 10> kMessageTypes = {
-    "join_room", "leave_room", "room_message", "direct_message", "presence",
-    "online",    "history",    "resume_direct", "custom",        "invalid"};
+    "join_room", "leave_room", "room_message",  "direct_message", "presence",
+    "online",    "history",    "resume_direct", "custom",         "invalid"};
 // By the parsed type (no string compares on the per-message path); the
 // array's order is the enum's, plus "history" and "resume_direct" for the
 // types a later version parses.
@@ -51,7 +51,7 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::kC
 
 // Closes by code: the codes the engine uses, host codes as "4xxx", the
 // client's own closes as "client".
-inline constexpr std::array<std::string_view, 9> kCloseCodes = {"1000", "1001", "1008", "1009", "1011",
+inline constexpr std::array<std::string_view, 9> kCloseCodes = {"1000", "1001", "1008",  "1009",  "1011",
                                                                 "4408", "4xxx", "other", "client"};
 inline size_t close_code_index(uint16_t code) {
   switch (code) {

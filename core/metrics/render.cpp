@@ -9,7 +9,9 @@ namespace {
 
 enum class StatKind { kGauge, kCounter };
 
-void append_uint(std::string& out, uint64_t v) { out += std::to_string(v); }
+void append_uint(std::string& out, uint64_t v) {
+  out += std::to_string(v);
+}
 
 void append_double(std::string& out, double v) {
   char buf[32];
@@ -110,23 +112,24 @@ std::string render_prometheus(const EngineStats& s, const Context& context) {
   out += "\",backplane=\"";
   append_label_value(out, context.backplane);
   out += "\"} 1\n";
-#define RTCORE_X(name, kind, metric, value, help)                         \
+#define RTCORE_X(name, kind, metric, value, help)                                      \
   header(out, metric, StatKind::kind == StatKind::kGauge ? "gauge" : "counter", help); \
-  out += metric;                                                          \
-  out += ' ';                                                             \
-  append_uint(out, (value));                                              \
+  out += metric;                                                                       \
+  out += ' ';                                                                          \
+  append_uint(out, (value));                                                           \
   out += '\n';
   RTCORE_STATS_TABLE(RTCORE_X)
 #undef RTCORE_X
-  labelled(out, "rtcore_client_messages_total", "type", "Client messages received, by type.", s.messages_by_type,
-           kMessageTypes);
-  labelled(out, "rtcore_frames_queued_total", "kind", "Frames queued for clients, by kind (one per recipient).",
-           s.frames_by_kind, kFrameKinds);
+  labelled(out, "rtcore_client_messages_total", "type", "Client messages received, by type.",
+           s.messages_by_type, kMessageTypes);
+  labelled(out, "rtcore_frames_queued_total", "kind",
+           "Frames queued for clients, by kind (one per recipient).", s.frames_by_kind, kFrameKinds);
   labelled(out, "rtcore_closes_total", "code",
            "Connections closed, by close code (4xxx: host or refusal codes; client: closed by the client).",
            s.closes_by_code, kCloseCodes);
-  labelled(out, "rtcore_frame_drops_total", "reason", "Frames not delivered, by reason (sums to rtcore_dropped_frames_total).",
-           s.drops_by_reason, kDropReasons);
+  labelled(out, "rtcore_frame_drops_total", "reason",
+           "Frames not delivered, by reason (sums to rtcore_dropped_frames_total).", s.drops_by_reason,
+           kDropReasons);
   histogram(out, "rtcore_backplane_round_trip_seconds",
             "Time for this node's own probe publication to come back through the backplane.",
             s.backplane.round_trip);

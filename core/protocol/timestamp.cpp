@@ -26,6 +26,8 @@ int64_t now_unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string now_timestamp() { return format_timestamp(now_unix_ms()); }
+std::string now_timestamp() {
+  return format_timestamp(now_unix_ms());
+}
 
 }  // namespace rtcore::protocol

@@ -53,8 +53,7 @@ bool has_control_chars(std::string_view s) {
 }
 
 bool is_valid_room(std::string_view room) {
-  return !room.empty() && room.size() <= kMaxIdBytes && is_valid_utf8(room) &&
-         !has_control_chars(room);
+  return !room.empty() && room.size() <= kMaxIdBytes && is_valid_utf8(room) && !has_control_chars(room);
 }
 
 bool is_valid_user_id(std::string_view user_id) {

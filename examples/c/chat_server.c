@@ -24,11 +24,11 @@
 
 /* The engine, for handlers that answer (set before the engine starts, so
  * the engine thread only ever reads it). */
-static rtc_engine *g_engine;
+static rtc_engine* g_engine;
 
 /* Appends s as a JSON string (quoted, escaped) to out; returns the new
  * length or 0 if it does not fit. */
-static size_t json_string(char *out, size_t at, size_t cap, const char *s, size_t len) {
+static size_t json_string(char* out, size_t at, size_t cap, const char* s, size_t len) {
   static const char hex[] = "0123456789abcdef";
   size_t i;
   if (at + 1 >= cap) return 0;
@@ -53,8 +53,8 @@ static size_t json_string(char *out, size_t at, size_t cap, const char *s, size_
 }
 
 /* Builds prefix + JSON string of user + suffix into out (NUL-terminated). */
-static size_t with_user(char *out, size_t cap, const char *prefix, const char *user, size_t len,
-                        const char *suffix) {
+static size_t with_user(char* out, size_t cap, const char* prefix, const char* user, size_t len,
+                        const char* suffix) {
   size_t at = strlen(prefix), tail = strlen(suffix);
   if (at >= cap) return 0;
   memcpy(out, prefix, at);
@@ -64,7 +64,7 @@ static size_t with_user(char *out, size_t cap, const char *prefix, const char *u
   return at + tail;
 }
 
-static void on_connect(void *ud, const rtc_connect_request *req, rtc_connect_decision *decision) {
+static void on_connect(void* ud, const rtc_connect_request* req, rtc_connect_decision* decision) {
   (void)ud;
   if (req->user_id_len == 7 && memcmp(req->user_id, "mallory", 7) == 0) {
     decision->defer = 1; /* decided below, after the upgrade completed */
@@ -72,7 +72,7 @@ static void on_connect(void *ud, const rtc_connect_request *req, rtc_connect_dec
   }
 }
 
-static void on_open(void *ud, rtc_conn_id conn, const char *user, size_t len) {
+static void on_open(void* ud, rtc_conn_id conn, const char* user, size_t len) {
   char content[640];
   size_t n = with_user(content, sizeof content, "{\"welcome\":", user, len, "}");
   (void)ud;
@@ -81,8 +81,9 @@ static void on_open(void *ud, rtc_conn_id conn, const char *user, size_t len) {
 
 /* A client message whose type is not built in; id_json is its id ("" when
  * it had none), passed back verbatim in the answer. */
-static void on_message(void *ud, rtc_conn_id conn, const char *user, size_t user_len, const char *type,
-                       size_t type_len, const char *json, size_t json_len, const char *id_json, size_t id_len) {
+static void on_message(void* ud, rtc_conn_id conn, const char* user, size_t user_len, const char* type,
+                       size_t type_len, const char* json, size_t json_len, const char* id_json,
+                       size_t id_len) {
   char frame[640];
   size_t n;
   (void)ud;
@@ -102,14 +103,15 @@ static void on_message(void *ud, rtc_conn_id conn, const char *user, size_t user
   }
 }
 
-static void on_presence(void *ud, const char *user, size_t len, int32_t status, const char *ts, size_t ts_len) {
+static void on_presence(void* ud, const char* user, size_t len, int32_t status, const char* ts,
+                        size_t ts_len) {
   (void)ud;
   printf("presence %.*s %s %.*s\n", (int)len, user, status == RTC_PRESENCE_ONLINE ? "online" : "offline",
          (int)ts_len, ts);
   fflush(stdout);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   rtc_config config;
   rtc_handlers handlers;
   sigset_t sigs;

@@ -7,20 +7,19 @@
 #include <stdlib.h>
 
 /* Runs on the engine thread: "alice online" when ws://.../ws/alice connects. */
-static void on_presence(void *user_data, const char *user, size_t user_len,
-                        int32_t status, const char *ts, size_t ts_len) {
+static void on_presence(void* user_data, const char* user, size_t user_len, int32_t status, const char* ts,
+                        size_t ts_len) {
   (void)user_data;
   (void)ts;
   (void)ts_len;
-  printf("%.*s %s\n", (int)user_len, user,
-         status == RTC_PRESENCE_ONLINE ? "online" : "offline");
+  printf("%.*s %s\n", (int)user_len, user, status == RTC_PRESENCE_ONLINE ? "online" : "offline");
   fflush(stdout);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   rtc_config config;
   rtc_handlers handlers;
-  rtc_engine *engine = NULL;
+  rtc_engine* engine = NULL;
   sigset_t sigs;
   int sig, rc;
 

@@ -10,11 +10,11 @@
 // Usage: chat_server_cpp [port]   (default 8000; 0 picks a free port).
 #include <rtcore.hpp>
 
+#include <pthread.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <pthread.h>
 #include <string>
 #include <string_view>
 
@@ -55,12 +55,14 @@ int main(int argc, char** argv) {
   });
   engine.on_message([&engine](const rtcore::Message& m) {
     if (m.type != "whoami")  // the bindings' wording
-      return engine.send_error(m, "unknown_type", "no handler for message type \"" + std::string(m.type) + "\"");
+      return engine.send_error(m, "unknown_type",
+                               "no handler for message type \"" + std::string(m.type) + "\"");
     engine.send_to_connection(m.conn, R"({"type":"whoami","user":)" + quoted(m.user_id) + "}");
     engine.ack(m);
   });
   engine.on_presence([](const rtcore::PresenceEvent& ev) {
-    std::cout << "presence " << ev.user_id << (ev.online ? " online " : " offline ") << ev.timestamp << std::endl;
+    std::cout << "presence " << ev.user_id << (ev.online ? " online " : " offline ") << ev.timestamp
+              << std::endl;
   });
 
   // Block the signals before the engine thread starts, so only sigwait

@@ -10,7 +10,7 @@ rows=$(sed -n 's/^ *X(\([a-z_0-9]*\), RTC_OPTION_.*/\1/p' "$table")
 flags=$(sed -n 's/^ *X([a-z_0-9]*, RTC_OPTION_[A-Z]*, RTC_UNIT_[A-Z]*, "\(--[a-z-]*\)".*/\1/p' "$table")
 specials=$(sed -n '/kSpecialFields/,/};/p' "$table" | grep -o '"[a-z_]*"' | tr -d '"')
 fields=$(sed -n '/^typedef struct rtc_config {/,/^} rtc_config;/p' "$header" |
-  sed -n 's/^ *\(const char \*\|uint32_t \|uint64_t \|size_t \)\**\([a-z_0-9]*\);.*/\2/p')
+  sed -n 's/^ *\(const char *\* *\|uint32_t \|uint64_t \|size_t \)\**\([a-z_0-9]*\);.*/\2/p')
 fail=0
 for f in $fields; do
   echo "$rows $specials" | tr ' ' '\n' | grep -qx "$f" || { echo "rtc_config.$f is not in the settings table"; fail=1; }

@@ -16,8 +16,8 @@
 
 namespace {
 
-using rtcore_capi::Copy;
 using rtcore_capi::config_from_c;
+using rtcore_capi::Copy;
 
 // The size of the first published rtc_config (it ends after log_level).
 constexpr uint32_t kFirstSize = offsetof(rtc_config, log_level) + sizeof(uint32_t);
@@ -95,7 +95,7 @@ TEST(ConfigCopy, EveryRowReachesEngineConfig) {
 #define RTCORE_CHECK_min_checked(field, min, max) RTCORE_CHECK(min_checked, field, min, max)
 #define RTCORE_CHECK_range_checked(field, min, max) RTCORE_CHECK(range_checked, field, min, max)
 #define RTCORE_CHECK_special(field, min, max)
-#define RTCORE_CHECK(rule, field, min, max)                                                          \
+#define RTCORE_CHECK(rule, field, min, max)                                                  \
   check_row<Copy::rule>(#field, &rtc_config::field, &rtcore::EngineConfig::field, min, max); \
   ++rows;
 #define RTCORE_X(field, type, unit, flag, env, min, max, copy, help) RTCORE_CHECK_##copy(field, min, max)
@@ -113,7 +113,9 @@ TEST(ConfigCopy, TheSpecialRowsAreTheHandWrittenOnes) {
   if (Copy::copy == Copy::special) special += std::string(special.empty() ? "" : " ") + #field;
   RTCORE_OPTIONS_TABLE(RTCORE_X)
 #undef RTCORE_X
-  EXPECT_EQ(special, "redis_url node_id auth_mode allowed_origins tls_cert_file tls_key_file log_format internal_listen");
+  EXPECT_EQ(
+      special,
+      "redis_url node_id auth_mode allowed_origins tls_cert_file tls_key_file log_format internal_listen");
 }
 
 }  // namespace

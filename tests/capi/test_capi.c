@@ -25,12 +25,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -44,10 +44,10 @@
 
 #define WAIT_MS 5000 /* bound of every wait for the engine */
 
-static const char *g_test = "";
+static const char* g_test = "";
 static int g_test_failures; /* failed checks in the current test */
 
-static int check_impl(int ok, const char *expr, const char *file, int line) {
+static int check_impl(int ok, const char* expr, const char* file, int line) {
   if (!ok) {
     printf("FAIL %s (%s:%d): %s\n", g_test, file, line, expr);
     fflush(stdout);
@@ -56,11 +56,10 @@ static int check_impl(int ok, const char *expr, const char *file, int line) {
   return ok;
 }
 
-static int check_int_impl(long long a, long long b, const char *ea,
-                          const char *eb, const char *file, int line) {
+static int check_int_impl(long long a, long long b, const char* ea, const char* eb, const char* file,
+                          int line) {
   if (a != b) {
-    printf("FAIL %s (%s:%d): %s == %s (got %lld, expected %lld)\n", g_test,
-           file, line, ea, eb, a, b);
+    printf("FAIL %s (%s:%d): %s == %s (got %lld, expected %lld)\n", g_test, file, line, ea, eb, a, b);
     fflush(stdout);
     g_test_failures++;
     return 0;
@@ -68,11 +67,10 @@ static int check_int_impl(long long a, long long b, const char *ea,
   return 1;
 }
 
-static int check_str_impl(const char *a, const char *b, const char *ea,
-                          const char *file, int line) {
+static int check_str_impl(const char* a, const char* b, const char* ea, const char* file, int line) {
   if (a == NULL || strcmp(a, b) != 0) {
-    printf("FAIL %s (%s:%d): %s == \"%s\" (got %s%s%s)\n", g_test, file, line,
-           ea, b, a ? "\"" : "", a ? a : "NULL", a ? "\"" : "");
+    printf("FAIL %s (%s:%d): %s == \"%s\" (got %s%s%s)\n", g_test, file, line, ea, b, a ? "\"" : "",
+           a ? a : "NULL", a ? "\"" : "");
     fflush(stdout);
     g_test_failures++;
     return 0;
@@ -82,8 +80,7 @@ static int check_str_impl(const char *a, const char *b, const char *ea,
 
 /* Each returns non-zero when the check passed, so a test can stop early. */
 #define CHECK(cond) check_impl(!!(cond), #cond, __FILE__, __LINE__)
-#define CHECK_INT(a, b)                                                      \
-  check_int_impl((long long)(a), (long long)(b), #a, #b, __FILE__, __LINE__)
+#define CHECK_INT(a, b) check_int_impl((long long)(a), (long long)(b), #a, #b, __FILE__, __LINE__)
 #define CHECK_STR(a, b) check_str_impl((a), (b), #a, __FILE__, __LINE__)
 
 static long long now_ms(void) {
@@ -110,19 +107,19 @@ static void sleep_ms(long ms) {
 typedef struct events {
   pthread_mutex_t mu;
   /* set by the test before start */
-  rtc_engine *engine;
-  int refuse_status;       /* non-zero: on_connect refuses with it */
-  const char *rename_to;   /* non-NULL: on_connect sets this user id */
-  int stop_in_open;        /* non-zero: on_open calls rtc_engine_stop */
-  int defer;               /* non-zero: on_connect defers its decision */
-  uint64_t authz_request;  /* the last deferred authorization */
+  rtc_engine* engine;
+  int refuse_status;      /* non-zero: on_connect refuses with it */
+  const char* rename_to;  /* non-NULL: on_connect sets this user id */
+  int stop_in_open;       /* non-zero: on_open calls rtc_engine_stop */
+  int defer;              /* non-zero: on_connect defers its decision */
+  uint64_t authz_request; /* the last deferred authorization */
   int authz_calls;
-  uint64_t request_id;     /* the last request's id */
+  uint64_t request_id; /* the last request's id */
   /* recorded by the handlers */
   int n_connect, n_open, n_disconnect, n_online, n_offline;
   char connect_path[LOG_LEN], connect_user[LOG_LEN];
-  char connect_host[LOG_LEN];     /* value of the "host" header */
-  int connect_upper_case_names;   /* header names with an upper-case letter */
+  char connect_host[LOG_LEN];   /* value of the "host" header */
+  int connect_upper_case_names; /* header names with an upper-case letter */
   rtc_conn_id open_conn, disconnect_conn;
   char open_user[LOG_LEN], disconnect_user[LOG_LEN];
   uint32_t disconnect_code;
@@ -132,15 +129,14 @@ typedef struct events {
   int n_log;
 } events;
 
-static void copy_str(char *dst, size_t cap, const char *src, size_t len) {
+static void copy_str(char* dst, size_t cap, const char* src, size_t len) {
   if (src == NULL) len = 0;
   if (len >= cap) len = cap - 1;
   if (len) memcpy(dst, src, len);
   dst[len] = '\0';
 }
 
-static void log_event(events *ev, const char *what, const char *user,
-                      size_t user_len) {
+static void log_event(events* ev, const char* what, const char* user, size_t user_len) {
   char u[LOG_LEN];
   copy_str(u, sizeof u, user, user_len);
   if (ev->n_log < LOG_CAP) {
@@ -150,7 +146,7 @@ static void log_event(events *ev, const char *what, const char *user,
 }
 
 /* Index of the first log entry equal to s, or -1. */
-static int log_index(events *ev, const char *s) {
+static int log_index(events* ev, const char* s) {
   int i, found = -1;
   pthread_mutex_lock(&ev->mu);
   for (i = 0; i < ev->n_log && found < 0; i++)
@@ -159,20 +155,18 @@ static int log_index(events *ev, const char *s) {
   return found;
 }
 
-static void on_connect(void *ud, const rtc_connect_request *req,
-                       rtc_connect_decision *d) {
-  events *ev = (events *)ud;
+static void on_connect(void* ud, const rtc_connect_request* req, rtc_connect_decision* d) {
+  events* ev = (events*)ud;
   size_t i;
   pthread_mutex_lock(&ev->mu);
   ev->n_connect++;
   copy_str(ev->connect_path, LOG_LEN, req->path, req->path_len);
   copy_str(ev->connect_user, LOG_LEN, req->user_id, req->user_id_len);
   for (i = 0; i < req->header_count; i++) {
-    const rtc_header *h = &req->headers[i];
+    const rtc_header* h = &req->headers[i];
     size_t j;
     for (j = 0; j < h->name_len; j++)
-      if (h->name[j] >= 'A' && h->name[j] <= 'Z')
-        ev->connect_upper_case_names++;
+      if (h->name[j] >= 'A' && h->name[j] <= 'Z') ev->connect_upper_case_names++;
     if (h->name_len == 4 && memcmp(h->name, "host", 4) == 0)
       copy_str(ev->connect_host, LOG_LEN, h->value, h->value_len);
   }
@@ -189,9 +183,8 @@ static void on_connect(void *ud, const rtc_connect_request *req,
   pthread_mutex_unlock(&ev->mu);
 }
 
-static void on_open(void *ud, rtc_conn_id conn, const char *user,
-                    size_t user_len) {
-  events *ev = (events *)ud;
+static void on_open(void* ud, rtc_conn_id conn, const char* user, size_t user_len) {
+  events* ev = (events*)ud;
   int stop;
   pthread_mutex_lock(&ev->mu);
   ev->open_conn = conn;
@@ -210,9 +203,8 @@ static void on_open(void *ud, rtc_conn_id conn, const char *user,
   pthread_mutex_unlock(&ev->mu);
 }
 
-static void on_disconnect(void *ud, rtc_conn_id conn, const char *user,
-                          size_t user_len, uint32_t code) {
-  events *ev = (events *)ud;
+static void on_disconnect(void* ud, rtc_conn_id conn, const char* user, size_t user_len, uint32_t code) {
+  events* ev = (events*)ud;
   pthread_mutex_lock(&ev->mu);
   ev->disconnect_conn = conn;
   ev->disconnect_code = code;
@@ -222,13 +214,12 @@ static void on_disconnect(void *ud, rtc_conn_id conn, const char *user,
   pthread_mutex_unlock(&ev->mu);
 }
 
-static void on_presence(void *ud, const char *user, size_t user_len,
-                        int32_t status, const char *ts, size_t ts_len) {
-  events *ev = (events *)ud;
+static void on_presence(void* ud, const char* user, size_t user_len, int32_t status, const char* ts,
+                        size_t ts_len) {
+  events* ev = (events*)ud;
   pthread_mutex_lock(&ev->mu);
   copy_str(ev->presence_ts, LOG_LEN, ts, ts_len);
-  log_event(ev, status == RTC_PRESENCE_ONLINE ? "online" : "offline", user,
-            user_len);
+  log_event(ev, status == RTC_PRESENCE_ONLINE ? "online" : "offline", user, user_len);
   if (status == RTC_PRESENCE_ONLINE)
     ev->n_online++;
   else
@@ -236,13 +227,13 @@ static void on_presence(void *ud, const char *user, size_t user_len,
   pthread_mutex_unlock(&ev->mu);
 }
 
-static void events_init(events *ev) {
+static void events_init(events* ev) {
   memset(ev, 0, sizeof *ev);
   pthread_mutex_init(&ev->mu, NULL);
   ev->stop_in_open_rc = 1; /* not a result code: "not called" */
 }
 
-static int read_counter(events *ev, const int *counter) {
+static int read_counter(events* ev, const int* counter) {
   int v;
   pthread_mutex_lock(&ev->mu);
   v = *counter;
@@ -251,7 +242,7 @@ static int read_counter(events *ev, const int *counter) {
 }
 
 /* Waits (at most WAIT_MS) until *counter >= want; returns non-zero if so. */
-static int wait_counter(events *ev, const int *counter, int want) {
+static int wait_counter(events* ev, const int* counter, int want) {
   long long deadline = now_ms() + WAIT_MS;
   for (;;) {
     if (read_counter(ev, counter) >= want) return 1;
@@ -261,7 +252,7 @@ static int wait_counter(events *ev, const int *counter, int want) {
 }
 
 /* Waits (at most WAIT_MS) until stats.connections == want. */
-static int wait_connections(rtc_engine *e, uint64_t want, uint64_t *seen) {
+static int wait_connections(rtc_engine* e, uint64_t want, uint64_t* seen) {
   long long deadline = now_ms() + WAIT_MS;
   for (;;) {
     rtc_stats st;
@@ -277,10 +268,10 @@ static int wait_connections(rtc_engine *e, uint64_t want, uint64_t *seen) {
 
 /* Creates and starts an engine on a free port with the recording handlers.
  * Returns NULL (after recording a failure) if that fails. */
-static rtc_engine *start_engine(events *ev, int with_on_connect) {
+static rtc_engine* start_engine(events* ev, int with_on_connect) {
   rtc_config cfg;
   rtc_handlers h;
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   rtc_config_init(&cfg);
   rtc_handlers_init(&h);
   h.user_data = ev;
@@ -288,11 +279,9 @@ static rtc_engine *start_engine(events *ev, int with_on_connect) {
   h.on_open = on_open;
   h.on_disconnect = on_disconnect;
   h.on_presence = on_presence;
-  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &e), RTC_OK) || !CHECK(e))
-    return NULL;
+  if (!CHECK_INT(rtc_engine_create(&cfg, &h, &e), RTC_OK) || !CHECK(e)) return NULL;
   ev->engine = e;
-  if (!CHECK_INT(rtc_engine_start(e), RTC_OK) ||
-      !CHECK(rtc_engine_port(e) != 0)) {
+  if (!CHECK_INT(rtc_engine_start(e), RTC_OK) || !CHECK(rtc_engine_port(e) != 0)) {
     rtc_engine_destroy(e);
     return NULL;
   }
@@ -309,7 +298,7 @@ typedef struct peer {
   size_t len; /* received bytes not consumed yet */
 } peer;
 
-static int peer_connect(peer *p, uint32_t port) {
+static int peer_connect(peer* p, uint32_t port) {
   struct sockaddr_in sa;
   struct timeval tv;
   p->len = 0;
@@ -324,7 +313,7 @@ static int peer_connect(peer *p, uint32_t port) {
   sa.sin_family = AF_INET;
   sa.sin_port = htons((uint16_t)port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(p->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+  if (connect(p->fd, (struct sockaddr*)&sa, sizeof sa) != 0) {
     close(p->fd);
     p->fd = -1;
     return 0;
@@ -332,13 +321,13 @@ static int peer_connect(peer *p, uint32_t port) {
   return 1;
 }
 
-static void peer_close(peer *p) {
+static void peer_close(peer* p) {
   if (p->fd >= 0) close(p->fd);
   p->fd = -1;
 }
 
-static int send_all(peer *p, const void *data, size_t len) {
-  const char *d = (const char *)data;
+static int send_all(peer* p, const void* data, size_t len) {
+  const char* d = (const char*)data;
   while (len > 0) {
     ssize_t n = send(p->fd, d, len, 0);
     if (n < 0 && errno == EINTR) continue;
@@ -351,20 +340,19 @@ static int send_all(peer *p, const void *data, size_t len) {
 
 /* Receives until at least `need` bytes are buffered; 0 on EOF, error or
  * the deadline. */
-static int peer_fill(peer *p, size_t need, long long deadline) {
+static int peer_fill(peer* p, size_t need, long long deadline) {
   while (p->len < need) {
     ssize_t n;
     if (need > sizeof p->buf || now_ms() >= deadline) return 0;
     n = recv(p->fd, p->buf + p->len, sizeof p->buf - p->len, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-      continue;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (n <= 0) return 0;
     p->len += (size_t)n;
   }
   return 1;
 }
 
-static void peer_consume(peer *p, size_t n) {
+static void peer_consume(peer* p, size_t n) {
   memmove(p->buf, p->buf + n, p->len - n);
   p->len -= n;
 }
@@ -372,7 +360,7 @@ static void peer_consume(peer *p, size_t n) {
 /* Reads an HTTP response head (through the blank line, or what came before
  * EOF) into out as a NUL-terminated string; bytes after it stay buffered.
  * Returns the head's length, 0 if nothing came. */
-static size_t read_http_head(peer *p, char *out, size_t cap) {
+static size_t read_http_head(peer* p, char* out, size_t cap) {
   long long deadline = now_ms() + WAIT_MS;
   size_t end = 0, i;
   for (;;) {
@@ -384,25 +372,23 @@ static size_t read_http_head(peer *p, char *out, size_t cap) {
       break;
     }
   }
-  copy_str(out, cap, (const char *)p->buf, end);
+  copy_str(out, cap, (const char*)p->buf, end);
   peer_consume(p, end);
   return end;
 }
 
 /* A plain HTTP request; returns the response head in out. */
-static size_t http_request(uint32_t port, const char *request, char *out,
-                           size_t cap) {
+static size_t http_request(uint32_t port, const char* request, char* out, size_t cap) {
   peer p;
   size_t n = 0;
   out[0] = '\0';
   if (!CHECK(peer_connect(&p, port))) return 0;
-  if (CHECK(send_all(&p, request, strlen(request))))
-    n = read_http_head(&p, out, cap);
+  if (CHECK(send_all(&p, request, strlen(request)))) n = read_http_head(&p, out, cap);
   peer_close(&p);
   return n;
 }
 
-static int starts_with(const char *s, const char *prefix) {
+static int starts_with(const char* s, const char* prefix) {
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
@@ -410,13 +396,14 @@ static int starts_with(const char *s, const char *prefix) {
 #define WS_KEY "dGhlIHNhbXBsZSBub25jZQ=="
 #define WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
-static void upgrade_request(char *out, size_t cap, const char *path) {
+static void upgrade_request(char* out, size_t cap, const char* path) {
   snprintf(out, cap,
            "GET %s HTTP/1.1\r\n"
            "Host: 127.0.0.1\r\n"
            "Upgrade: websocket\r\n"
            "Connection: Upgrade\r\n"
-           "Sec-WebSocket-Key: " WS_KEY "\r\n"
+           "Sec-WebSocket-Key: " WS_KEY
+           "\r\n"
            "Sec-WebSocket-Version: 13\r\n"
            "\r\n",
            path);
@@ -424,8 +411,7 @@ static void upgrade_request(char *out, size_t cap, const char *path) {
 
 /* Connects and upgrades to path; the response head goes to head. Returns
  * non-zero if the socket is connected (whatever the status). */
-static int ws_open(peer *p, uint32_t port, const char *path, char *head,
-                   size_t cap) {
+static int ws_open(peer* p, uint32_t port, const char* path, char* head, size_t cap) {
   char req[512];
   head[0] = '\0';
   if (!CHECK(peer_connect(p, port))) return 0;
@@ -439,10 +425,10 @@ static int ws_open(peer *p, uint32_t port, const char *path, char *head,
 }
 
 /* Sends one masked frame with FIN set, as a client must. */
-static int ws_send(peer *p, int opcode, const void *data, size_t len) {
+static int ws_send(peer* p, int opcode, const void* data, size_t len) {
   static const unsigned char mask[4] = {0x37, 0xfa, 0x21, 0x3d};
   unsigned char frame[1024];
-  const unsigned char *d = (const unsigned char *)data;
+  const unsigned char* d = (const unsigned char*)data;
   size_t h = 0, i;
   if (len > sizeof frame - 8) return 0;
   frame[h++] = (unsigned char)(0x80 | opcode);
@@ -459,7 +445,7 @@ static int ws_send(peer *p, int opcode, const void *data, size_t len) {
   return send_all(p, frame, h + len);
 }
 
-static int ws_send_text(peer *p, const char *text) {
+static int ws_send_text(peer* p, const char* text) {
   return ws_send(p, 0x1, text, strlen(text));
 }
 
@@ -470,7 +456,7 @@ typedef struct frame {
 } frame;
 
 /* Reads one server frame; 0 on EOF, error or the deadline. */
-static int ws_read(peer *p, frame *f, long long deadline) {
+static int ws_read(peer* p, frame* f, long long deadline) {
   size_t h = 2, len, i;
   if (!peer_fill(p, 2, deadline)) return 0;
   f->fin = (p->buf[0] & 0x80) != 0;
@@ -490,7 +476,7 @@ static int ws_read(peer *p, frame *f, long long deadline) {
   if (!peer_fill(p, h + len, deadline)) return 0;
   if (f->masked)
     for (i = 0; i < len; i++) p->buf[h + i] ^= p->buf[h - 4 + i % 4];
-  copy_str(f->data, sizeof f->data, (const char *)p->buf + h, len);
+  copy_str(f->data, sizeof f->data, (const char*)p->buf + h, len);
   f->len = len;
   peer_consume(p, h + len);
   return 1;
@@ -499,7 +485,7 @@ static int ws_read(peer *p, frame *f, long long deadline) {
 /* Reads frames until a text frame containing needle (returned in f), or a
  * close frame / EOF / the deadline (returns 0). Server frames must be
  * unmasked and final. */
-static int ws_expect_text(peer *p, const char *needle, frame *f) {
+static int ws_expect_text(peer* p, const char* needle, frame* f) {
   long long deadline = now_ms() + WAIT_MS;
   while (ws_read(p, f, deadline)) {
     CHECK(!f->masked);
@@ -513,7 +499,7 @@ static int ws_expect_text(peer *p, const char *needle, frame *f) {
 }
 
 /* Checks a timestamp of the form 2026-11-28T16:40:27.123Z. */
-static int is_rfc3339_ms(const char *s) {
+static int is_rfc3339_ms(const char* s) {
   static const char pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
   size_t i;
   if (strlen(s) != sizeof pat - 1) return 0;
@@ -529,19 +515,18 @@ static int is_rfc3339_ms(const char *s) {
 
 static void test_version_matches_macros(void) {
   char expect[32];
-  uint32_t n = ((uint32_t)RTC_VERSION_MAJOR << 16) |
-               ((uint32_t)RTC_VERSION_MINOR << 8) | (uint32_t)RTC_VERSION_PATCH;
-  snprintf(expect, sizeof expect, "%d.%d.%d", RTC_VERSION_MAJOR,
-           RTC_VERSION_MINOR, RTC_VERSION_PATCH);
+  uint32_t n =
+      ((uint32_t)RTC_VERSION_MAJOR << 16) | ((uint32_t)RTC_VERSION_MINOR << 8) | (uint32_t)RTC_VERSION_PATCH;
+  snprintf(expect, sizeof expect, "%d.%d.%d", RTC_VERSION_MAJOR, RTC_VERSION_MINOR, RTC_VERSION_PATCH);
   CHECK_STR(rtc_version(), RTC_VERSION_STRING);
   CHECK_STR(rtc_version(), expect);
   CHECK_INT(rtc_version_number(), n);
 }
 
 static void test_every_error_code_has_message_and_name(void) {
-#define X(name, value, msg)                                                  \
-  CHECK_INT(RTC_##name, value);                                              \
-  CHECK_STR(rtc_strerror(value), msg);                                       \
+#define X(name, value, msg)            \
+  CHECK_INT(RTC_##name, value);        \
+  CHECK_STR(rtc_strerror(value), msg); \
   CHECK_STR(rtc_err_name(value), "RTC_" #name);
   RTC_ERRNO_MAP(X)
 #undef X
@@ -580,8 +565,8 @@ static void test_handlers_and_stats_init_set_struct_size(void) {
   rtc_handlers_init(&h);
   CHECK_INT(h.struct_size, sizeof(rtc_handlers));
   CHECK(h.user_data == NULL);
-  CHECK(h.on_connect == NULL && h.on_open == NULL && h.on_disconnect == NULL &&
-        h.on_message == NULL && h.on_presence == NULL);
+  CHECK(h.on_connect == NULL && h.on_open == NULL && h.on_disconnect == NULL && h.on_message == NULL &&
+        h.on_presence == NULL);
   memset(&st, 0xab, sizeof st);
   rtc_stats_init(&st);
   CHECK_INT(st.struct_size, sizeof(rtc_stats));
@@ -611,11 +596,10 @@ static void test_create_with_null_out_is_einval(void) {
 }
 
 /* Creates with cfg, expects `want`, and frees an engine made by mistake. */
-static void expect_create_fails(const rtc_config *cfg, int want, int line) {
-  rtc_engine *e = NULL;
+static void expect_create_fails(const rtc_config* cfg, int want, int line) {
+  rtc_engine* e = NULL;
   int rc = rtc_engine_create(cfg, NULL, &e);
-  check_int_impl(rc, want, "rtc_engine_create(...)", rtc_err_name(want),
-                 __FILE__, line);
+  check_int_impl(rc, want, "rtc_engine_create(...)", rtc_err_name(want), __FILE__, line);
   if (rc == RTC_OK) rtc_engine_destroy(e);
 }
 
@@ -631,7 +615,7 @@ static void test_create_rejects_bad_config(void) {
 
 static void test_create_checks_the_redis_url(void) {
   rtc_config cfg;
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   rtc_config_init(&cfg);
   cfg.redis_url = "http://127.0.0.1:6379";
   expect_create_fails(&cfg, RTC_EINVAL, __LINE__);
@@ -651,8 +635,8 @@ static void test_destroy_null_is_a_noop(void) {
 /* The counters' table and the metrics text                           */
 /* ------------------------------------------------------------------ */
 
-static void collect_text(const char *text, size_t len, void *userdata) {
-  char *out = (char *)userdata;
+static void collect_text(const char* text, size_t len, void* userdata) {
+  char* out = (char*)userdata;
   size_t n = len < 65535 ? len : 65535;
   memcpy(out, text, n);
   out[n] = '\0';
@@ -666,16 +650,16 @@ static void test_settings_table_matches_rtc_config_init(void) {
   CHECK(n >= 20);
   CHECK(rtc_config_option(n) == NULL);
   for (i = 0; i < n; ++i) {
-    const rtc_option_info *o = rtc_config_option(i);
+    const rtc_option_info* o = rtc_config_option(i);
     if (!CHECK(o && o->name && o->flag && o->env && o->help)) return;
     CHECK(o->offset + o->size <= sizeof d);
     if (o->type != RTC_OPTION_STRING) {
       uint64_t v = 0;
       if (o->size == 8) {
-        memcpy(&v, (const char *)&d + o->offset, 8);
+        memcpy(&v, (const char*)&d + o->offset, 8);
       } else {
         uint32_t v32;
-        memcpy(&v32, (const char *)&d + o->offset, 4);
+        memcpy(&v32, (const char*)&d + o->offset, 4);
         v = v32;
       }
       CHECK(v == o->default_value);
@@ -697,7 +681,7 @@ static void test_stats_table_names_every_field_and_metrics_render(void) {
   size_t n = rtc_stats_count();
   const char *name = NULL, *kind = NULL, *help = NULL;
   static char text[65536];
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   rtc_config cfg;
   /* One name per uint64_t field after struct_size, in order. */
   CHECK_INT((int)n, (int)((sizeof(rtc_stats) - offsetof(rtc_stats, connections)) / sizeof(uint64_t)));
@@ -705,8 +689,8 @@ static void test_stats_table_names_every_field_and_metrics_render(void) {
   CHECK_STR(name, "connections");
   CHECK_STR(kind, "gauge");
   CHECK(help && *help);
-  CHECK_INT(rtc_stats_field((offsetof(rtc_stats, internal_errors) - offsetof(rtc_stats, connections)) / 8, &name,
-                            &kind, NULL),
+  CHECK_INT(rtc_stats_field((offsetof(rtc_stats, internal_errors) - offsetof(rtc_stats, connections)) / 8,
+                            &name, &kind, NULL),
             RTC_OK);
   CHECK_STR(name, "internal_errors");
   CHECK_STR(kind, "counter");
@@ -732,7 +716,7 @@ static void test_stats_table_names_every_field_and_metrics_render(void) {
 /* ------------------------------------------------------------------ */
 
 static void test_lifecycle_and_state_errors(void) {
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   rtc_config cfg;
   char node[16];
   static const char msg[] = "{\"a\":1}";
@@ -744,36 +728,26 @@ static void test_lifecycle_and_state_errors(void) {
   CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_EINVAL);
   strcpy(node, "node-a");
   cfg.node_id = node;
-  if (!CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK) || !CHECK(e))
-    return;
+  if (!CHECK_INT(rtc_engine_create(&cfg, NULL, &e), RTC_OK) || !CHECK(e)) return;
   strcpy(node, "XXXXXX"); /* borrowed only until create returned */
   CHECK_STR(rtc_engine_node_id(e), "node-a");
   CHECK_INT(rtc_engine_port(e), 0);
 
   /* created, not running */
-  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
-                             7),
-            RTC_ESTATE);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg, 7), RTC_ESTATE);
 
   CHECK_INT(rtc_engine_start(e), RTC_OK);
   CHECK(rtc_engine_port(e) != 0);
   CHECK_INT(rtc_engine_start(e), RTC_ESTATE);
-  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
-                             7),
-            RTC_OK);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg, 7), RTC_OK);
 
   CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
   CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
 
   /* stopped */
-  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
-                             7),
-            RTC_ESTATE);
-  CHECK_INT(rtc_send_to_connection(e, 12345, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
-                                   7),
-            RTC_ESTATE);
-  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, msg, 7),
-            RTC_ESTATE);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg, 7), RTC_ESTATE);
+  CHECK_INT(rtc_send_to_connection(e, 12345, NULL, 0, RTC_PAYLOAD_CONTENT, msg, 7), RTC_ESTATE);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, msg, 7), RTC_ESTATE);
   CHECK_INT(rtc_join(e, 12345, "r", 1), RTC_ESTATE);
   CHECK_INT(rtc_leave(e, 12345, "r", 1), RTC_ESTATE);
   CHECK_INT(rtc_disconnect(e, 12345, 1000), RTC_ESTATE);
@@ -783,9 +757,8 @@ static void test_lifecycle_and_state_errors(void) {
 }
 
 static void test_destroy_stops_a_running_engine(void) {
-  rtc_engine *e = NULL;
-  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &e), RTC_OK) || !CHECK(e))
-    return;
+  rtc_engine* e = NULL;
+  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &e), RTC_OK) || !CHECK(e)) return;
   CHECK_INT(rtc_engine_start(e), RTC_OK);
   rtc_engine_destroy(e);
 }
@@ -793,8 +766,7 @@ static void test_destroy_stops_a_running_engine(void) {
 static void test_start_on_a_taken_port_is_elisten(void) {
   rtc_engine *a = NULL, *b = NULL;
   rtc_config cfg;
-  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &a), RTC_OK) ||
-      !CHECK_INT(rtc_engine_start(a), RTC_OK)) {
+  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &a), RTC_OK) || !CHECK_INT(rtc_engine_start(a), RTC_OK)) {
     rtc_engine_destroy(a);
     return;
   }
@@ -809,10 +781,9 @@ static void test_start_on_a_taken_port_is_elisten(void) {
 }
 
 static void test_stats_writes_only_struct_size_bytes(void) {
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   rtc_stats st;
-  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &e), RTC_OK) ||
-      !CHECK_INT(rtc_engine_start(e), RTC_OK)) {
+  if (!CHECK_INT(rtc_engine_create(NULL, NULL, &e), RTC_OK) || !CHECK_INT(rtc_engine_start(e), RTC_OK)) {
     rtc_engine_destroy(e);
     return;
   }
@@ -832,13 +803,11 @@ static void test_stats_writes_only_struct_size_bytes(void) {
 static void test_healthz_answers_200(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   events_init(&ev);
   if (!(e = start_engine(&ev, 1))) return;
-  http_request(rtc_engine_port(e),
-               "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
-  if (!CHECK(starts_with(head, "HTTP/1.1 200")))
-    printf("  response: %s\n", head);
+  http_request(rtc_engine_port(e), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", head, sizeof head);
+  if (!CHECK(starts_with(head, "HTTP/1.1 200"))) printf("  response: %s\n", head);
   CHECK_INT(read_counter(&ev, &ev.n_connect), 0);
   rtc_engine_destroy(e);
 }
@@ -846,13 +815,12 @@ static void test_healthz_answers_200(void) {
 static void test_upgrade_without_user_id_is_400(void) {
   events ev;
   char head[4096], req[512];
-  rtc_engine *e;
+  rtc_engine* e;
   events_init(&ev);
   if (!(e = start_engine(&ev, 1))) return;
   upgrade_request(req, sizeof req, "/ws/");
   http_request(rtc_engine_port(e), req, head, sizeof head);
-  if (!CHECK(starts_with(head, "HTTP/1.1 400")))
-    printf("  response: %s\n", head);
+  if (!CHECK(starts_with(head, "HTTP/1.1 400"))) printf("  response: %s\n", head);
   CHECK_INT(read_counter(&ev, &ev.n_connect), 0);
   CHECK_INT(read_counter(&ev, &ev.n_open), 0);
   rtc_engine_destroy(e);
@@ -862,7 +830,7 @@ static void test_upgrade_without_user_id_is_400(void) {
  * the public port keeps only /healthz of those; no upgrades there. */
 static void test_internal_listener_serves_the_operational_endpoints(void) {
   rtc_config cfg;
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   char head[4096], req[512];
   uint32_t port, internal;
   rtc_config_init(&cfg);
@@ -916,16 +884,16 @@ typedef struct log_sink {
   char refusal_fields[256];
 } log_sink;
 
-static int contains(const char *s, size_t len, const char *needle) {
+static int contains(const char* s, size_t len, const char* needle) {
   size_t n = strlen(needle), i;
   for (i = 0; i + n <= len; i++)
     if (memcmp(s + i, needle, n) == 0) return 1;
   return 0;
 }
 
-static void on_log(void *ud, int32_t level, const char *event, size_t event_len, const char *message,
-                   size_t message_len, const char *fields, size_t fields_len) {
-  log_sink *ls = (log_sink *)ud;
+static void on_log(void* ud, int32_t level, const char* event, size_t event_len, const char* message,
+                   size_t message_len, const char* fields, size_t fields_len) {
+  log_sink* ls = (log_sink*)ud;
   pthread_mutex_lock(&ls->mu);
   ls->lines++;
   if (fields_len < 2 || fields[0] != '{' || fields[fields_len - 1] != '}') ls->bad_fields++;
@@ -943,7 +911,7 @@ static void on_log(void *ud, int32_t level, const char *event, size_t event_len,
 static void test_log_handler_gets_lines_without_secrets(void) {
   rtc_config cfg;
   rtc_handlers h;
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   log_sink ls;
   char head[4096], req[512];
   long long deadline;
@@ -972,7 +940,8 @@ static void test_log_handler_gets_lines_without_secrets(void) {
   rtc_engine_destroy(e);
   CHECK_INT(ls.refusals, 1);
   CHECK_INT(ls.refusal_level, RTC_LOG_INFO);
-  if (!CHECK(strstr(ls.refusal_fields, "\"status\":401") != NULL)) printf("  fields: %s\n", ls.refusal_fields);
+  if (!CHECK(strstr(ls.refusal_fields, "\"status\":401") != NULL))
+    printf("  fields: %s\n", ls.refusal_fields);
   CHECK(ls.lines > 1); /* libwebsockets' own lines come through too */
   CHECK_INT(ls.bad_fields, 0);
   CHECK_INT(ls.leaks, 0);
@@ -983,7 +952,7 @@ static void test_log_handler_gets_lines_without_secrets(void) {
 static void test_connection_lifecycle_and_handlers(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   rtc_stats st;
   peer p;
   frame f;
@@ -995,8 +964,7 @@ static void test_connection_lifecycle_and_handlers(void) {
   if (!(e = start_engine(&ev, 1))) return;
 
   CHECK(wait_connections(e, 0, &seen));
-  if (!ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head))
-    goto out;
+  if (!ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head)) goto out;
   if (!CHECK(starts_with(head, "HTTP/1.1 101"))) {
     printf("  response: %s\n", head);
     goto out_close;
@@ -1027,27 +995,17 @@ static void test_connection_lifecycle_and_handlers(void) {
   CHECK(st.connections_total >= 1);
 
   /* sends on a running engine */
-  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
-                             strlen(msg)),
-            RTC_OK);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, msg, strlen(msg)), RTC_OK);
   CHECK(ws_expect_text(&p, "\"type\":\"direct_message\"", &f));
   CHECK(strstr(f.data, "\"content\":{\"a\":1}") != NULL);
   CHECK(strstr(f.data, "\"from\":\"\"") != NULL);
-  CHECK_INT(rtc_send_to_user(e, "nobody", 6, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
-                             strlen(msg)),
-            RTC_OK);
-  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_CONTENT, msg,
-                          strlen(msg)),
-            RTC_OK);
+  CHECK_INT(rtc_send_to_user(e, "nobody", 6, NULL, 0, RTC_PAYLOAD_CONTENT, msg, strlen(msg)), RTC_OK);
+  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_CONTENT, msg, strlen(msg)), RTC_OK);
   CHECK_INT(rtc_join(e, 12345, "r", 1), RTC_OK); /* stale id: ignored */
   CHECK_INT(rtc_disconnect(e, 12345, 1000), RTC_OK);
-  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT,
-                             "{\"a\":", 5),
-            RTC_EINVAL);
-  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, "nope", 4),
-            RTC_EINVAL);
-  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW, "{", 1),
-            RTC_EINVAL);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, "{\"a\":", 5), RTC_EINVAL);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, "nope", 4), RTC_EINVAL);
+  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW, "{", 1), RTC_EINVAL);
   CHECK_INT(rtc_disconnect(e, conn, 999), RTC_EINVAL);
 
   /* the client goes away without a close frame */
@@ -1079,24 +1037,21 @@ out_close:
 out:
   CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
   CHECK_INT(rtc_engine_stop(e, 0), RTC_OK);
-  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, msg,
-                          strlen(msg)),
-            RTC_ESTATE);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, msg, strlen(msg)), RTC_ESTATE);
   rtc_engine_destroy(e);
 }
 
 static void test_on_connect_can_refuse_with_401(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   peer p;
   rtc_stats st;
   events_init(&ev);
   ev.refuse_status = 401;
   if (!(e = start_engine(&ev, 1))) return;
   if (ws_open(&p, rtc_engine_port(e), "/ws/alice", head, sizeof head)) {
-    if (!CHECK(starts_with(head, "HTTP/1.1 401")))
-      printf("  response: %s\n", head);
+    if (!CHECK(starts_with(head, "HTTP/1.1 401"))) printf("  response: %s\n", head);
     peer_close(&p);
   }
   CHECK_INT(read_counter(&ev, &ev.n_connect), 1);
@@ -1114,7 +1069,7 @@ static void test_on_connect_can_refuse_with_401(void) {
 static void test_on_connect_can_choose_the_user_id(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   peer p;
   events_init(&ev);
   ev.rename_to = "carol";
@@ -1137,7 +1092,7 @@ static void test_on_connect_can_choose_the_user_id(void) {
 static void test_stop_from_a_handler_is_estate(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   peer p;
   events_init(&ev);
   ev.stop_in_open = 1;
@@ -1156,7 +1111,7 @@ static void test_stop_from_a_handler_is_estate(void) {
 static void test_raw_websocket_client_join_ack_and_close(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   peer p;
   frame f;
   rtc_conn_id conn;
@@ -1184,9 +1139,7 @@ static void test_raw_websocket_client_join_ack_and_close(void) {
   CHECK(!f.masked);
 
   /* after the ack the connection is a member of r */
-  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_CONTENT, msg,
-                          strlen(msg)),
-            RTC_OK);
+  CHECK_INT(rtc_broadcast(e, "r", 1, "srv", 3, RTC_PAYLOAD_CONTENT, msg, strlen(msg)), RTC_OK);
   if (CHECK(ws_expect_text(&p, "\"type\":\"message\"", &f))) {
     CHECK(strstr(f.data, "\"room\":\"r\"") != NULL);
     CHECK(strstr(f.data, "\"from\":\"srv\"") != NULL);
@@ -1201,8 +1154,7 @@ static void test_raw_websocket_client_join_ack_and_close(void) {
     if (f.opcode == 0x8) got_close = 1;
   }
   if (CHECK(got_close) && CHECK(f.len >= 2)) {
-    unsigned code = ((unsigned)(unsigned char)f.data[0] << 8) |
-                    (unsigned char)f.data[1];
+    unsigned code = ((unsigned)(unsigned char)f.data[0] << 8) | (unsigned char)f.data[1];
     CHECK_INT(code, 4000);
     ws_send(&p, 0x8, f.data, 2); /* echo the close */
   }
@@ -1219,9 +1171,9 @@ out:
 }
 
 /* Denies joins to "secret", defers joins to "later", allows the rest. */
-static int32_t on_authorize(void *ud, rtc_conn_id conn, const char *user, size_t user_len, int32_t action,
-                            const char *target, size_t target_len, uint64_t request_id) {
-  events *ev = (events *)ud;
+static int32_t on_authorize(void* ud, rtc_conn_id conn, const char* user, size_t user_len, int32_t action,
+                            const char* target, size_t target_len, uint64_t request_id) {
+  events* ev = (events*)ud;
   int32_t verdict = RTC_AUTHZ_ALLOW;
   (void)conn;
   (void)user;
@@ -1243,7 +1195,7 @@ static void test_authorization_hook_allows_denies_and_defers(void) {
   char head[4096];
   rtc_config cfg;
   rtc_handlers h;
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   peer p;
   frame f;
   uint64_t rid;
@@ -1284,7 +1236,7 @@ out:
   rtc_engine_destroy(e);
 }
 
-static uint64_t read_request_id(events *ev) {
+static uint64_t read_request_id(events* ev) {
   uint64_t v;
   pthread_mutex_lock(&ev->mu);
   v = ev->request_id;
@@ -1298,7 +1250,7 @@ static uint64_t read_request_id(events *ev) {
 static void test_deferred_connect_accepts_later(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   peer p;
   frame f;
   uint64_t seen = 0;
@@ -1331,7 +1283,7 @@ out:
 static void test_deferred_connect_refusal_closes_with_4000_plus_status(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   peer p;
   frame f;
   long long deadline;
@@ -1360,14 +1312,12 @@ out:
   rtc_engine_destroy(e);
 }
 
-
 /* ------------------------------------------------------------------ */
 /* Hardening (issue 10)                                                */
 /* ------------------------------------------------------------------ */
 
 /* Opens a raw peer as user and joins room (acked); non-zero on success. */
-static int open_member(peer *p, uint32_t port, const char *user,
-                       const char *room) {
+static int open_member(peer* p, uint32_t port, const char* user, const char* room) {
   char path[160], head[4096], join[256];
   frame f;
   snprintf(path, sizeof path, "/ws/%s", user);
@@ -1376,10 +1326,8 @@ static int open_member(peer *p, uint32_t port, const char *user,
     peer_close(p);
     return 0;
   }
-  snprintf(join, sizeof join,
-           "{\"type\":\"join_room\",\"room\":\"%s\",\"id\":\"j\"}", room);
-  if (!CHECK(ws_send_text(p, join)) ||
-      !CHECK(ws_expect_text(p, "{\"type\":\"ack\",\"id\":\"j\"}", &f))) {
+  snprintf(join, sizeof join, "{\"type\":\"join_room\",\"room\":\"%s\",\"id\":\"j\"}", room);
+  if (!CHECK(ws_send_text(p, join)) || !CHECK(ws_expect_text(p, "{\"type\":\"ack\",\"id\":\"j\"}", &f))) {
     peer_close(p);
     return 0;
   }
@@ -1393,7 +1341,7 @@ static void test_send_bigger_than_the_send_queue_is_etoobig(void) {
   events ev;
   rtc_config cfg;
   rtc_handlers h;
-  rtc_engine *e = NULL;
+  rtc_engine* e = NULL;
   peer a, b;
   frame f;
   rtc_stats st;
@@ -1421,34 +1369,23 @@ static void test_send_bigger_than_the_send_queue_is_etoobig(void) {
   conn = ev.open_conn; /* bob's */
   pthread_mutex_unlock(&ev.mu);
 
-  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, big, 5000),
-            RTC_ETOOBIG);
-  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_RAW, big, 5000),
-            RTC_ETOOBIG);
-  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, big,
-                             5000),
-            RTC_ETOOBIG);
-  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_CONTENT, big,
-                                   5000),
-            RTC_ETOOBIG);
-  CHECK_INT(rtc_send_error(e, conn, "too_big", 7, big + 1, 4998, NULL, 0),
-            RTC_ETOOBIG);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, big, 5000), RTC_ETOOBIG);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_RAW, big, 5000), RTC_ETOOBIG);
+  CHECK_INT(rtc_send_to_user(e, "alice", 5, NULL, 0, RTC_PAYLOAD_CONTENT, big, 5000), RTC_ETOOBIG);
+  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_CONTENT, big, 5000), RTC_ETOOBIG);
+  CHECK_INT(rtc_send_error(e, conn, "too_big", 7, big + 1, 4998, NULL, 0), RTC_ETOOBIG);
   /* The limit is on the whole frame, header included: a raw 4092-byte
    * payload (4-byte header) fits exactly, one byte more does not. */
   big[4091] = '"';
-  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW, big,
-                                   4092),
-            RTC_OK);
+  CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW, big, 4092), RTC_OK);
   CHECK(ws_expect_text(&b, "xxxxxxxx", &f) && CHECK_INT(f.len, 4092));
   big[4091] = 'x';
   big[4092] = '"';
-  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_RAW, big, 4093),
-            RTC_ETOOBIG);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_RAW, big, 4093), RTC_ETOOBIG);
   CHECK_STR(rtc_err_name(RTC_ETOOBIG), "RTC_ETOOBIG");
 
   /* nobody was closed: both still get the next broadcast */
-  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, "1", 1),
-            RTC_OK);
+  CHECK_INT(rtc_broadcast(e, "r", 1, NULL, 0, RTC_PAYLOAD_CONTENT, "1", 1), RTC_OK);
   CHECK(ws_expect_text(&a, "\"content\":1", &f));
   CHECK(ws_expect_text(&b, "\"content\":1", &f));
   rtc_stats_init(&st);
@@ -1463,7 +1400,6 @@ out:
   rtc_engine_destroy(e);
 }
 
-
 /* Deferred on_connect for the per-user limit test: records every request
  * id; the test resolves them all at once from its own thread. */
 #define FLOOD 200
@@ -1474,18 +1410,16 @@ typedef struct flood {
   int open_now, open_max, n_open;
 } flood;
 
-static void flood_on_connect(void *ud, const rtc_connect_request *req,
-                             rtc_connect_decision *d) {
-  flood *fl = (flood *)ud;
+static void flood_on_connect(void* ud, const rtc_connect_request* req, rtc_connect_decision* d) {
+  flood* fl = (flood*)ud;
   pthread_mutex_lock(&fl->mu);
   if (fl->n_ids < 2 * FLOOD) fl->ids[fl->n_ids++] = req->request_id;
   pthread_mutex_unlock(&fl->mu);
   d->defer = 1;
 }
 
-static void flood_on_open(void *ud, rtc_conn_id conn, const char *user,
-                          size_t user_len) {
-  flood *fl = (flood *)ud;
+static void flood_on_open(void* ud, rtc_conn_id conn, const char* user, size_t user_len) {
+  flood* fl = (flood*)ud;
   (void)conn;
   (void)user;
   (void)user_len;
@@ -1495,9 +1429,9 @@ static void flood_on_open(void *ud, rtc_conn_id conn, const char *user,
   pthread_mutex_unlock(&fl->mu);
 }
 
-static void flood_on_disconnect(void *ud, rtc_conn_id conn, const char *user,
-                                size_t user_len, uint32_t code) {
-  flood *fl = (flood *)ud;
+static void flood_on_disconnect(void* ud, rtc_conn_id conn, const char* user, size_t user_len,
+                                uint32_t code) {
+  flood* fl = (flood*)ud;
   (void)conn;
   (void)user;
   (void)user_len;
@@ -1507,7 +1441,7 @@ static void flood_on_disconnect(void *ud, rtc_conn_id conn, const char *user,
   pthread_mutex_unlock(&fl->mu);
 }
 
-static int flood_read(flood *fl, const int *field) {
+static int flood_read(flood* fl, const int* field) {
   int v;
   pthread_mutex_lock(&fl->mu);
   v = *field;
@@ -1517,16 +1451,13 @@ static int flood_read(flood *fl, const int *field) {
 
 /* Sends FLOOD upgrade requests at once (path_fmt with %d), then reads every
  * response head; returns how many were upgraded (101). */
-static int flood_upgrade(peer *peers, uint32_t port, const char *path_fmt,
-                         int *upgraded) {
+static int flood_upgrade(peer* peers, uint32_t port, const char* path_fmt, int* upgraded) {
   char path[64], req[512], head[1024];
   int i, n101 = 0;
   for (i = 0; i < FLOOD; i++) {
     snprintf(path, sizeof path, path_fmt, i);
     upgrade_request(req, sizeof req, path);
-    if (!CHECK(peer_connect(&peers[i], port)) ||
-        !CHECK(send_all(&peers[i], req, strlen(req))))
-      return -1;
+    if (!CHECK(peer_connect(&peers[i], port)) || !CHECK(send_all(&peers[i], req, strlen(req)))) return -1;
   }
   for (i = 0; i < FLOOD; i++) {
     read_http_head(&peers[i], head, sizeof head);
@@ -1547,9 +1478,9 @@ static void test_user_limit_holds_with_deferred_decisions(void) {
   flood fl;
   rtc_config cfg;
   rtc_handlers h;
-  rtc_engine *e = NULL;
-  peer *peers = calloc(FLOOD, sizeof *peers);
-  int *upgraded = calloc(FLOOD, sizeof *upgraded);
+  rtc_engine* e = NULL;
+  peer* peers = calloc(FLOOD, sizeof *peers);
+  int* upgraded = calloc(FLOOD, sizeof *upgraded);
   int i, n101, n_ids, closed_4429 = 0;
   long long deadline;
   rtc_stats st;
@@ -1574,11 +1505,9 @@ static void test_user_limit_holds_with_deferred_decisions(void) {
   pthread_mutex_lock(&fl.mu);
   n_ids = fl.n_ids;
   pthread_mutex_unlock(&fl.mu);
-  for (i = 0; i < n_ids; i++)
-    CHECK_INT(rtc_connect_resolve(e, fl.ids[i], 1, 0, NULL, 0), RTC_OK);
+  for (i = 0; i < n_ids; i++) CHECK_INT(rtc_connect_resolve(e, fl.ids[i], 1, 0, NULL, 0), RTC_OK);
   deadline = now_ms() + WAIT_MS;
-  while (flood_read(&fl, &fl.n_open) < n101 && now_ms() < deadline)
-    sleep_ms(5);
+  while (flood_read(&fl, &fl.n_open) < n101 && now_ms() < deadline) sleep_ms(5);
   sleep_ms(300); /* time for registrations beyond the limit to show up */
   CHECK(flood_read(&fl, &fl.open_max) <= LIMIT);
   CHECK_INT(flood_read(&fl, &fl.n_open), n101 <= LIMIT ? n101 : LIMIT);
@@ -1601,21 +1530,18 @@ static void test_user_limit_holds_with_deferred_decisions(void) {
   n_ids = fl.n_ids;
   pthread_mutex_unlock(&fl.mu);
   CHECK_INT(n_ids, FLOOD);
-  for (i = 0; i < n_ids; i++)
-    CHECK_INT(rtc_connect_resolve(e, fl.ids[i], 1, 0, "carol", 5), RTC_OK);
+  for (i = 0; i < n_ids; i++) CHECK_INT(rtc_connect_resolve(e, fl.ids[i], 1, 0, "carol", 5), RTC_OK);
   deadline = now_ms() + WAIT_MS;
   do {
     sleep_ms(20);
     rtc_stats_init(&st);
     rtc_engine_stats(e, &st);
-  } while (st.user_limit_refusals < (uint64_t)(FLOOD - LIMIT) &&
-           now_ms() < deadline);
+  } while (st.user_limit_refusals < (uint64_t)(FLOOD - LIMIT) && now_ms() < deadline);
   for (i = 0; i < FLOOD; i++) {
     struct timeval tv = {0, 100000};
     frame f;
     setsockopt(peers[i].fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (ws_read(&peers[i], &f, now_ms() + 300) &&
-        f.opcode == 0x8 && f.len >= 2 &&
+    if (ws_read(&peers[i], &f, now_ms() + 300) && f.opcode == 0x8 && f.len >= 2 &&
         (((unsigned)(unsigned char)f.data[0] << 8) | (unsigned char)f.data[1]) == 4429)
       closed_4429++;
   }
@@ -1625,8 +1551,8 @@ static void test_user_limit_holds_with_deferred_decisions(void) {
   rtc_stats_init(&st);
   CHECK_INT(rtc_engine_stats(e, &st), RTC_OK);
   CHECK(st.user_limit_refusals >= (uint64_t)(FLOOD - LIMIT));
-  printf("  (%s: limit %d, registered at most %d at once, %d closed with 4429)\n",
-         g_test, LIMIT, flood_read(&fl, &fl.open_max), closed_4429);
+  printf("  (%s: limit %d, registered at most %d at once, %d closed with 4429)\n", g_test, LIMIT,
+         flood_read(&fl, &fl.open_max), closed_4429);
   for (i = 0; i < FLOOD; i++) peer_close(&peers[i]);
 out:
   rtc_engine_destroy(e);
@@ -1634,11 +1560,10 @@ out:
   free(upgraded);
 }
 
-
 /* Threads of this process (Linux: /proc/self/task); -1 if unknown. */
 static int thread_count(void) {
-  DIR *d = opendir("/proc/self/task");
-  struct dirent *de;
+  DIR* d = opendir("/proc/self/task");
+  struct dirent* de;
   int n = 0;
   if (!d) return -1;
   while ((de = readdir(d)) != NULL)
@@ -1650,13 +1575,13 @@ static int thread_count(void) {
 /* Handlers that destroy their engine from the engine thread. */
 typedef struct destroyer {
   pthread_mutex_t mu;
-  rtc_engine *engine;
+  rtc_engine* engine;
   int in_open, in_message; /* where to call rtc_engine_destroy */
   int destroyed;           /* rtc_engine_destroy returned */
   int calls_after;         /* handler calls after that */
 } destroyer;
 
-static void destroyer_call(destroyer *d, int here) {
+static void destroyer_call(destroyer* d, int here) {
   int destroy;
   pthread_mutex_lock(&d->mu);
   if (d->destroyed) d->calls_after++;
@@ -1669,20 +1594,17 @@ static void destroyer_call(destroyer *d, int here) {
   pthread_mutex_unlock(&d->mu);
 }
 
-static void destroyer_on_open(void *ud, rtc_conn_id conn, const char *user,
-                              size_t user_len) {
-  destroyer *d = (destroyer *)ud;
+static void destroyer_on_open(void* ud, rtc_conn_id conn, const char* user, size_t user_len) {
+  destroyer* d = (destroyer*)ud;
   (void)conn;
   (void)user;
   (void)user_len;
   destroyer_call(d, d->in_open);
 }
 
-static void destroyer_on_message(void *ud, rtc_conn_id conn, const char *user,
-                                 size_t user_len, const char *type,
-                                 size_t type_len, const char *json,
-                                 size_t json_len) {
-  destroyer *d = (destroyer *)ud;
+static void destroyer_on_message(void* ud, rtc_conn_id conn, const char* user, size_t user_len,
+                                 const char* type, size_t type_len, const char* json, size_t json_len) {
+  destroyer* d = (destroyer*)ud;
   (void)conn;
   (void)user;
   (void)user_len;
@@ -1693,25 +1615,23 @@ static void destroyer_on_message(void *ud, rtc_conn_id conn, const char *user,
   destroyer_call(d, d->in_message);
 }
 
-static void destroyer_on_disconnect(void *ud, rtc_conn_id conn,
-                                    const char *user, size_t user_len,
+static void destroyer_on_disconnect(void* ud, rtc_conn_id conn, const char* user, size_t user_len,
                                     uint32_t code) {
   (void)conn;
   (void)user;
   (void)user_len;
   (void)code;
-  destroyer_call((destroyer *)ud, 0);
+  destroyer_call((destroyer*)ud, 0);
 }
 
-static void destroyer_on_presence(void *ud, const char *user, size_t user_len,
-                                  int32_t status, const char *ts,
+static void destroyer_on_presence(void* ud, const char* user, size_t user_len, int32_t status, const char* ts,
                                   size_t ts_len) {
   (void)user;
   (void)user_len;
   (void)status;
   (void)ts;
   (void)ts_len;
-  destroyer_call((destroyer *)ud, 0);
+  destroyer_call((destroyer*)ud, 0);
 }
 
 /* rtc_engine_destroy from a handler: no abort; the engine stops and frees
@@ -1742,8 +1662,7 @@ static void destroy_from_handler(int in_open) {
     rtc_engine_destroy(d.engine);
     return;
   }
-  if (!ws_open(&p, rtc_engine_port(d.engine), "/ws/alice", head, sizeof head))
-    return;
+  if (!ws_open(&p, rtc_engine_port(d.engine), "/ws/alice", head, sizeof head)) return;
   CHECK(starts_with(head, "HTTP/1.1 101"));
   if (!in_open) CHECK(ws_send_text(&p, "{\"type\":\"bye\"}"));
   /* the engine goes: a close frame (1001) or EOF */
@@ -1754,9 +1673,7 @@ static void destroy_from_handler(int in_open) {
     } else if (f.opcode == 0x8) {
       ended = 1;
       if (CHECK(f.len >= 2))
-        CHECK_INT(((unsigned)(unsigned char)f.data[0] << 8) |
-                      (unsigned char)f.data[1],
-                  1001);
+        CHECK_INT(((unsigned)(unsigned char)f.data[0] << 8) | (unsigned char)f.data[1], 1001);
       ws_send(&p, 0x8, f.data, 2);
     }
     if (now_ms() >= deadline) break;
@@ -1780,21 +1697,24 @@ static void destroy_from_handler(int in_open) {
   pthread_mutex_unlock(&d.mu);
 }
 
-static void test_destroy_from_on_open_is_deferred(void) { destroy_from_handler(1); }
-static void test_destroy_from_on_message_is_deferred(void) { destroy_from_handler(0); }
+static void test_destroy_from_on_open_is_deferred(void) {
+  destroy_from_handler(1);
+}
+static void test_destroy_from_on_message_is_deferred(void) {
+  destroy_from_handler(0);
+}
 
 /* on_message_with_id (issue 13): the request's id arrives as the client
  * wrote it, without the host re-parsing the frame; an answer sent with it
  * echoes it. A message without id gets id_json_len 0. */
 typedef struct id_host {
-  rtc_engine *engine;
+  rtc_engine* engine;
 } id_host;
 
-static void id_on_message(void *ud, rtc_conn_id conn, const char *user,
-                          size_t user_len, const char *type, size_t type_len,
-                          const char *json, size_t json_len,
-                          const char *id_json, size_t id_json_len) {
-  id_host *h = (id_host *)ud;
+static void id_on_message(void* ud, rtc_conn_id conn, const char* user, size_t user_len, const char* type,
+                          size_t type_len, const char* json, size_t json_len, const char* id_json,
+                          size_t id_json_len) {
+  id_host* h = (id_host*)ud;
   char frame_text[512];
   int n;
   (void)user;
@@ -1803,22 +1723,18 @@ static void id_on_message(void *ud, rtc_conn_id conn, const char *user,
   (void)json_len;
   /* echo what arrived: the type and the id's JSON text, as content */
   if (id_json_len == 0) {
-    n = snprintf(frame_text, sizeof frame_text,
-                 "{\"type\":\"seen\",\"t\":\"%.*s\",\"noid\":true}",
+    n = snprintf(frame_text, sizeof frame_text, "{\"type\":\"seen\",\"t\":\"%.*s\",\"noid\":true}",
                  (int)type_len, type);
   } else {
-    n = snprintf(frame_text, sizeof frame_text,
-                 "{\"type\":\"ack\",\"id\":%.*s,\"t\":\"%.*s\"}",
+    n = snprintf(frame_text, sizeof frame_text, "{\"type\":\"ack\",\"id\":%.*s,\"t\":\"%.*s\"}",
                  (int)id_json_len, id_json, (int)type_len, type);
   }
   if (n > 0 && (size_t)n < sizeof frame_text)
-    rtc_send_to_connection(h->engine, conn, NULL, 0, RTC_PAYLOAD_RAW,
-                           frame_text, (size_t)n);
+    rtc_send_to_connection(h->engine, conn, NULL, 0, RTC_PAYLOAD_RAW, frame_text, (size_t)n);
 }
 
-static void old_on_message(void *ud, rtc_conn_id conn, const char *user,
-                           size_t user_len, const char *type, size_t type_len,
-                           const char *json, size_t json_len) {
+static void old_on_message(void* ud, rtc_conn_id conn, const char* user, size_t user_len, const char* type,
+                           size_t type_len, const char* json, size_t json_len) {
   /* never called: on_message_with_id takes precedence */
   (void)ud;
   (void)conn;
@@ -1848,8 +1764,7 @@ static void test_on_message_with_id_gets_the_raw_id(void) {
     rtc_engine_destroy(host.engine);
     return;
   }
-  if (ws_open(&p, rtc_engine_port(host.engine), "/ws/alice", head,
-              sizeof head)) {
+  if (ws_open(&p, rtc_engine_port(host.engine), "/ws/alice", head, sizeof head)) {
     CHECK(starts_with(head, "HTTP/1.1 101"));
     /* a string id with an escape, verbatim */
     CHECK(ws_send_text(&p, "{\"type\":\"typing\",\"id\":\"a\\u0041\"}"));
@@ -1870,15 +1785,15 @@ static void test_on_message_with_id_gets_the_raw_id(void) {
 /* Queued mode (issue 13): events through a pollable fd                */
 /* ------------------------------------------------------------------ */
 
-static int text_is(rtc_text t, const char *s) {
+static int text_is(rtc_text t, const char* s) {
   return t.len == strlen(s) && (t.len == 0 || memcmp(t.data, s, t.len) == 0);
 }
 
 /* Waits with poll() until the queue's fd is readable, then takes a batch;
  * NULL if nothing came within ms. */
-static rtc_event_batch *take_within(rtc_engine *e, int ms) {
+static rtc_event_batch* take_within(rtc_engine* e, int ms) {
   struct pollfd pfd;
-  rtc_event_batch *batch = NULL;
+  rtc_event_batch* batch = NULL;
   pfd.fd = rtc_events_fd(e);
   pfd.events = POLLIN;
   pfd.revents = 0;
@@ -1890,12 +1805,11 @@ static rtc_event_batch *take_within(rtc_engine *e, int ms) {
 /* The next event of the given kind (0: of any kind), taking batches as
  * needed (events of other kinds before it are skipped); *batch holds it
  * until freed. */
-static const rtc_event *next_event(rtc_engine *e, rtc_event_batch **batch,
-                                   size_t *index, int32_t kind) {
+static const rtc_event* next_event(rtc_engine* e, rtc_event_batch** batch, size_t* index, int32_t kind) {
   long long deadline = now_ms() + WAIT_MS;
   for (;;) {
     while (*batch && *index < rtc_event_batch_count(*batch)) {
-      const rtc_event *ev = rtc_event_batch_get(*batch, (*index)++);
+      const rtc_event* ev = rtc_event_batch_get(*batch, (*index)++);
       if (kind == 0 || ev->kind == kind) return ev;
     }
     rtc_event_batch_free(*batch);
@@ -1909,23 +1823,23 @@ static const rtc_event *next_event(rtc_engine *e, rtc_event_batch **batch,
 static void test_queued_mode_delivers_events_through_the_fd(void) {
   rtc_config cfg;
   rtc_events_config ec;
-  rtc_engine *e = NULL;
-  rtc_event_batch *batch = NULL;
+  rtc_engine* e = NULL;
+  rtc_event_batch* batch = NULL;
   size_t at = 0;
-  const rtc_event *ev;
+  const rtc_event* ev;
   char head[4096];
   peer p;
   frame f;
   rtc_conn_id conn = 0;
   uint64_t req;
-  const char *only[] = {"custom"};
+  const char* only[] = {"custom"};
   size_t only_len[] = {6};
   struct pollfd pfd;
   rtc_config_init(&cfg);
   rtc_events_config_init(&ec);
   CHECK_INT(ec.struct_size, sizeof ec);
-  ec.events = RTC_EVENTS_CONNECT | RTC_EVENTS_OPEN | RTC_EVENTS_DISCONNECT |
-              RTC_EVENTS_MESSAGE | RTC_EVENTS_PRESENCE | RTC_EVENTS_AUTHORIZE;
+  ec.events = RTC_EVENTS_CONNECT | RTC_EVENTS_OPEN | RTC_EVENTS_DISCONNECT | RTC_EVENTS_MESSAGE |
+              RTC_EVENTS_PRESENCE | RTC_EVENTS_AUTHORIZE;
   if (!CHECK_INT(rtc_engine_create_queued(&cfg, &ec, &e), RTC_OK)) return;
   CHECK(rtc_events_fd(e) >= 0);
   if (!CHECK_INT(rtc_engine_start(e), RTC_OK)) {
@@ -1978,9 +1892,9 @@ static void test_queued_mode_delivers_events_through_the_fd(void) {
     CHECK(ev->conn == conn && text_is(ev->a, "custom"));
     CHECK(text_is(ev->b, "{\"type\":\"custom\",\"id\":\"q\",\"n\":1}"));
     CHECK(text_is(ev->c, "\"q\""));
-    CHECK_INT(rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW,
-                                     "{\"type\":\"ack\",\"id\":\"q\"}", 23),
-              RTC_OK);
+    CHECK_INT(
+        rtc_send_to_connection(e, conn, NULL, 0, RTC_PAYLOAD_RAW, "{\"type\":\"ack\",\"id\":\"q\"}", 23),
+        RTC_OK);
   }
   CHECK(ws_expect_text(&p, "\"ack\"", &f));
 
@@ -2025,8 +1939,8 @@ static void test_queued_mode_delivers_events_through_the_fd(void) {
 static void test_queued_mode_answers_overloaded_beyond_the_bound(void) {
   rtc_config cfg;
   rtc_events_config ec;
-  rtc_engine *e = NULL;
-  rtc_event_batch *batch = NULL;
+  rtc_engine* e = NULL;
+  rtc_event_batch* batch = NULL;
   char head[4096];
   peer p;
   frame f;
@@ -2061,8 +1975,8 @@ static void test_queued_mode_answers_overloaded_beyond_the_bound(void) {
 }
 
 static void test_events_calls_need_a_queued_engine(void) {
-  rtc_engine *e = NULL;
-  rtc_event_batch *batch = NULL;
+  rtc_engine* e = NULL;
+  rtc_event_batch* batch = NULL;
   if (!CHECK_INT(rtc_engine_create(NULL, NULL, &e), RTC_OK)) return;
   CHECK_INT(rtc_events_fd(e), -1);
   CHECK_INT(rtc_events_take(e, &batch), RTC_EINVAL);
@@ -2089,14 +2003,14 @@ typedef struct presence_answer {
   int32_t online[8];
 } presence_answer;
 
-static void answer_init(presence_answer *a) {
+static void answer_init(presence_answer* a) {
   memset(a, 0, sizeof *a);
   pthread_mutex_init(&a->mu, NULL);
 }
 
-static void on_members(void *ud, int32_t status, const char *const *users, const size_t *lens, size_t count,
+static void on_members(void* ud, int32_t status, const char* const* users, const size_t* lens, size_t count,
                        int32_t truncated) {
-  presence_answer *a = ud;
+  presence_answer* a = ud;
   size_t i;
   pthread_mutex_lock(&a->mu);
   a->status = status;
@@ -2115,9 +2029,9 @@ static void on_members(void *ud, int32_t status, const char *const *users, const
   pthread_mutex_unlock(&a->mu);
 }
 
-static void on_online(void *ud, int32_t status, const char *const *users, const size_t *lens,
-                      const int32_t *online, size_t count) {
-  presence_answer *a = ud;
+static void on_online(void* ud, int32_t status, const char* const* users, const size_t* lens,
+                      const int32_t* online, size_t count) {
+  presence_answer* a = ud;
   size_t i;
   (void)users;
   (void)lens;
@@ -2129,7 +2043,7 @@ static void on_online(void *ud, int32_t status, const char *const *users, const 
   pthread_mutex_unlock(&a->mu);
 }
 
-static int wait_answer(presence_answer *a, int calls) {
+static int wait_answer(presence_answer* a, int calls) {
   long long deadline = now_ms() + WAIT_MS;
   for (;;) {
     int n;
@@ -2145,13 +2059,13 @@ static int wait_answer(presence_answer *a, int calls) {
 static void test_room_members_and_users_online(void) {
   events ev;
   char head[4096];
-  rtc_engine *e;
+  rtc_engine* e;
   peer p1, p2;
   frame f;
   presence_answer a;
-  const char *ask[3] = {"bob", "nobody", "carol"};
+  const char* ask[3] = {"bob", "nobody", "carol"};
   size_t ask_len[3] = {3, 6, 5};
-  const char *bad[1] = {"a/b"};
+  const char* bad[1] = {"a/b"};
   size_t bad_len[1] = {3};
   events_init(&ev);
   answer_init(&a);
@@ -2212,7 +2126,6 @@ out:
   pthread_mutex_destroy(&a.mu);
 }
 
-
 typedef struct history_answer {
   pthread_mutex_t mu;
   int calls;
@@ -2224,9 +2137,9 @@ typedef struct history_answer {
   char frames[2048];
 } history_answer;
 
-static void on_history(void *ud, int32_t status, const char *epoch, size_t epoch_len, uint64_t top,
-                       const uint64_t *offsets, const char *const *frames, const size_t *lens, size_t count) {
-  history_answer *a = ud;
+static void on_history(void* ud, int32_t status, const char* epoch, size_t epoch_len, uint64_t top,
+                       const uint64_t* offsets, const char* const* frames, const size_t* lens, size_t count) {
+  history_answer* a = ud;
   size_t i;
   pthread_mutex_lock(&a->mu);
   a->status = status;
@@ -2251,7 +2164,7 @@ static void on_history(void *ud, int32_t status, const char *epoch, size_t epoch
   pthread_mutex_unlock(&a->mu);
 }
 
-static int wait_history(history_answer *a, int calls) {
+static int wait_history(history_answer* a, int calls) {
   long long deadline = now_ms() + WAIT_MS;
   for (;;) {
     int n;
@@ -2331,9 +2244,9 @@ out:
 
 static void test_presence_queries_after_stop_are_estate(void) {
   events ev;
-  rtc_engine *e;
+  rtc_engine* e;
   presence_answer a;
-  const char *ask[1] = {"bob"};
+  const char* ask[1] = {"bob"};
   size_t ask_len[1] = {3};
   events_init(&ev);
   answer_init(&a);
@@ -2352,11 +2265,12 @@ static void test_presence_queries_after_stop_are_estate(void) {
 /* ------------------------------------------------------------------ */
 
 typedef struct test_case {
-  const char *name;
+  const char* name;
   void (*fn)(void);
 } test_case;
 
-#define TEST(fn) {#fn, fn}
+#define TEST(fn) \
+  { #fn, fn }
 
 static const test_case tests[] = {
     TEST(test_version_matches_macros),
@@ -2412,7 +2326,7 @@ static void on_watchdog(int sig) {
  * fails that test only and the summary line still comes out. Returns the
  * number of failed checks (1 for a crash or a timeout). RTC_TEST_NOFORK=1
  * runs tests in this process (for a debugger). */
-static int run_test(const test_case *t) {
+static int run_test(const test_case* t) {
   pid_t pid;
   int status;
   g_test = t->name;
@@ -2449,7 +2363,7 @@ static int run_test(const test_case *t) {
 
 /* Non-zero if the test is selected: no arguments select every test, else
  * the tests whose name contains one of the arguments. */
-static int selected(const char *name, int argc, char **argv) {
+static int selected(const char* name, int argc, char** argv) {
   int i;
   if (argc < 2) return 1;
   for (i = 1; i < argc; i++)
@@ -2457,7 +2371,7 @@ static int selected(const char *name, int argc, char **argv) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   size_t i;
   int passed = 0, failed = 0;
   signal(SIGPIPE, SIG_IGN);

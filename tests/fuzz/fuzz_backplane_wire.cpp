@@ -34,7 +34,8 @@ void check_publication(const wire::Channel& ch, const Envelope& p) {
   FUZZ_CHECK(ch.kind == wire::ChannelKind::kRoom || ch.kind == wire::ChannelKind::kUser);
   FUZZ_CHECK(p.kind == (ch.kind == wire::ChannelKind::kRoom ? EnvelopeKind::kRoom : EnvelopeKind::kUser));
   FUZZ_CHECK(p.target == ch.target);
-  FUZZ_CHECK(p.kind == EnvelopeKind::kRoom ? protocol::is_valid_room(p.target) : protocol::is_valid_user_id(p.target));
+  FUZZ_CHECK(p.kind == EnvelopeKind::kRoom ? protocol::is_valid_room(p.target)
+                                           : protocol::is_valid_user_id(p.target));
   FUZZ_CHECK(wire::is_valid_node_id(p.origin));
   FUZZ_CHECK(protocol::is_valid_json_value(p.frame, protocol::kMaxNestingDepth + 2));
   FUZZ_CHECK(p.epoch.empty() == (p.offset == 0));
@@ -87,7 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto e = decode_envelope(in);
       if (!e) break;
       std::string target = e->target;
-      wire::Channel ch{e->kind == EnvelopeKind::kRoom ? wire::ChannelKind::kRoom : wire::ChannelKind::kUser, target};
+      wire::Channel ch{e->kind == EnvelopeKind::kRoom ? wire::ChannelKind::kRoom : wire::ChannelKind::kUser,
+                       target};
       if (auto p = wire::decode_publication(ch, in)) check_publication(ch, *p);
       break;
     }

@@ -50,7 +50,8 @@ void check_id_rules(std::string_view s) {
   FUZZ_CHECK(utf8 == reference_utf8(s));
   if (utf8) FUZZ_CHECK(has_control_chars(s) == reference_has_controls(s));
   const bool room = is_valid_room(s);
-  FUZZ_CHECK(room == (!s.empty() && s.size() <= kMaxIdBytes && reference_utf8(s) && !reference_has_controls(s)));
+  FUZZ_CHECK(room ==
+             (!s.empty() && s.size() <= kMaxIdBytes && reference_utf8(s) && !reference_has_controls(s)));
   FUZZ_CHECK(is_valid_user_id(s) == reference_user_id(s));
 }
 

@@ -8,8 +8,8 @@
  * and on stderr "peak_open N" each time the number of registered (opened)
  * connections reaches a new high. SIGTERM or SIGINT stops it. */
 #define _POSIX_C_SOURCE 200809L
-#include <rtcore.h>
 #include <pthread.h>
+#include <rtcore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 
 #define QUEUE_CAP 65536
 
-static rtc_engine *g_engine;
+static rtc_engine* g_engine;
 static uint64_t g_delay_ms = 200;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -37,7 +37,7 @@ static uint64_t now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void on_connect(void *ud, const rtc_connect_request *req, rtc_connect_decision *decision) {
+static void on_connect(void* ud, const rtc_connect_request* req, rtc_connect_decision* decision) {
   (void)ud;
   pthread_mutex_lock(&g_mu);
   if (g_count < QUEUE_CAP) {
@@ -51,7 +51,7 @@ static void on_connect(void *ud, const rtc_connect_request *req, rtc_connect_dec
   decision->defer = 1; /* a request that did not fit times out with 4408 */
 }
 
-static void on_open(void *ud, rtc_conn_id conn, const char *user, size_t len) {
+static void on_open(void* ud, rtc_conn_id conn, const char* user, size_t len) {
   (void)ud;
   (void)conn;
   (void)user;
@@ -63,7 +63,7 @@ static void on_open(void *ud, rtc_conn_id conn, const char *user, size_t len) {
   }
 }
 
-static void on_disconnect(void *ud, rtc_conn_id conn, const char *user, size_t len, uint32_t code) {
+static void on_disconnect(void* ud, rtc_conn_id conn, const char* user, size_t len, uint32_t code) {
   (void)ud;
   (void)conn;
   (void)user;
@@ -72,7 +72,7 @@ static void on_disconnect(void *ud, rtc_conn_id conn, const char *user, size_t l
   --g_open;
 }
 
-static void *resolver(void *arg) {
+static void* resolver(void* arg) {
   (void)arg;
   pthread_mutex_lock(&g_mu);
   for (;;) {
@@ -103,19 +103,19 @@ static void *resolver(void *arg) {
   return NULL;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   rtc_config config;
   rtc_handlers handlers;
   sigset_t sigs;
   pthread_t thread;
   int sig, rc, i;
-  const char *host = "127.0.0.1";
+  const char* host = "127.0.0.1";
 
   rtc_config_init(&config);
   config.port = 0;
   for (i = 1; i < argc; ++i) {
-    const char *flag = argv[i];
-    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    const char* flag = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : NULL;
     if (strcmp(flag, "--expose-stats") == 0) {
       config.expose_stats = 1;
       continue;
@@ -125,10 +125,14 @@ int main(int argc, char **argv) {
       return 2;
     }
     ++i;
-    if (strcmp(flag, "--host") == 0) host = value;
-    else if (strcmp(flag, "--port") == 0) config.port = (uint32_t)atoi(value);
-    else if (strcmp(flag, "--max-connections-per-user") == 0) config.max_connections_per_user = (uint32_t)atoi(value);
-    else if (strcmp(flag, "--delay-ms") == 0) g_delay_ms = (uint64_t)atoi(value);
+    if (strcmp(flag, "--host") == 0)
+      host = value;
+    else if (strcmp(flag, "--port") == 0)
+      config.port = (uint32_t)atoi(value);
+    else if (strcmp(flag, "--max-connections-per-user") == 0)
+      config.max_connections_per_user = (uint32_t)atoi(value);
+    else if (strcmp(flag, "--delay-ms") == 0)
+      g_delay_ms = (uint64_t)atoi(value);
     else {
       fprintf(stderr, "deferring_host: unknown argument %s\n", flag);
       return 2;

@@ -95,7 +95,8 @@ TEST(Jwt, MalformedTokensAreRefused) {
 }
 
 TEST(Base64Url, RoundTrips) {
-  for (std::string s : std::initializer_list<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x10", 3)}) {
+  for (std::string s : std::initializer_list<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
+                                                          std::string("\0\xff\x10", 3)}) {
     std::string out;
     ASSERT_TRUE(base64url_decode(base64url_encode(s), out));
     EXPECT_EQ(out, s);

@@ -47,7 +47,8 @@ TEST(RedisUrl, RefusesMalformedUrls) {
 }
 
 TEST(Envelope, RoundTrips) {
-  std::string bytes = encode_envelope("node-1", EnvelopeKind::kUser, "al ice", R"({"type":"direct_message"})");
+  std::string bytes =
+      encode_envelope("node-1", EnvelopeKind::kUser, "al ice", R"({"type":"direct_message"})");
   auto e = decode_envelope(bytes);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->version, kEnvelopeVersion);
@@ -58,15 +59,15 @@ TEST(Envelope, RoundTrips) {
 }
 
 TEST(Envelope, GarbageIsRefused) {
-  for (std::string g : std::initializer_list<std::string>{std::string(), std::string("hello"), std::string("\x80", 1), std::string("\x93\x01\x02\x03"),
-                        std::string("\xdf\xff\xff\xff\xff")})
+  for (std::string g : std::initializer_list<std::string>{
+           std::string(), std::string("hello"), std::string("\x80", 1), std::string("\x93\x01\x02\x03"),
+           std::string("\xdf\xff\xff\xff\xff")})
     EXPECT_FALSE(decode_envelope(g)) << g;
   std::string good = encode_envelope("n", EnvelopeKind::kRoom, "r", "{}");
   EXPECT_FALSE(decode_envelope(good.substr(0, good.size() - 1)));  // truncated
 }
 
 // ------------------------------------------------------------ wire (Redis input)
-
 
 TEST(Wire, ControlMessagesNeedAKindAndAValidNodeId) {
   auto m = wire::decode_control("ready n-1");
@@ -85,7 +86,8 @@ TEST(Wire, ControlMessagesNeedAKindAndAValidNodeId) {
 }
 
 TEST(Wire, PresenceEventsAreValidatedBeforeTheyReachClients) {
-  auto e = wire::decode_presence_event(R"({"user_id":"alice","status":"online","timestamp":"2026-01-01T00:00:00Z"})");
+  auto e = wire::decode_presence_event(
+      R"({"user_id":"alice","status":"online","timestamp":"2026-01-01T00:00:00Z"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->user, "alice");
   EXPECT_TRUE(e->online);
@@ -126,7 +128,8 @@ TEST(Wire, APublicationMustMatchItsChannel) {
   EXPECT_FALSE(wire::decode_publication({wire::ChannelKind::kUser, "lobby"}, good));
   EXPECT_FALSE(wire::decode_publication({wire::ChannelKind::kControl, ""}, good));
   EXPECT_FALSE(wire::decode_publication(lobby, encode_envelope("a b", EnvelopeKind::kRoom, "lobby", frame)));
-  EXPECT_FALSE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", "not json")));
+  EXPECT_FALSE(
+      wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", "not json")));
   // A host's raw frame may be any JSON value.
   EXPECT_TRUE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", "[1]")));
   EXPECT_FALSE(wire::decode_publication(lobby, encode_envelope("n-1", EnvelopeKind::kRoom, "lobby", "")));
@@ -160,18 +163,41 @@ TEST(Wire, HistoryPublicationsCarryBothKeysAValidEpochAndTheirOffset) {
   EXPECT_FALSE(wire::decode_publication(lobby, env(std::string(33, 'a'), 1, R"({"offset":1})")));
   EXPECT_TRUE(wire::decode_publication(lobby, env(std::string(32, 'a'), 1, R"({"offset":1})")));
   EXPECT_TRUE(wire::decode_publication(lobby, env("e", wire::kMaxOffset, R"({"offset":9007199254740992})")));
-  EXPECT_FALSE(wire::decode_publication(lobby, env("e", wire::kMaxOffset + 1, R"({"offset":9007199254740993})")));
+  EXPECT_FALSE(
+      wire::decode_publication(lobby, env("e", wire::kMaxOffset + 1, R"({"offset":9007199254740993})")));
   // One key without the other: not ours.
   std::string head = encode_envelope_head("n-1", EnvelopeKind::kRoom, "lobby", 0, 2);
-  std::string epoch_only = head + "\xa2" "ep" "\xa1" "e" "\xa1" "f" "\xac" R"({"offset":7})";
+  std::string epoch_only = head +
+                           "\xa2"
+                           "ep"
+                           "\xa1"
+                           "e"
+                           "\xa1"
+                           "f"
+                           "\xac"
+                           R"({"offset":7})";
   EXPECT_FALSE(decode_envelope(epoch_only));
-  std::string off_only = head + "\xa3" "off" "\x07" "\xa1" "f" "\xac" R"({"offset":7})";
+  std::string off_only = head +
+                         "\xa3"
+                         "off"
+                         "\x07"
+                         "\xa1"
+                         "f"
+                         "\xac"
+                         R"({"offset":7})";
   EXPECT_FALSE(decode_envelope(off_only));
   // What the append script builds: str32 and uint64 encodings decode too.
   std::string frame = R"({"offset":7})";
-  std::string lua = encode_envelope_head("n-1", EnvelopeKind::kRoom, "lobby", 5, 3) + "\xa2" "ep" +
-                    std::string("\xdb\0\0\0\x01", 5) + "e" + "\xa3" "off" + std::string("\xcf\0\0\0\0\0\0\0\x07", 9) +
-                    "\xa1" "f" + std::string("\xdb\0\0\0\x0c", 5) + frame;
+  std::string lua = encode_envelope_head("n-1", EnvelopeKind::kRoom, "lobby", 5, 3) +
+                    "\xa2"
+                    "ep" +
+                    std::string("\xdb\0\0\0\x01", 5) + "e" +
+                    "\xa3"
+                    "off" +
+                    std::string("\xcf\0\0\0\0\0\0\0\x07", 9) +
+                    "\xa1"
+                    "f" +
+                    std::string("\xdb\0\0\0\x0c", 5) + frame;
   p = wire::decode_publication(lobby, lua);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->offset, 7u);
@@ -184,17 +210,22 @@ TEST(Wire, RoomPresenceEventsMustMatchTheirChannelAndBeWellFormed) {
   ASSERT_EQ(ch.kind, wire::ChannelKind::kRoomPresence);
   EXPECT_EQ(ch.target, "a/b:c");
   EXPECT_EQ(wire::classify_channel("rtcore:room:x", "rtcore:").kind, wire::ChannelKind::kRoom);
-  auto e = wire::decode_room_presence_event(ch, R"({"room":"a\/b:c","user":"bob","event":"joined","timestamp":"T1"})");
+  auto e = wire::decode_room_presence_event(
+      ch, R"({"room":"a\/b:c","user":"bob","event":"joined","timestamp":"T1"})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->room, "a/b:c");
   EXPECT_EQ(e->user, "bob");
   EXPECT_TRUE(e->joined);
   EXPECT_EQ(e->timestamp, "T1");
-  auto left = wire::decode_room_presence_event(ch, R"({"room":"a/b:c","user":"bob","event":"left","timestamp":"T"})");
+  auto left =
+      wire::decode_room_presence_event(ch, R"({"room":"a/b:c","user":"bob","event":"left","timestamp":"T"})");
   ASSERT_TRUE(left);
   EXPECT_FALSE(left->joined);
   for (const char* bad : {
-           "", "[]", "nope", R"({"room":"x","user":"bob","event":"joined","timestamp":"T"})",  // another room
+           "",
+           "[]",
+           "nope",
+           R"({"room":"x","user":"bob","event":"joined","timestamp":"T"})",  // another room
            R"({"room":"a/b:c","user":"b/ob","event":"joined","timestamp":"T"})",
            R"({"room":"a/b:c","user":"","event":"joined","timestamp":"T"})",
            R"({"room":"a/b:c","user":"bob","event":"came","timestamp":"T"})",
@@ -205,8 +236,10 @@ TEST(Wire, RoomPresenceEventsMustMatchTheirChannelAndBeWellFormed) {
        })
     EXPECT_FALSE(wire::decode_room_presence_event(ch, bad)) << bad;
   // Only on a room presence channel.
-  EXPECT_FALSE(wire::decode_room_presence_event(wire::classify_channel("rtcore:room:a/b:c", "rtcore:"),
-                                                R"({"room":"a/b:c","user":"bob","event":"joined","timestamp":"T"})"));
-  std::string big = R"({"room":"a/b:c","user":"bob","event":"joined","timestamp":"T","pad":")" + std::string(5000, 'x') + "\"}";
+  EXPECT_FALSE(
+      wire::decode_room_presence_event(wire::classify_channel("rtcore:room:a/b:c", "rtcore:"),
+                                       R"({"room":"a/b:c","user":"bob","event":"joined","timestamp":"T"})"));
+  std::string big = R"({"room":"a/b:c","user":"bob","event":"joined","timestamp":"T","pad":")" +
+                    std::string(5000, 'x') + "\"}";
   EXPECT_FALSE(wire::decode_room_presence_event(ch, big));
 }

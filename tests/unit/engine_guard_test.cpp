@@ -3,9 +3,9 @@
 // still runs, and the engine keeps serving.
 #include <gtest/gtest.h>
 
+#include <uv.h>
 #include <mutex>
 #include <vector>
-#include <uv.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,10 +14,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
 #include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "engine/engine.hpp"
 #include "engine/engine_core.hpp"
@@ -39,7 +39,8 @@ std::string http_status_line(uint16_t port, const char* path) {
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string out;
   if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
-    std::string req = std::string("GET ") + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    std::string req =
+        std::string("GET ") + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     if (send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size())) {
       char buf[512];
       ssize_t n;

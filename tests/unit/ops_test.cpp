@@ -20,9 +20,9 @@ TEST(WireProbe, RoundTripsAndNamesItsChannelsNode) {
   EXPECT_EQ(m->seq, 42u);
   // Another node's id on this node's channel is not ours.
   EXPECT_FALSE(wire::decode_probe("n-2", p));
-  for (std::string_view bad : {"", "probe", "probe ", "probe n-1", "probe n-1 ", "probe n-1 x", "probe n-1 -1",
-                               "probe n-1 1 2", "probe n-1 01", "PROBE n-1 1", " probe n-1 1", "probe n-1 12345678901234567890",
-                               "probe \x01 1", "ready n-1"})
+  for (std::string_view bad : {"", "probe", "probe ", "probe n-1", "probe n-1 ", "probe n-1 x",
+                               "probe n-1 -1", "probe n-1 1 2", "probe n-1 01", "PROBE n-1 1", " probe n-1 1",
+                               "probe n-1 12345678901234567890", "probe \x01 1", "ready n-1"})
     EXPECT_FALSE(wire::decode_probe("n-1", bad)) << bad;
   EXPECT_FALSE(wire::decode_probe(std::string(129, 'n'), "probe " + std::string(129, 'n') + " 1"));
 }
@@ -44,10 +44,10 @@ TEST(Log, FieldsAreOneJsonObject) {
 
 TEST(Log, RedactRemovesWhatCouldBeACredential) {
   const std::string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
-  for (const std::string& line : std::initializer_list<std::string>{"GET /ws/alice?token=" + jwt + " HTTP/1.1", "authorization: Bearer " + jwt,
-                           "Authorization: Basic Ym9iOnNlY3JldA==", "sub-protocol bearer." + jwt,
-                           "token=" + jwt + "&x=1", "redis://bob:hunter2@cache:6379/0 down",
-                           "password=hunter2 secret=hunter2", "plain " + jwt}) {
+  for (const std::string& line : std::initializer_list<std::string>{
+           "GET /ws/alice?token=" + jwt + " HTTP/1.1", "authorization: Bearer " + jwt,
+           "Authorization: Basic Ym9iOnNlY3JldA==", "sub-protocol bearer." + jwt, "token=" + jwt + "&x=1",
+           "redis://bob:hunter2@cache:6379/0 down", "password=hunter2 secret=hunter2", "plain " + jwt}) {
     std::string r = log::redact(line);
     EXPECT_EQ(r.find(jwt), std::string::npos) << r;
     EXPECT_EQ(r.find("hunter2"), std::string::npos) << r;
@@ -59,14 +59,15 @@ TEST(Log, RedactRemovesWhatCouldBeACredential) {
 
 TEST(Log, TheSinkGetsLevelEventMessageAndFields) {
   int calls = 0;
-  log::Logger logger(2, log::Format::kJson, "n-1",
-                     [&](log::Level level, std::string_view event, std::string_view msg, std::string_view fields) {
-                       ++calls;
-                       EXPECT_EQ(level, log::Level::kInfo);
-                       EXPECT_EQ(event, "thing_done");
-                       EXPECT_EQ(msg, "done");  // the trailing newline dropped
-                       EXPECT_EQ(fields, R"({"n":3})");
-                     });
+  log::Logger logger(
+      2, log::Format::kJson, "n-1",
+      [&](log::Level level, std::string_view event, std::string_view msg, std::string_view fields) {
+        ++calls;
+        EXPECT_EQ(level, log::Level::kInfo);
+        EXPECT_EQ(event, "thing_done");
+        EXPECT_EQ(msg, "done");  // the trailing newline dropped
+        EXPECT_EQ(fields, R"({"n":3})");
+      });
   logger.write(log::Level::kInfo, "thing_done", "done\n", {{"n", 3}});
   logger.write(log::Level::kDebug, "too_verbose", "dropped");
   EXPECT_EQ(calls, 1);

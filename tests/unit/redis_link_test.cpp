@@ -44,7 +44,8 @@ TEST(RedisLinkGuards, ThrowingReplyHandlerIsCountedAndOnlyThatLinkIsReset) {
         ++ups;
         if (ups == 1) {
           // The first answer blows up inside hiredis' callback.
-          link_ptr->command({"PING"}, [](redisReply*) { throw std::runtime_error("test: a failing reply handler"); });
+          link_ptr->command({"PING"},
+                            [](redisReply*) { throw std::runtime_error("test: a failing reply handler"); });
         } else {
           // Back by itself: commands work again.
           link_ptr->command({"PING"}, [&](redisReply* r) { answered_after += r != nullptr; });
@@ -55,7 +56,8 @@ TEST(RedisLinkGuards, ThrowingReplyHandlerIsCountedAndOnlyThatLinkIsReset) {
   link.set_error_counter(&errors);
   link.start();
   uv_timer_t* deadline = new_heap_timer(&loop, &loop);
-  uv_timer_start(deadline, [](uv_timer_t* t) { uv_stop(static_cast<uv_loop_t*>(t->data)); }, 10000, 0);
+  uv_timer_start(
+      deadline, [](uv_timer_t* t) { uv_stop(static_cast<uv_loop_t*>(t->data)); }, 10000, 0);
   uv_timer_t* poll = new_heap_timer(&loop, &answered_after);
   uv_timer_start(
       poll,

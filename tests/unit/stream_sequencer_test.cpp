@@ -11,7 +11,9 @@
 namespace rtcore {
 namespace {
 
-FramePtr frame(uint64_t off) { return make_text_frame("{\"n\":" + std::to_string(off) + "}"); }
+FramePtr frame(uint64_t off) {
+  return make_text_frame("{\"n\":" + std::to_string(off) + "}");
+}
 
 std::vector<uint64_t> offsets(const StreamSequencer::Actions& a) {
   std::vector<uint64_t> out;

@@ -17,7 +17,8 @@ TEST(TimestampCache, MatchesTheFullFormatterAcrossSecondsAndDays) {
   // back in time (a clock step) and a jump of a year.
   int64_t start = 1795996798000;
   for (int64_t t = start; t < start + 5000; t += 7) EXPECT_EQ(cache.at(t), format_timestamp(t)) << t;
-  for (int64_t t : {start + 4000, start - 1, start + int64_t{365} * 86400000, int64_t{0}, int64_t{999}, int64_t{1000}})
+  for (int64_t t :
+       {start + 4000, start - 1, start + int64_t{365} * 86400000, int64_t{0}, int64_t{999}, int64_t{1000}})
     EXPECT_EQ(cache.at(t), format_timestamp(t)) << t;
   EXPECT_EQ(cache.at(start + 1), cache.at(start + 1));
 }

@@ -2,18 +2,18 @@
 
 #include <string>
 
-#include "protocol/validate.hpp"
 #include "protocol/json_check.hpp"
+#include "protocol/validate.hpp"
 
 using namespace rtcore::protocol;
 
 TEST(Utf8, AcceptsValidSequences) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("plain"));
-  EXPECT_TRUE(is_valid_utf8("\xc3\xa9"));              // é
-  EXPECT_TRUE(is_valid_utf8("\xe2\x82\xac"));          // €
-  EXPECT_TRUE(is_valid_utf8("\xf0\x9f\x98\x80"));      // emoji
-  EXPECT_TRUE(is_valid_utf8("\xf4\x8f\xbf\xbf"));      // U+10FFFF
+  EXPECT_TRUE(is_valid_utf8("\xc3\xa9"));          // é
+  EXPECT_TRUE(is_valid_utf8("\xe2\x82\xac"));      // €
+  EXPECT_TRUE(is_valid_utf8("\xf0\x9f\x98\x80"));  // emoji
+  EXPECT_TRUE(is_valid_utf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
 }
 
 TEST(Utf8, RejectsMalformedSequences) {

@@ -29,7 +29,9 @@ uint64_t parse_id(const Napi::Value& v) {
   return 0;
 }
 
-Napi::Value code(Napi::Env env, int rc) { return Napi::Number::New(env, rc); }
+Napi::Value code(Napi::Env env, int rc) {
+  return Napi::Number::New(env, rc);
+}
 
 // Writes one row's value (range-checked by lib/options.js against the row;
 // the engine checks it again) into the rtc_config field its descriptor names (offset, size):
@@ -115,7 +117,9 @@ class Native : public Napi::ObjectWrap<Native> {
 class StartWorker : public Napi::AsyncWorker {
  public:
   StartWorker(Napi::Env env, Native* native)
-      : Napi::AsyncWorker(env, "rtcore.listen"), native_(native), deferred_(Napi::Promise::Deferred::New(env)) {
+      : Napi::AsyncWorker(env, "rtcore.listen"),
+        native_(native),
+        deferred_(Napi::Promise::Deferred::New(env)) {
     native_->Ref();
   }
   Napi::Promise promise() { return deferred_.Promise(); }
@@ -318,15 +322,17 @@ Napi::Value Native::SetWanted(const Napi::CallbackInfo& info) {
 // resolve(requestId, accept, status, userId|null)
 Napi::Value Native::Resolve(const Napi::CallbackInfo& info) {
   std::string user = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
-  int rc = rtc_connect_resolve(host_->engine, parse_id(info[0]), info[1].ToBoolean() ? 1 : 0,
-                               info[2].ToNumber().Int32Value(), user.empty() ? nullptr : user.data(), user.size());
+  int rc =
+      rtc_connect_resolve(host_->engine, parse_id(info[0]), info[1].ToBoolean() ? 1 : 0,
+                          info[2].ToNumber().Int32Value(), user.empty() ? nullptr : user.data(), user.size());
   return code(info.Env(), rc);
 }
 
 // authorizeResolve(requestId, allow)
 Napi::Value Native::AuthorizeResolve(const Napi::CallbackInfo& info) {
   if (!host_->engine) return code(info.Env(), RTC_ESTATE);
-  return code(info.Env(), rtc_authorize_resolve(host_->engine, parse_id(info[0]), info[1].ToBoolean() ? 1 : 0));
+  return code(info.Env(),
+              rtc_authorize_resolve(host_->engine, parse_id(info[0]), info[1].ToBoolean() ? 1 : 0));
 }
 
 // Optional string argument: NULL when absent (from = none).
@@ -340,7 +346,9 @@ struct OptStr {
   std::string s;
 };
 
-std::string utf8(const Napi::Value& v) { return v.ToString().Utf8Value(); }
+std::string utf8(const Napi::Value& v) {
+  return v.ToString().Utf8Value();
+}
 
 // sendToUser(userId, from|null, kind, payload)
 Napi::Value Native::SendToUser(const Napi::CallbackInfo& info) {
@@ -354,8 +362,9 @@ Napi::Value Native::SendToUser(const Napi::CallbackInfo& info) {
 Napi::Value Native::SendToConnection(const Napi::CallbackInfo& info) {
   std::string payload = utf8(info[3]);
   OptStr from(info[1]);
-  return code(info.Env(), rtc_send_to_connection(host_->engine, parse_id(info[0]), from.data(), from.size(),
-                                                 info[2].ToNumber().Int32Value(), payload.data(), payload.size()));
+  return code(info.Env(),
+              rtc_send_to_connection(host_->engine, parse_id(info[0]), from.data(), from.size(),
+                                     info[2].ToNumber().Int32Value(), payload.data(), payload.size()));
 }
 
 // broadcast(room, from|null, kind, payload)
@@ -373,13 +382,16 @@ Napi::Value Native::Join(const Napi::CallbackInfo& info) {
 
 // The queries' answers come back as events (RTC_EVENT_ROOM_MEMBERS, ...)
 // carrying the JS side's token; see host.cpp.
-uint64_t token_of(const Napi::Value& v) { return static_cast<uint64_t>(v.ToNumber().Int64Value()); }
+uint64_t token_of(const Napi::Value& v) {
+  return static_cast<uint64_t>(v.ToNumber().Int64Value());
+}
 
 // roomMembers(room, limit, token)
 Napi::Value Native::RoomMembers(const Napi::CallbackInfo& info) {
   std::string room = utf8(info[0]);
   uint32_t limit = info[1].ToNumber().Uint32Value();
-  return code(info.Env(), rtc_room_members_queued(host_->engine, room.data(), room.size(), limit, token_of(info[2])));
+  return code(info.Env(),
+              rtc_room_members_queued(host_->engine, room.data(), room.size(), limit, token_of(info[2])));
 }
 
 // usersOnline([user...], token)
@@ -393,8 +405,8 @@ Napi::Value Native::UsersOnline(const Napi::CallbackInfo& info) {
     ptrs.push_back(u.data());
     lens.push_back(u.size());
   }
-  return code(info.Env(),
-              rtc_users_online_queued(host_->engine, ptrs.data(), lens.data(), users.size(), token_of(info[1])));
+  return code(info.Env(), rtc_users_online_queued(host_->engine, ptrs.data(), lens.data(), users.size(),
+                                                  token_of(info[1])));
 }
 
 // history(room, limit, before, token); before 0 = no bound (checked in JS:
@@ -403,8 +415,8 @@ Napi::Value Native::History(const Napi::CallbackInfo& info) {
   std::string room = utf8(info[0]);
   uint32_t limit = info[1].ToNumber().Uint32Value();
   auto before = static_cast<uint64_t>(info[2].ToNumber().DoubleValue());
-  return code(info.Env(),
-              rtc_history_read_queued(host_->engine, room.data(), room.size(), limit, before, token_of(info[3])));
+  return code(info.Env(), rtc_history_read_queued(host_->engine, room.data(), room.size(), limit, before,
+                                                  token_of(info[3])));
 }
 
 Napi::Value Native::Leave(const Napi::CallbackInfo& info) {
@@ -416,8 +428,8 @@ Napi::Value Native::Leave(const Napi::CallbackInfo& info) {
 Napi::Value Native::SendError(const Napi::CallbackInfo& info) {
   std::string c = utf8(info[1]), m = utf8(info[2]);
   OptStr id(info[3]);
-  return code(info.Env(), rtc_send_error(host_->engine, parse_id(info[0]), c.data(), c.size(), m.data(), m.size(),
-                                         id.data(), id.size()));
+  return code(info.Env(), rtc_send_error(host_->engine, parse_id(info[0]), c.data(), c.size(), m.data(),
+                                         m.size(), id.data(), id.size()));
 }
 
 Napi::Value Native::Disconnect(const Napi::CallbackInfo& info) {
@@ -466,7 +478,8 @@ Napi::Value Native::Metrics(const Napi::CallbackInfo& info) {
   std::string text;
   if (rtc_engine_metrics(
           host_->engine,
-          [](const char* t, size_t len, void* u) { static_cast<std::string*>(u)->assign(t, len); }, &text) != RTC_OK)
+          [](const char* t, size_t len, void* u) { static_cast<std::string*>(u)->assign(t, len); },
+          &text) != RTC_OK)
     return env.Null();
   return Napi::String::New(env, text);
 }
@@ -538,7 +551,8 @@ Napi::Value config_options(const Napi::CallbackInfo& info) {
     r.Set("min", num(o->min));
     r.Set("max", num(o->max));
     if (o->type == RTC_OPTION_STRING)
-      r.Set("default", o->default_string ? Napi::Value(Napi::String::New(env, o->default_string)) : env.Null());
+      r.Set("default",
+            o->default_string ? Napi::Value(Napi::String::New(env, o->default_string)) : env.Null());
     else if (o->type == RTC_OPTION_BOOL)
       r.Set("default", Napi::Boolean::New(env, o->default_value != 0));
     else
@@ -593,6 +607,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace rtcore_node
 
-Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return rtcore_node::Init(env, exports); }
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return rtcore_node::Init(env, exports);
+}
 
 NODE_API_MODULE(rtcore, InitModule)

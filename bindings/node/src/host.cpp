@@ -22,7 +22,9 @@ Napi::String str(Napi::Env env, const rtc_text& t) {
 
 // Ids are 64-bit; JS numbers are exact only to 2^53, so ids travel as
 // decimal strings.
-Napi::String id_str(Napi::Env env, uint64_t id) { return Napi::String::New(env, std::to_string(id)); }
+Napi::String id_str(Napi::Env env, uint64_t id) {
+  return Napi::String::New(env, std::to_string(id));
+}
 
 Napi::Array items(Napi::Env env, const rtc_event& e) {
   Napi::Array out = Napi::Array::New(env, e.item_count);
@@ -30,7 +32,9 @@ Napi::Array items(Napi::Env env, const rtc_event& e) {
   return out;
 }
 
-Napi::Number kind(Napi::Env env, EventKind k) { return Napi::Number::New(env, static_cast<uint32_t>(k)); }
+Napi::Number kind(Napi::Env env, EventKind k) {
+  return Napi::Number::New(env, static_cast<uint32_t>(k));
+}
 
 // One event as the small array lib/engine.js expects, [kind, ...fields];
 // undefined for a kind this addon does not know (a newer library's).
@@ -101,7 +105,8 @@ Napi::Value to_js(Napi::Env env, const rtc_event& ev) {
       e.Set(4u, Napi::Boolean::New(env, ev.kind == RTC_EVENT_ROOM_MEMBERS && ev.code != 0));
       size_t n = ev.kind == RTC_EVENT_USERS_ONLINE && ev.online ? ev.item_count : 0;
       Napi::Array flags = Napi::Array::New(env, n);
-      for (size_t i = 0; i < n; ++i) flags.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, ev.online[i] != 0));
+      for (size_t i = 0; i < n; ++i)
+        flags.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, ev.online[i] != 0));
       e.Set(5u, flags);
       return e;
     }
@@ -120,13 +125,16 @@ Napi::Value to_js(Napi::Env env, const rtc_event& ev) {
 
 }  // namespace
 
-Host::~Host() { unwatch(); }
+Host::~Host() {
+  unwatch();
+}
 
 int Host::create(const rtc_config& config, bool with_connect_hook, bool with_authorize_hook) {
   if (engine) return RTC_ESTATE;
   rtc_events_config events;
   rtc_events_config_init(&events);
-  events.events = RTC_EVENTS_OPEN | RTC_EVENTS_DISCONNECT | RTC_EVENTS_MESSAGE | RTC_EVENTS_PRESENCE | RTC_EVENTS_LOG;
+  events.events =
+      RTC_EVENTS_OPEN | RTC_EVENTS_DISCONNECT | RTC_EVENTS_MESSAGE | RTC_EVENTS_PRESENCE | RTC_EVENTS_LOG;
   if (with_connect_hook) events.events |= RTC_EVENTS_CONNECT;
   if (with_authorize_hook) events.events |= RTC_EVENTS_AUTHORIZE;
   events.max_message_bytes = kMaxQueuedMessageBytes;
@@ -161,7 +169,8 @@ bool Host::watch(Napi::Env env, Napi::Function dispatch) {
 void Host::unwatch() {
   if (!poll_) return;
   poll_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
   poll_ = nullptr;
   context_.reset();
   dispatch_.Reset();
@@ -186,7 +195,8 @@ void Host::on_readable(uv_poll_t* handle, int status, int /*events*/) {
 void Host::drain(Napi::Env env, bool make_callback) {
   if (!engine || dispatch_.IsEmpty()) return;
   rtc_event_batch* raw = nullptr;
-  if (rtc_events_take(engine, &raw) != RTC_OK || !raw) return;  // ENOMEM: still queued, retried on the next wake-up
+  if (rtc_events_take(engine, &raw) != RTC_OK || !raw)
+    return;  // ENOMEM: still queued, retried on the next wake-up
   Batch batch(raw);
   size_t n = rtc_event_batch_count(raw);
   Napi::Array arr = Napi::Array::New(env);
@@ -214,7 +224,8 @@ void Host::apply_wanted() {
   if (!engine) return;
   uint32_t select = ((wanted_ & kWantOpen) ? RTC_EVENTS_OPEN : 0) |
                     ((wanted_ & kWantDisconnect) ? RTC_EVENTS_DISCONNECT : 0) |
-                    ((wanted_ & kWantPresence) ? RTC_EVENTS_PRESENCE : 0) | ((wanted_ & kWantLog) ? RTC_EVENTS_LOG : 0);
+                    ((wanted_ & kWantPresence) ? RTC_EVENTS_PRESENCE : 0) |
+                    ((wanted_ & kWantLog) ? RTC_EVENTS_LOG : 0);
   rtc_events_select(engine, select);
   std::vector<const char*> ptrs;
   std::vector<size_t> lens;

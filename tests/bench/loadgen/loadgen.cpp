@@ -103,8 +103,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 // Server process accounting from /proc.
 struct ProcSample {
-  uint64_t run_ns = 0;     // sum of schedstat over live threads
-  uint64_t utime_t = 0;    // clock ticks, whole process (incl. dead threads)
+  uint64_t run_ns = 0;   // sum of schedstat over live threads
+  uint64_t utime_t = 0;  // clock ticks, whole process (incl. dead threads)
   uint64_t stime_t = 0;
   uint64_t rss_kb = 0;
   uint64_t hwm_kb = 0;
@@ -205,7 +205,8 @@ Url parse_url(const std::string& u) {
   out.hostport = rest;
   out.addr.sin_family = AF_INET;
   out.addr.sin_port = htons(uint16_t(std::atoi(rest.c_str() + colon + 1)));
-  if (inet_pton(AF_INET, rest.substr(0, colon).c_str(), &out.addr.sin_addr) != 1) die("bad host in %s", u.c_str());
+  if (inet_pton(AF_INET, rest.substr(0, colon).c_str(), &out.addr.sin_addr) != 1)
+    die("bad host in %s", u.c_str());
   return out;
 }
 
@@ -223,18 +224,18 @@ struct Client {
   uint32_t idx = 0;
   uint16_t url = 0;
   State state = State::kIdle;
-  bool slow = false;     // stops reading after its join ack
-  bool paused = false;   // not reading now
+  bool slow = false;    // stops reading after its join ack
+  bool paused = false;  // not reading now
   bool joined = false;
   bool receiver = false;
   bool got_probe = false;
-  bool hup = false;      // peer closed or error seen: read to EOF
+  bool hup = false;  // peer closed or error seen: read to EOF
   uint16_t close_code = 0;
   bool server_closed = false;
   std::string user;
-  std::string in;        // partial frame bytes
-  std::string frag;      // fragmented message being reassembled
-  std::string out;       // unsent bytes
+  std::string in;    // partial frame bytes
+  std::string frag;  // fragmented message being reassembled
+  std::string out;   // unsent bytes
   size_t out_off = 0;
   // Tracking (receivers only): one Stream per expected sender and a bitmap
   // of seen sequence numbers per stream.
@@ -247,8 +248,8 @@ struct Client {
 };
 
 struct Totals {
-  uint64_t deliveries = 0, unique = 0, duplicates = 0, reordered = 0, misrouted = 0, errors = 0,
-           acks = 0, probes = 0, bad_frames = 0, unexpected_closes = 0, slow_deliveries = 0;
+  uint64_t deliveries = 0, unique = 0, duplicates = 0, reordered = 0, misrouted = 0, errors = 0, acks = 0,
+           probes = 0, bad_frames = 0, unexpected_closes = 0, slow_deliveries = 0;
   uint64_t first_delivery_ns = 0, last_delivery_ns = 0;
   uint64_t presence_frames = 0, presence_in_window = 0, presence_dups = 0, presence_self = 0,
            last_presence_ns = 0;
@@ -322,10 +323,10 @@ class Loadgen {
   uint32_t open_count_ = 0, fail_count_ = 0, in_flight_ = 0, join_acks_ = 0;
   uint64_t progress_ns_ = 0;  // last time something useful happened
   Totals t_;
-  std::vector<uint32_t> lat_;   // latency samples in units of 100 ns (handled)
-  std::vector<uint32_t> klat_;  // same, at the kernel's receive timestamp
+  std::vector<uint32_t> lat_;     // latency samples in units of 100 ns (handled)
+  std::vector<uint32_t> klat_;    // same, at the kernel's receive timestamp
   std::vector<uint32_t> hs_lat_;  // connect to upgrade response, 100 ns units
-  uint64_t rx_ns_ = 0;          // kernel receive time of the current read
+  uint64_t rx_ns_ = 0;            // kernel receive time of the current read
   // which sender id -> stream index for a receiver (fanout: identity)
   bool direct_ = false;
   uint32_t messages_per_stream_ = 0;
@@ -603,7 +604,8 @@ void Loadgen::parse_frames(Client& c, const char* data, size_t len) {
         }
         break;
       case 0x8:
-        c.close_code = payload.size() >= 2 ? uint16_t((uint8_t(payload[0]) << 8) | uint8_t(payload[1])) : 1005;
+        c.close_code =
+            payload.size() >= 2 ? uint16_t((uint8_t(payload[0]) << 8) | uint8_t(payload[1])) : 1005;
         if (!c.slow && !restarting_ && errors_.size() < 400)
           errors_ += "close " + std::to_string(c.close_code) + " to " + c.user + "; ";
         fail(c, true);
@@ -612,10 +614,8 @@ void Loadgen::parse_frames(Client& c, const char* data, size_t len) {
         queue_frame(c, payload, 0xA);
         flush(c);
         break;
-      case 0xA:
-        break;
-      default:
-        ++t_.bad_frames;
+      case 0xA: break;
+      default: ++t_.bad_frames;
     }
   }
   if (c.fd < 0) {
@@ -743,8 +743,8 @@ void Loadgen::track(Client& c, uint32_t sender, uint32_t seq, uint64_t sent_ns) 
     return;
   }
   uint32_t stream;
-  if (opt_.scenario == "reconnect" && sender % uint32_t(std::max(opt_.rooms, 1)) !=
-                                          c.idx % uint32_t(std::max(opt_.rooms, 1))) {
+  if (opt_.scenario == "reconnect" &&
+      sender % uint32_t(std::max(opt_.rooms, 1)) != c.idx % uint32_t(std::max(opt_.rooms, 1))) {
     ++t_.misrouted;  // from another room
     return;
   }
@@ -774,8 +774,10 @@ void Loadgen::track(Client& c, uint32_t sender, uint32_t seq, uint64_t sent_ns) 
     return;
   }
   word |= m;
-  if (int32_t(seq) < s.last) ++t_.reordered;
-  else s.last = int32_t(seq);
+  if (int32_t(seq) < s.last)
+    ++t_.reordered;
+  else
+    s.last = int32_t(seq);
   ++s.got;
   if (!c.slow) {
     ++t_.unique;
@@ -849,7 +851,8 @@ void Loadgen::on_presence_answer(Client& c, std::string_view msg) {
     uint64_t quotes = uint64_t(std::count(msg.begin() + long(u) + 9, msg.begin() + long(e), '"'));
     users = quotes / 2;
   }
-  bool truncated = msg.find("\"truncated\":true", e == std::string_view::npos ? 0 : e) != std::string_view::npos;
+  bool truncated =
+      msg.find("\"truncated\":true", e == std::string_view::npos ? 0 : e) != std::string_view::npos;
   q_bytes_ += msg.size();
   q_users_ += users;
   q_last_bytes_ = msg.size();
@@ -858,8 +861,8 @@ void Loadgen::on_presence_answer(Client& c, std::string_view msg) {
   if (q_check_ && (users != q_expect_users_ || truncated != q_expect_truncated_)) {
     ++q_bad_;
     if (t_.first_error.empty())
-      t_.first_error = "presence answer with " + std::to_string(users) + " users" + (truncated ? " (truncated)" : "") +
-                       ", expected " + std::to_string(q_expect_users_);
+      t_.first_error = "presence answer with " + std::to_string(users) + " users" +
+                       (truncated ? " (truncated)" : "") + ", expected " + std::to_string(q_expect_users_);
   }
 }
 
@@ -936,33 +939,39 @@ void Loadgen::report(const std::string& extra) {
     hwm += s1_[i].hwm_kb;
     alive = alive && s1_[i].alive;
   }
-  for (size_t i = 0; i < a0_.size() && i < a1_.size(); ++i) aux_ns += a1_[i].run_ns - std::min(a1_[i].run_ns, a0_[i].run_ns);
+  for (size_t i = 0; i < a0_.size() && i < a1_.size(); ++i)
+    aux_ns += a1_[i].run_ns - std::min(a1_[i].run_ns, a0_[i].run_ns);
   auto pct = [](std::vector<uint32_t>& v, double f) {
     if (v.empty()) return 0.0;
     size_t k = std::min(v.size() - 1, size_t(f * double(v.size())));
     std::nth_element(v.begin(), v.begin() + long(k), v.end());
     return v[k] / 10.0 / 1000.0;  // ms
   };
-  auto vmax = [](std::vector<uint32_t>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()) / 1e4; };
+  auto vmax = [](std::vector<uint32_t>& v) {
+    return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()) / 1e4;
+  };
   double p50 = pct(lat_, 0.5), p99 = pct(lat_, 0.99), pmax = vmax(lat_);
   double k50 = pct(klat_, 0.5), k99 = pct(klat_, 0.99), kmax = vmax(klat_);
-  double deliver_span = t_.last_delivery_ns > m_start_ns_ ? double(t_.last_delivery_ns - m_start_ns_) / 1e9 : wall;
+  double deliver_span =
+      t_.last_delivery_ns > m_start_ns_ ? double(t_.last_delivery_ns - m_start_ns_) / 1e9 : wall;
   std::string fe;
   for (char ch : t_.first_error + errors_) fe += (ch == '"' || ch == '\\') ? '\'' : (ch < 0x20 ? ' ' : ch);
-  std::printf(
-      "{\"scenario\":\"%s\",\"wall_s\":%.4f,\"deliveries\":%" PRIu64 ",\"unique\":%" PRIu64
-      ",\"duplicates\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"errors\":%" PRIu64
-      ",\"bad_frames\":%" PRIu64 ",\"unexpected_closes\":%" PRIu64 ",\"deliver_span_s\":%.4f,\"deliveries_per_s\":%.1f"
-      ",\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%.3f,\"lat_max_ms\":%.3f"
-      ",\"klat_p50_ms\":%.3f,\"klat_p99_ms\":%.3f,\"klat_max_ms\":%.3f"
-      ",\"server_cpu_s\":%.4f,\"server_cpu_ticks_s\":%.2f,\"server_sys_ticks_s\":%.2f,\"server_rss_kb\":%" PRIu64
-      ",\"server_hwm_kb\":%" PRIu64 ",\"server_alive\":%s,\"aux_cpu_s\":%.4f,\"loadgen_cpu_s\":%.4f,\"open\":%u,\"failed\":%u"
-      ",\"first_error\":\"%s\"%s}\n",
-      opt_.scenario.c_str(), wall, t_.deliveries, t_.unique, t_.duplicates, t_.reordered, t_.misrouted, t_.errors,
-      t_.bad_frames, t_.unexpected_closes, deliver_span, deliver_span > 0 ? double(t_.unique) / deliver_span : 0.0,
-      p50, p99, pmax, k50, k99, kmax, double(run_ns) / 1e9, double(ticks) / double(sysconf(_SC_CLK_TCK)),
-      double(sticks) / double(sysconf(_SC_CLK_TCK)), rss, hwm, alive ? "true" : "false", double(aux_ns) / 1e9,
-      lg_cpu1_ - lg_cpu0_, open_count_, fail_count_, fe.c_str(), extra.c_str());
+  std::printf("{\"scenario\":\"%s\",\"wall_s\":%.4f,\"deliveries\":%" PRIu64 ",\"unique\":%" PRIu64
+              ",\"duplicates\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"misrouted\":%" PRIu64
+              ",\"errors\":%" PRIu64 ",\"bad_frames\":%" PRIu64 ",\"unexpected_closes\":%" PRIu64
+              ",\"deliver_span_s\":%.4f,\"deliveries_per_s\":%.1f"
+              ",\"lat_p50_ms\":%.3f,\"lat_p99_ms\":%.3f,\"lat_max_ms\":%.3f"
+              ",\"klat_p50_ms\":%.3f,\"klat_p99_ms\":%.3f,\"klat_max_ms\":%.3f"
+              ",\"server_cpu_s\":%.4f,\"server_cpu_ticks_s\":%.2f,\"server_sys_ticks_s\":%.2f,\"server_rss_"
+              "kb\":%" PRIu64 ",\"server_hwm_kb\":%" PRIu64
+              ",\"server_alive\":%s,\"aux_cpu_s\":%.4f,\"loadgen_cpu_s\":%.4f,\"open\":%u,\"failed\":%u"
+              ",\"first_error\":\"%s\"%s}\n",
+              opt_.scenario.c_str(), wall, t_.deliveries, t_.unique, t_.duplicates, t_.reordered,
+              t_.misrouted, t_.errors, t_.bad_frames, t_.unexpected_closes, deliver_span,
+              deliver_span > 0 ? double(t_.unique) / deliver_span : 0.0, p50, p99, pmax, k50, k99, kmax,
+              double(run_ns) / 1e9, double(ticks) / double(sysconf(_SC_CLK_TCK)),
+              double(sticks) / double(sysconf(_SC_CLK_TCK)), rss, hwm, alive ? "true" : "false",
+              double(aux_ns) / 1e9, lg_cpu1_ - lg_cpu0_, open_count_, fail_count_, fe.c_str(), extra.c_str());
   std::fflush(stdout);
 }
 
@@ -1003,18 +1012,22 @@ int Loadgen::scenario_fanout() {
   if (open_count_ != C) {
     std::fprintf(stderr, "loadgen: only %u of %u connected\n", open_count_, C);
   }
-  bool joined = wait_until(opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
+  bool joined = wait_until(
+      opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
   join_acked_ns = now_ns();
   if (!joined) std::fprintf(stderr, "loadgen: only %u of %u join acks\n", join_acks_, C);
   // With presence, every member that joined before user u hears u's join:
   // C(C-1)/2 user_joined frames on one node. Drain them (or stop after
   // 0.5 s without any) before the measured burst.
   uint64_t presence_expected = opt_.presence ? uint64_t(C) * (C - 1) / 2 : 0;
-  if (opt_.presence) wait_until(opt_.timeout_s, [&] { return t_.presence_frames >= presence_expected; }, 0.5);
+  if (opt_.presence)
+    wait_until(
+        opt_.timeout_s, [&] { return t_.presence_frames >= presence_expected; }, 0.5);
   uint64_t join_end_ns = std::max(join_acked_ns, t_.last_presence_ns);
   std::vector<ProcSample> j1 = sample_all(opt_.pids), ja1 = sample_all(opt_.aux_pids);
   uint64_t join_run_ns = 0, join_aux_ns = 0;
-  for (size_t i = 0; i < j0.size() && i < j1.size(); ++i) join_run_ns += j1[i].run_ns - std::min(j1[i].run_ns, j0[i].run_ns);
+  for (size_t i = 0; i < j0.size() && i < j1.size(); ++i)
+    join_run_ns += j1[i].run_ns - std::min(j1[i].run_ns, j0[i].run_ns);
   for (size_t i = 0; i < ja0.size() && i < ja1.size(); ++i)
     join_aux_ns += ja1[i].run_ns - std::min(ja1[i].run_ns, ja0[i].run_ns);
   uint64_t presence_join_frames = t_.presence_frames;
@@ -1026,14 +1039,16 @@ int Loadgen::scenario_fanout() {
   auto send_one = [&](uint32_t s, uint32_t seq) {
     Client& c = *clients_[s];
     if (c.state != State::kOpen) return;
-    std::string m = "{\"type\":\"room_message\",\"room\":\"" + opt_.room + "\",\"content\":\"" + content(s, seq) + "\"}";
+    std::string m =
+        "{\"type\":\"room_message\",\"room\":\"" + opt_.room + "\",\"content\":\"" + content(s, seq) + "\"}";
     queue_frame(c, m);
   };
   if (opt_.rate <= 0) {
     for (uint32_t seq = 0; seq < M; ++seq)
       for (uint32_t s = 0; s < S; ++s) send_one(s, seq);
     for (uint32_t s = 0; s < S; ++s) flush(*clients_[s]);
-    wait_until(opt_.timeout_s, [&] { return t_.unique >= expected; }, opt_.quiet_s);
+    wait_until(
+        opt_.timeout_s, [&] { return t_.unique >= expected; }, opt_.quiet_s);
   } else {
     uint64_t interval = uint64_t(1e9 / opt_.rate);
     uint32_t seq = 0;
@@ -1053,7 +1068,8 @@ int Loadgen::scenario_fanout() {
       }
       poll_once(int(std::max<uint64_t>(0, (next - now) / 1000000)));
     }
-    wait_until(opt_.timeout_s, [&] { return t_.unique >= expected; }, opt_.quiet_s);
+    wait_until(
+        opt_.timeout_s, [&] { return t_.unique >= expected; }, opt_.quiet_s);
   }
   end_measure();
   // Slow consumers: read what they have now and see whether the server
@@ -1072,23 +1088,28 @@ int Loadgen::scenario_fanout() {
   });
   for (uint32_t i = C - K; i < C; ++i) {
     Client& c = *clients_[i];
-    if (c.fd < 0) ++slow_closed;
-    else ++slow_open;
+    if (c.fd < 0)
+      ++slow_closed;
+    else
+      ++slow_open;
     for (auto& s : c.streams) slow_got += s.got;
   }
   uint64_t loss = expected > t_.unique ? expected - t_.unique : 0;
   char extra[1024];
-  std::snprintf(extra, sizeof extra,
-                ",\"clients\":%u,\"senders\":%u,\"messages\":%u,\"slow\":%u,\"rate\":%.1f,\"size\":%d,\"nodes\":%zu"
-                ",\"expected\":%" PRIu64 ",\"loss\":%" PRIu64 ",\"join_acks\":%u,\"msg_acks\":%" PRIu64
-                ",\"slow_closed\":%u,\"slow_open\":%u,\"slow_received\":%" PRIu64
-                ",\"presence\":%s,\"join_s\":%.4f,\"join_drain_s\":%.4f,\"join_server_cpu_s\":%.4f,\"join_aux_cpu_s\":%.4f"
-                ",\"presence_frames\":%" PRIu64 ",\"presence_expected\":%" PRIu64 ",\"presence_in_window\":%" PRIu64
-                ",\"presence_dups\":%" PRIu64 ",\"presence_self\":%" PRIu64,
-                C, S, M, K, opt_.rate, opt_.size, urls_.size(), expected, loss, join_acks_, t_.acks - acks_before,
-                slow_closed, slow_open, slow_got, opt_.presence ? "true" : "false", double(join_acked_ns - join_t0) / 1e9,
-                double(join_end_ns - join_t0) / 1e9, double(join_run_ns) / 1e9, double(join_aux_ns) / 1e9,
-                presence_join_frames, presence_expected, t_.presence_in_window, t_.presence_dups, t_.presence_self);
+  std::snprintf(
+      extra, sizeof extra,
+      ",\"clients\":%u,\"senders\":%u,\"messages\":%u,\"slow\":%u,\"rate\":%.1f,\"size\":%d,\"nodes\":%zu"
+      ",\"expected\":%" PRIu64 ",\"loss\":%" PRIu64 ",\"join_acks\":%u,\"msg_acks\":%" PRIu64
+      ",\"slow_closed\":%u,\"slow_open\":%u,\"slow_received\":%" PRIu64
+      ",\"presence\":%s,\"join_s\":%.4f,\"join_drain_s\":%.4f,\"join_server_cpu_s\":%.4f,\"join_aux_cpu_s\":%"
+      ".4f"
+      ",\"presence_frames\":%" PRIu64 ",\"presence_expected\":%" PRIu64 ",\"presence_in_window\":%" PRIu64
+      ",\"presence_dups\":%" PRIu64 ",\"presence_self\":%" PRIu64,
+      C, S, M, K, opt_.rate, opt_.size, urls_.size(), expected, loss, join_acks_, t_.acks - acks_before,
+      slow_closed, slow_open, slow_got, opt_.presence ? "true" : "false",
+      double(join_acked_ns - join_t0) / 1e9, double(join_end_ns - join_t0) / 1e9, double(join_run_ns) / 1e9,
+      double(join_aux_ns) / 1e9, presence_join_frames, presence_expected, t_.presence_in_window,
+      t_.presence_dups, t_.presence_self);
   report(extra);
   for (auto& c : clients_) close_client(*c, true);
   return 0;
@@ -1104,7 +1125,8 @@ int Loadgen::scenario_presence() {
   uint64_t t0 = now_ns();
   connect_all(all, opt_.timeout_s);
   if (open_count_ != C) std::fprintf(stderr, "loadgen: only %u of %u connected\n", open_count_, C);
-  bool joined = wait_until(opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
+  bool joined = wait_until(
+      opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
   if (!joined) std::fprintf(stderr, "loadgen: only %u of %u join acks\n", join_acks_, C);
   double join_s = double(now_ns() - t0) / 1e9;
   Client& asker = *clients_[0];
@@ -1113,7 +1135,8 @@ int Loadgen::scenario_presence() {
   auto ask = [&](bool flush_now) {
     uint32_t id = next_id++;
     q_sent_[id] = now_ns();
-    queue_frame(asker, "{\"type\":\"presence\",\"room\":\"" + opt_.room + "\",\"id\":" + std::to_string(id) + "}");
+    queue_frame(asker,
+                "{\"type\":\"presence\",\"room\":\"" + opt_.room + "\",\"id\":" + std::to_string(id) + "}");
     if (flush_now) flush(asker);
   };
   // Ready: the member set is complete (with Redis, joins on the other node
@@ -1139,7 +1162,8 @@ int Loadgen::scenario_presence() {
   wait_until(0.5, [] { return false; });
   end_measure();
   uint64_t idle_ns = 0;
-  for (size_t i = 0; i < s0_.size() && i < s1_.size(); ++i) idle_ns += s1_[i].run_ns - std::min(s1_[i].run_ns, s0_[i].run_ns);
+  for (size_t i = 0; i < s0_.size() && i < s1_.size(); ++i)
+    idle_ns += s1_[i].run_ns - std::min(s1_[i].run_ns, s0_[i].run_ns);
   double idle_cpu_per_s = double(idle_ns) / 1e9 / (double(m_end_ns_ - m_start_ns_) / 1e9);
   // Phase 1: Q queries one after another.
   q_answers_ = 0;
@@ -1156,7 +1180,8 @@ int Loadgen::scenario_presence() {
   end_measure();
   auto sum_run = [&](const std::vector<ProcSample>& a, const std::vector<ProcSample>& b) {
     uint64_t ns = 0;
-    for (size_t i = 0; i < a.size() && i < b.size(); ++i) ns += b[i].run_ns - std::min(b[i].run_ns, a[i].run_ns);
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+      ns += b[i].run_ns - std::min(b[i].run_ns, a[i].run_ns);
     return double(ns) / 1e9;
   };
   auto pct = [](std::vector<uint32_t> v, double f) {
@@ -1191,7 +1216,9 @@ int Loadgen::scenario_presence() {
     }
     if (more) flush(asker);
     uint32_t before = q_answers_;
-    if (!wait_until(opt_.timeout_s, [&] { return q_answers_ > before || q_answers_ >= Q; }, opt_.quiet_s)) break;
+    if (!wait_until(
+            opt_.timeout_s, [&] { return q_answers_ > before || q_answers_ >= Q; }, opt_.quiet_s))
+      break;
   }
   end_measure();
   double pipe_wall = double(m_end_ns_ - m_start_ns_) / 1e9;
@@ -1208,21 +1235,27 @@ int Loadgen::scenario_presence() {
   std::string fe;
   for (char ch : t_.first_error + errors_) fe += (ch == '"' || ch == '\\') ? '\'' : (ch < 0x20 ? ' ' : ch);
   std::printf(
-      "{\"scenario\":\"presence\",\"members\":%u,\"nodes\":%zu,\"queries\":%u,\"limit\":%d,\"depth\":%u,\"join_s\":%.3f"
+      "{\"scenario\":\"presence\",\"members\":%u,\"nodes\":%zu,\"queries\":%u,\"limit\":%d,\"depth\":%u,"
+      "\"join_s\":%.3f"
       ",\"ready\":%s,\"warmup_queries\":%u,\"idle_server_cpu_per_s\":%.5f"
-      ",\"answer_users\":%" PRIu64 ",\"answer_bytes\":%" PRIu64 ",\"answer_mean_bytes\":%.1f,\"truncated\":%s"
-      ",\"seq_answers\":%u,\"seq_wall_s\":%.4f,\"seq_server_cpu_s\":%.4f,\"seq_aux_cpu_s\":%.4f,\"seq_loadgen_cpu_s\":%.4f"
-      ",\"seq_cpu_us_per_query\":%.2f,\"seq_aux_us_per_query\":%.2f,\"seq_p50_ms\":%.3f,\"seq_p99_ms\":%.3f,\"seq_max_ms\":%.3f"
+      ",\"answer_users\":%" PRIu64 ",\"answer_bytes\":%" PRIu64
+      ",\"answer_mean_bytes\":%.1f,\"truncated\":%s"
+      ",\"seq_answers\":%u,\"seq_wall_s\":%.4f,\"seq_server_cpu_s\":%.4f,\"seq_aux_cpu_s\":%.4f,\"seq_"
+      "loadgen_cpu_s\":%.4f"
+      ",\"seq_cpu_us_per_query\":%.2f,\"seq_aux_us_per_query\":%.2f,\"seq_p50_ms\":%.3f,\"seq_p99_ms\":%.3f,"
+      "\"seq_max_ms\":%.3f"
       ",\"pipe_answers\":%u,\"pipe_wall_s\":%.4f,\"pipe_queries_per_s\":%.1f,\"pipe_server_cpu_s\":%.4f"
       ",\"pipe_aux_cpu_s\":%.4f,\"pipe_cpu_us_per_query\":%.2f,\"pipe_p50_ms\":%.3f,\"pipe_p99_ms\":%.3f"
       ",\"server_cpu_s\":%.4f,\"lat_p99_ms\":%.3f,\"loadgen_cpu_s\":%.4f,\"server_rss_kb\":%" PRIu64
-      ",\"server_alive\":%s,\"open\":%u,\"failed\":%u,\"join_acks\":%u,\"loss\":%" PRIu64 ",\"bad_answers\":%u"
-      ",\"unexpected_answers\":%u,\"errors\":%" PRIu64 ",\"bad_frames\":%" PRIu64 ",\"unexpected_closes\":%" PRIu64
-      ",\"first_error\":\"%s\"}\n",
-      C, urls_.size(), Q, opt_.limit, D, join_s, ready ? "true" : "false", warm, idle_cpu_per_s, seq_users, seq_bytes,
-      seq_mean_bytes, seq_trunc ? "true" : "false", seq_answers, seq_wall, seq_cpu, seq_aux, seq_lg,
-      seq_answers ? seq_cpu * 1e6 / seq_answers : 0.0, seq_answers ? seq_aux * 1e6 / seq_answers : 0.0, seq_p50, seq_p99,
-      seq_max, pipe_answers, pipe_wall, pipe_wall > 0 ? pipe_answers / pipe_wall : 0.0, pipe_cpu, pipe_aux,
+      ",\"server_alive\":%s,\"open\":%u,\"failed\":%u,\"join_acks\":%u,\"loss\":%" PRIu64
+      ",\"bad_answers\":%u"
+      ",\"unexpected_answers\":%u,\"errors\":%" PRIu64 ",\"bad_frames\":%" PRIu64
+      ",\"unexpected_closes\":%" PRIu64 ",\"first_error\":\"%s\"}\n",
+      C, urls_.size(), Q, opt_.limit, D, join_s, ready ? "true" : "false", warm, idle_cpu_per_s, seq_users,
+      seq_bytes, seq_mean_bytes, seq_trunc ? "true" : "false", seq_answers, seq_wall, seq_cpu, seq_aux,
+      seq_lg, seq_answers ? seq_cpu * 1e6 / seq_answers : 0.0,
+      seq_answers ? seq_aux * 1e6 / seq_answers : 0.0, seq_p50, seq_p99, seq_max, pipe_answers, pipe_wall,
+      pipe_wall > 0 ? pipe_answers / pipe_wall : 0.0, pipe_cpu, pipe_aux,
       pipe_answers ? pipe_cpu * 1e6 / pipe_answers : 0.0, pipe_p50, pipe_p99, seq_cpu, seq_p99, seq_lg, rss,
       alive ? "true" : "false", open_count_, fail_count_, join_acks_, lost, q_bad_, q_unexpected_, t_.errors,
       t_.bad_frames, t_.unexpected_closes, fe.c_str());
@@ -1302,13 +1335,14 @@ int Loadgen::scenario_direct() {
       poll_once(int((next - now) / 1000000));
     }
   }
-  wait_until(opt_.timeout_s, [&] { return t_.unique >= expected; }, opt_.quiet_s);
+  wait_until(
+      opt_.timeout_s, [&] { return t_.unique >= expected; }, opt_.quiet_s);
   end_measure();
   uint64_t loss = expected > t_.unique ? expected - t_.unique : 0;
   char extra[256];
   std::snprintf(extra, sizeof extra,
-                ",\"pairs\":%u,\"messages\":%u,\"cross\":%s,\"rate\":%.1f,\"expected\":%" PRIu64 ",\"loss\":%" PRIu64
-                ",\"probes\":%" PRIu64,
+                ",\"pairs\":%u,\"messages\":%u,\"cross\":%s,\"rate\":%.1f,\"expected\":%" PRIu64
+                ",\"loss\":%" PRIu64 ",\"probes\":%" PRIu64,
                 P, M, rurl ? "true" : "false", opt_.rate, expected, loss, t_.probes);
   report(extra);
   for (auto& c : clients_) close_client(*c, true);
@@ -1361,10 +1395,11 @@ int Loadgen::scenario_reconnect() {
   }
   uint64_t t0 = now_ns();
   connect_all(all, opt_.timeout_s);
-  bool joined = wait_until(opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
+  bool joined = wait_until(
+      opt_.timeout_s, [&] { return join_acks_ + fail_count_ >= C; }, opt_.quiet_s);
   double connect_s = double(now_ns() - t0) / 1e9;
-  std::printf("{\"ready\":%u,\"joined\":%u,\"failed\":%u,\"connect_s\":%.3f}\n", open_count_, join_acks_, fail_count_,
-              connect_s);
+  std::printf("{\"ready\":%u,\"joined\":%u,\"failed\":%u,\"connect_s\":%.3f}\n", open_count_, join_acks_,
+              fail_count_, connect_s);
   std::fflush(stdout);
   if (!joined || open_count_ != C) {
     errors_ += "not every client connected and joined before the restart; ";
@@ -1413,10 +1448,12 @@ int Loadgen::scenario_reconnect() {
   for (uint32_t r = 0; r < R; ++r) {
     Client& c = *clients_[r];
     if (c.state != State::kOpen) continue;
-    queue_frame(c, "{\"type\":\"room_message\",\"room\":\"" + room_of(c) + "\",\"content\":\"" + content(r, 0) + "\"}");
+    queue_frame(c, "{\"type\":\"room_message\",\"room\":\"" + room_of(c) + "\",\"content\":\"" +
+                       content(r, 0) + "\"}");
     flush(c);
   }
-  wait_until(std::min(opt_.timeout_s, 60.0), [&] { return t_.unique >= C; }, opt_.quiet_s);
+  wait_until(
+      std::min(opt_.timeout_s, 60.0), [&] { return t_.unique >= C; }, opt_.quiet_s);
   uint64_t received_ns = now_ns();
   auto secs = [](uint64_t a, uint64_t b) { return b > a ? double(b - a) / 1e9 : 0.0; };
   uint64_t loss = C > t_.unique ? C - t_.unique : 0;
@@ -1425,21 +1462,25 @@ int Loadgen::scenario_reconnect() {
   std::printf(
       "{\"scenario\":\"reconnect\",\"clients\":%u,\"rooms\":%u,\"nodes\":%zu,\"connect_s\":%.3f"
       ",\"closing_s\":%.3f,\"first_open_s\":%.3f,\"rejoin_s\":%.3f,\"all_back_s\":%.3f,\"receive_s\":%.3f"
-      ",\"back_and_receiving_s\":%.3f,\"rejoined\":%u,\"retries\":%" PRIu64 ",\"open\":%u,\"failed\":%u"
+      ",\"back_and_receiving_s\":%.3f,\"rejoined\":%u,\"retries\":%" PRIu64
+      ",\"open\":%u,\"failed\":%u"
       ",\"unique\":%" PRIu64 ",\"expected\":%u,\"loss\":%" PRIu64 ",\"duplicates\":%" PRIu64
       ",\"reordered\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"bad_frames\":%" PRIu64
       ",\"unexpected_closes\":%" PRIu64 ",\"loadgen_cpu_s\":%.4f,\"first_error\":\"%s\"}\n",
       C, R, urls_.size(), connect_s, secs(first_close_ns, closed_ns), secs(closed_ns, first_open_ns),
       secs(closed_ns, joined_ns), secs(first_open_ns, joined_ns), secs(joined_ns, received_ns),
       secs(first_open_ns, received_ns), join_acks_, retries_, open_count_, fail_count_, t_.unique, C, loss,
-      t_.duplicates, t_.reordered, t_.misrouted, t_.errors, t_.bad_frames, t_.unexpected_closes, self_cpu_s(), fe.c_str());
+      t_.duplicates, t_.reordered, t_.misrouted, t_.errors, t_.bad_frames, t_.unexpected_closes, self_cpu_s(),
+      fe.c_str());
   std::fflush(stdout);
   for (auto& c : clients_) close_client(*c, true);
   return 0;
 }
 
 volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+  g_stop = 1;
+}
 
 int Loadgen::scenario_hold() {
   const uint32_t N = uint32_t(opt_.conns);
@@ -1498,12 +1539,14 @@ int Loadgen::run() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr,
-                 "usage: loadgen fanout|direct|storm|hold|presence|reconnect --url ws://H:P [--url ...] [--pids P,P] [--aux-pids P]\n"
-                 "  [--clients C] [--senders S] [--messages M] [--rate R] [--size B] [--slow K] [--presence]\n"
-                 "  [--queries Q] [--limit L] [--depth D]\n"
-                 "  [--pairs P] [--cross] [--conns N] [--window W] [--src-ips N] [--src-base B]\n"
-                 "  [--rooms R] [--timeout S] [--quiet S] [--label L]\n");
+    std::fprintf(
+        stderr,
+        "usage: loadgen fanout|direct|storm|hold|presence|reconnect --url ws://H:P [--url ...] [--pids P,P] "
+        "[--aux-pids P]\n"
+        "  [--clients C] [--senders S] [--messages M] [--rate R] [--size B] [--slow K] [--presence]\n"
+        "  [--queries Q] [--limit L] [--depth D]\n"
+        "  [--pairs P] [--cross] [--conns N] [--window W] [--src-ips N] [--src-base B]\n"
+        "  [--rooms R] [--timeout S] [--quiet S] [--label L]\n");
     return 2;
   }
   Options o;
@@ -1514,31 +1557,56 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) die("missing value for %s", a.c_str());
       return argv[++i];
     };
-    if (a == "--url") o.urls.push_back(val());
-    else if (a == "--pids") for (auto& p : split(val(), ',')) o.pids.push_back(std::atoi(p.c_str()));
-    else if (a == "--aux-pids") for (auto& p : split(val(), ',')) o.aux_pids.push_back(std::atoi(p.c_str()));
-    else if (a == "--clients") o.clients = std::atoi(val().c_str());
-    else if (a == "--senders") o.senders = std::atoi(val().c_str());
-    else if (a == "--messages") o.messages = std::atoi(val().c_str());
-    else if (a == "--rate") o.rate = std::atof(val().c_str());
-    else if (a == "--size") o.size = std::atoi(val().c_str());
-    else if (a == "--slow") o.slow = std::atoi(val().c_str());
-    else if (a == "--pairs") o.pairs = std::atoi(val().c_str());
-    else if (a == "--cross") o.cross = true;
-    else if (a == "--presence") o.presence = true;
-    else if (a == "--queries") o.queries = std::atoi(val().c_str());
-    else if (a == "--limit") o.limit = std::atoi(val().c_str());
-    else if (a == "--depth") o.depth = std::atoi(val().c_str());
-    else if (a == "--conns") o.conns = std::atoi(val().c_str());
-    else if (a == "--window") o.window = std::atoi(val().c_str());
-    else if (a == "--src-ips") o.src_ips = std::atoi(val().c_str());
-    else if (a == "--src-base") o.src_base = std::atoi(val().c_str());
-    else if (a == "--timeout") o.timeout_s = std::atof(val().c_str());
-    else if (a == "--quiet") o.quiet_s = std::atof(val().c_str());
-    else if (a == "--label") o.label = val();
-    else if (a == "--room") o.room = val();
-    else if (a == "--rooms") o.rooms = std::atoi(val().c_str());
-    else die("unknown option %s", a.c_str());
+    if (a == "--url")
+      o.urls.push_back(val());
+    else if (a == "--pids")
+      for (auto& p : split(val(), ',')) o.pids.push_back(std::atoi(p.c_str()));
+    else if (a == "--aux-pids")
+      for (auto& p : split(val(), ',')) o.aux_pids.push_back(std::atoi(p.c_str()));
+    else if (a == "--clients")
+      o.clients = std::atoi(val().c_str());
+    else if (a == "--senders")
+      o.senders = std::atoi(val().c_str());
+    else if (a == "--messages")
+      o.messages = std::atoi(val().c_str());
+    else if (a == "--rate")
+      o.rate = std::atof(val().c_str());
+    else if (a == "--size")
+      o.size = std::atoi(val().c_str());
+    else if (a == "--slow")
+      o.slow = std::atoi(val().c_str());
+    else if (a == "--pairs")
+      o.pairs = std::atoi(val().c_str());
+    else if (a == "--cross")
+      o.cross = true;
+    else if (a == "--presence")
+      o.presence = true;
+    else if (a == "--queries")
+      o.queries = std::atoi(val().c_str());
+    else if (a == "--limit")
+      o.limit = std::atoi(val().c_str());
+    else if (a == "--depth")
+      o.depth = std::atoi(val().c_str());
+    else if (a == "--conns")
+      o.conns = std::atoi(val().c_str());
+    else if (a == "--window")
+      o.window = std::atoi(val().c_str());
+    else if (a == "--src-ips")
+      o.src_ips = std::atoi(val().c_str());
+    else if (a == "--src-base")
+      o.src_base = std::atoi(val().c_str());
+    else if (a == "--timeout")
+      o.timeout_s = std::atof(val().c_str());
+    else if (a == "--quiet")
+      o.quiet_s = std::atof(val().c_str());
+    else if (a == "--label")
+      o.label = val();
+    else if (a == "--room")
+      o.room = val();
+    else if (a == "--rooms")
+      o.rooms = std::atoi(val().c_str());
+    else
+      die("unknown option %s", a.c_str());
   }
   // As many descriptors as the hard limit allows.
   rlimit rl;

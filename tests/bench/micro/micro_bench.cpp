@@ -78,7 +78,8 @@ BENCHMARK(BM_EncodeFrameOnce);
 void BM_FanoutEnqueue(benchmark::State& st) {
   const size_t n = size_t(st.range(0));
   std::vector<SendQueue> queues(n);
-  FramePtr frame = make_text_frame(R"({"type":"message","room":"lobby","from":"alice","content":"0123456789abcdef0123456789abcdef","timestamp":"2026-11-28T16:40:27.123Z"})");
+  FramePtr frame = make_text_frame(
+      R"({"type":"message","room":"lobby","from":"alice","content":"0123456789abcdef0123456789abcdef","timestamp":"2026-11-28T16:40:27.123Z"})");
   for (auto _ : st) {
     for (auto& q : queues) q.push(frame);
     for (auto& q : queues) q.clear();
@@ -90,7 +91,8 @@ BENCHMARK(BM_FanoutEnqueue)->Arg(1000)->Arg(10000);
 void BM_FanoutEnqueueAndCoalesce(benchmark::State& st) {
   const size_t n = size_t(st.range(0)), per_conn = size_t(st.range(1));
   std::vector<SendQueue> queues(n);
-  FramePtr frame = make_text_frame(R"({"type":"message","room":"lobby","from":"alice","content":"0123456789abcdef0123456789abcdef","timestamp":"2026-11-28T16:40:27.123Z"})");
+  FramePtr frame = make_text_frame(
+      R"({"type":"message","room":"lobby","from":"alice","content":"0123456789abcdef0123456789abcdef","timestamp":"2026-11-28T16:40:27.123Z"})");
   std::vector<unsigned char> buf(64 * 1024);
   for (auto _ : st) {
     for (size_t m = 0; m < per_conn; ++m)

@@ -26,7 +26,9 @@ py::str text(const std::string& s) {
   return py::reinterpret_steal<py::str>(o);
 }
 
-py::str text(const rtc_text& t) { return text(std::string(t.data ? t.data : "", t.len)); }
+py::str text(const rtc_text& t) {
+  return text(std::string(t.data ? t.data : "", t.len));
+}
 
 py::list items(const rtc_event& e) {
   py::list out(e.item_count);
@@ -44,7 +46,8 @@ py::object to_tuple(const rtc_event& e) {
       py::list headers(e.header_count);
       for (size_t i = 0; i < e.header_count; ++i) {
         const rtc_header& h = e.headers[i];
-        headers[i] = py::make_tuple(text(std::string(h.name, h.name_len)), text(std::string(h.value, h.value_len)));
+        headers[i] =
+            py::make_tuple(text(std::string(h.name, h.name_len)), text(std::string(h.value, h.value_len)));
       }
       return py::make_tuple(k(K::kConnect), e.request_id, text(e.user_id), text(e.a), text(e.b), headers);
     }
@@ -201,7 +204,8 @@ void set_field(rtc_config& c, const rtc_option_info& o, const py::handle& value,
                std::deque<std::string>& strings) {
   char* p = reinterpret_cast<char*>(&c) + o.offset;
   if (o.type == RTC_OPTION_STRING) {
-    if (o.size != sizeof(const char*)) throw py::type_error(std::string("setting ") + o.name + ": unexpected field");
+    if (o.size != sizeof(const char*))
+      throw py::type_error(std::string("setting ") + o.name + ": unexpected field");
     const char* s = nullptr;
     if (!value.is_none()) {
       strings.push_back(value.cast<std::string>());
@@ -272,46 +276,45 @@ PYBIND11_MODULE(_native, m) {
 
   py::class_<PyEngine>(m, "Engine")
       .def(py::init<>())
-      .def(
-          "create",
-          [](PyEngine& self, const py::kwargs& kw) {
-            // Every row of the settings table is required by its rtc_config
-            // name, so a Python/C mismatch is a TypeError here rather than
-            // a silently defaulted field. Rows are written generically
-            // (set_field); only the fields without a row are named here.
-            rtc_config config;
-            rtc_config_init(&config);
-            std::deque<std::string> strings;
-            size_t used = 0;
-            for (size_t i = 0; i < rtc_config_option_count(); ++i) {
-              const rtc_option_info* o = rtc_config_option(i);
-              if (!o) break;
-              if (!kw.contains(o->name))
-                throw py::type_error(std::string("create() missing setting ") + o->name);
-              set_field(config, *o, kw[o->name], strings);
-              ++used;
-            }
-            auto get = [&](const char* key, auto& field) {
-              if (!kw.contains(key)) throw py::type_error(std::string("create() missing setting ") + key);
-              field = kw[key].cast<std::remove_reference_t<decltype(field)>>();
-              ++used;
-            };
-            uint32_t hooks = 0;
-            get("hooks", hooks);
-            get("rate_limit_per_s", config.rate_limit_per_s);
-            get("rate_limit_burst", config.rate_limit_burst);
-            // The secret is bytes (never str, never echoed in an error).
-            if (!kw.contains("jwt_secret") || !py::isinstance<py::bytes>(kw["jwt_secret"]))
-              throw py::type_error("create() needs jwt_secret as bytes");
-            std::string secret = kw["jwt_secret"].cast<std::string>();
-            ++used;
-            config.jwt_secret = secret.empty() ? nullptr : secret.data();
-            config.jwt_secret_len = secret.size();
-            if (used != kw.size()) throw py::type_error("create() got an unknown setting");
-            int rc = self.create(config, hooks);
-            std::fill(secret.begin(), secret.end(), '\0');  // the engine keeps its own copy
-            return rc;
-          })
+      .def("create",
+           [](PyEngine& self, const py::kwargs& kw) {
+             // Every row of the settings table is required by its rtc_config
+             // name, so a Python/C mismatch is a TypeError here rather than
+             // a silently defaulted field. Rows are written generically
+             // (set_field); only the fields without a row are named here.
+             rtc_config config;
+             rtc_config_init(&config);
+             std::deque<std::string> strings;
+             size_t used = 0;
+             for (size_t i = 0; i < rtc_config_option_count(); ++i) {
+               const rtc_option_info* o = rtc_config_option(i);
+               if (!o) break;
+               if (!kw.contains(o->name))
+                 throw py::type_error(std::string("create() missing setting ") + o->name);
+               set_field(config, *o, kw[o->name], strings);
+               ++used;
+             }
+             auto get = [&](const char* key, auto& field) {
+               if (!kw.contains(key)) throw py::type_error(std::string("create() missing setting ") + key);
+               field = kw[key].cast<std::remove_reference_t<decltype(field)>>();
+               ++used;
+             };
+             uint32_t hooks = 0;
+             get("hooks", hooks);
+             get("rate_limit_per_s", config.rate_limit_per_s);
+             get("rate_limit_burst", config.rate_limit_burst);
+             // The secret is bytes (never str, never echoed in an error).
+             if (!kw.contains("jwt_secret") || !py::isinstance<py::bytes>(kw["jwt_secret"]))
+               throw py::type_error("create() needs jwt_secret as bytes");
+             std::string secret = kw["jwt_secret"].cast<std::string>();
+             ++used;
+             config.jwt_secret = secret.empty() ? nullptr : secret.data();
+             config.jwt_secret_len = secret.size();
+             if (used != kw.size()) throw py::type_error("create() got an unknown setting");
+             int rc = self.create(config, hooks);
+             std::fill(secret.begin(), secret.end(), '\0');  // the engine keeps its own copy
+             return rc;
+           })
       .def("start", &PyEngine::start, py::call_guard<py::gil_scoped_release>())
       .def("stop", &PyEngine::stop, py::arg("timeout_ms"), py::call_guard<py::gil_scoped_release>())
       .def("destroy", &PyEngine::destroy, py::call_guard<py::gil_scoped_release>())
@@ -353,5 +356,6 @@ PYBIND11_MODULE(_native, m) {
       .def("disconnect_user", &PyEngine::disconnect_user, py::arg("user_id"), py::arg("close_code"))
       .def("room_members", &PyEngine::room_members, py::arg("room"), py::arg("limit"), py::arg("token"))
       .def("users_online", &PyEngine::users_online, py::arg("users"), py::arg("token"))
-      .def("history", &PyEngine::history, py::arg("room"), py::arg("limit"), py::arg("before"), py::arg("token"));
+      .def("history", &PyEngine::history, py::arg("room"), py::arg("limit"), py::arg("before"),
+           py::arg("token"));
 }

@@ -29,7 +29,9 @@ int with_signals_blocked(F&& f) {
 
 }  // namespace
 
-NativeEngine::~NativeEngine() { destroy(); }
+NativeEngine::~NativeEngine() {
+  destroy();
+}
 
 int NativeEngine::create(const rtc_config& config, uint32_t hooks) {
   if (engine_) return RTC_ESTATE;
@@ -51,18 +53,26 @@ int NativeEngine::start() {
   return with_signals_blocked([this] { return rtc_engine_start(engine_); });
 }
 
-int NativeEngine::stop(uint32_t timeout_ms) { return engine_ ? rtc_engine_stop(engine_, timeout_ms) : RTC_OK; }
+int NativeEngine::stop(uint32_t timeout_ms) {
+  return engine_ ? rtc_engine_stop(engine_, timeout_ms) : RTC_OK;
+}
 
 void NativeEngine::destroy() {
   rtc_engine_destroy(engine_);  // joins the engine thread: no handler runs after this
   engine_ = nullptr;
 }
 
-uint32_t NativeEngine::port() const { return rtc_engine_port(engine_); }
+uint32_t NativeEngine::port() const {
+  return rtc_engine_port(engine_);
+}
 
-uint32_t NativeEngine::internal_port() const { return rtc_engine_internal_port(engine_); }
+uint32_t NativeEngine::internal_port() const {
+  return rtc_engine_internal_port(engine_);
+}
 
-std::string NativeEngine::node_id() const { return engine_ ? rtc_engine_node_id(engine_) : std::string(); }
+std::string NativeEngine::node_id() const {
+  return engine_ ? rtc_engine_node_id(engine_) : std::string();
+}
 
 int NativeEngine::stats(rtc_stats& out) const {
   rtc_stats_init(&out);
@@ -72,29 +82,33 @@ int NativeEngine::stats(rtc_stats& out) const {
 int NativeEngine::metrics(std::string& out) const {
   if (!engine_) return RTC_ESTATE;
   return rtc_engine_metrics(
-      engine_, [](const char* text, size_t len, void* u) { static_cast<std::string*>(u)->assign(text, len); }, &out);
+      engine_, [](const char* text, size_t len, void* u) { static_cast<std::string*>(u)->assign(text, len); },
+      &out);
 }
 
 int NativeEngine::resolve(uint64_t request_id, bool accept, int32_t status, std::string_view user_id) {
-  return rtc_connect_resolve(engine_, request_id, accept ? 1 : 0, status, user_id.empty() ? nullptr : user_id.data(),
-                             user_id.size());
+  return rtc_connect_resolve(engine_, request_id, accept ? 1 : 0, status,
+                             user_id.empty() ? nullptr : user_id.data(), user_id.size());
 }
 
 int NativeEngine::authorize_resolve(uint64_t request_id, bool allow) {
   return rtc_authorize_resolve(engine_, request_id, allow ? 1 : 0);
 }
 
-int NativeEngine::send_to_user(std::string_view user, std::string_view from, int32_t kind, std::string_view payload) {
+int NativeEngine::send_to_user(std::string_view user, std::string_view from, int32_t kind,
+                               std::string_view payload) {
   return rtc_send_to_user(engine_, user.data(), user.size(), from.data(), from.size(), kind, payload.data(),
                           payload.size());
 }
 
 int NativeEngine::send_to_connection(rtc_conn_id conn, std::string_view from, int32_t kind,
                                      std::string_view payload) {
-  return rtc_send_to_connection(engine_, conn, from.data(), from.size(), kind, payload.data(), payload.size());
+  return rtc_send_to_connection(engine_, conn, from.data(), from.size(), kind, payload.data(),
+                                payload.size());
 }
 
-int NativeEngine::broadcast(std::string_view room, std::string_view from, int32_t kind, std::string_view payload) {
+int NativeEngine::broadcast(std::string_view room, std::string_view from, int32_t kind,
+                            std::string_view payload) {
   return rtc_broadcast(engine_, room.data(), room.size(), from.data(), from.size(), kind, payload.data(),
                        payload.size());
 }
