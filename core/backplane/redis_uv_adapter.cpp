@@ -1,15 +1,73 @@
 #include "backplane/redis_uv_adapter.hpp"
 
+#include <errno.h>
 #include <hiredis/async.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+// The second half of redisAsyncHandleRead (async.c): run the callbacks of
+// the replies the reader holds. Exported by hiredis 0.14 (and still by 1.x)
+// but declared in none of its headers.
+extern "C" void redisProcessCallbacks(redisAsyncContext* ac);
 
 namespace rtcore {
 namespace {
+
+// hiredis 0.14's reader drops what it has parsed once that is 1 KiB or
+// more, by moving the rest of its buffer to the front, after every reply
+// (read.c, redisReaderGetReply). One 16 KiB read of small pub/sub messages
+// is then moved ~50 times: 1,300 instructions per received DM, the largest
+// single item on the receiving node. Fed at most this much at a time, the
+// reader never holds much more than 1 KiB to move.
+constexpr size_t kFeedChunk = 1024;
 
 struct Adapter {
   redisAsyncContext* ac;
   uv_poll_t poll;
   int events = 0;
 };
+
+// What redisAsyncHandleRead does, with one read of up to 64 KiB handed to
+// the reader in kFeedChunk pieces, the callbacks run after each: exactly
+// what hiredis does for a socket that yields 1 KiB per read. A failed read
+// is left to hiredis (the error set as its own read would set it), and so
+// is a connect still in progress.
+void handle_read(Adapter* a) {
+  redisAsyncContext* ac = a->ac;
+  redisContext* c = &ac->c;
+  if (!(c->flags & REDIS_CONNECTED) || c->err) {
+    redisAsyncHandleRead(ac);
+    return;
+  }
+  static thread_local char buf[1 << 16];
+  ssize_t n = ::read(c->fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    redisProcessCallbacks(ac);  // as hiredis does after a read with nothing to read
+    return;
+  }
+  if (n <= 0) {
+    c->err = n == 0 ? REDIS_ERR_EOF : REDIS_ERR_IO;
+    std::snprintf(c->errstr, sizeof c->errstr, "%s",
+                  n == 0 ? "Server closed the connection" : std::strerror(errno));
+    redisAsyncHandleRead(ac);  // sees the error and disconnects
+    return;
+  }
+  for (size_t off = 0; off < size_t(n);) {
+    size_t len = std::min(kFeedChunk, size_t(n) - off);
+    if (redisReaderFeed(c->reader, buf + off, len) != REDIS_OK) {
+      c->err = c->reader->err;
+      std::snprintf(c->errstr, sizeof c->errstr, "%s", c->reader->errstr);
+      redisAsyncHandleRead(ac);
+      return;
+    }
+    off += len;
+    redisProcessCallbacks(ac);
+    if (!a->poll.data) return;  // a callback freed the context (cleanup ran)
+  }
+}
 
 void on_poll(uv_poll_t* handle, int status, int events) {
   auto* a = static_cast<Adapter*>(handle->data);
@@ -18,7 +76,7 @@ void on_poll(uv_poll_t* handle, int status, int events) {
   if (status < 0) events = UV_READABLE | UV_WRITABLE;
   // Each call may free the context (and this adapter via cleanup): check
   // the registered interest again before the second call.
-  if (events & UV_READABLE) redisAsyncHandleRead(a->ac);
+  if (events & UV_READABLE) handle_read(a);
   if ((events & UV_WRITABLE) && handle->data && (a->events & UV_WRITABLE)) redisAsyncHandleWrite(a->ac);
 }
 
