@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${1:-60}
-ALL_TARGETS="protocol_codec upgrade_path envelope backplane_wire own_transport"
+ALL_TARGETS="protocol_codec upgrade_path envelope backplane_wire own_transport redis_reply"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 JOBS=${FUZZ_JOBS:-1}
 OUT=build-fuzz
@@ -34,6 +34,7 @@ max_len() {
     envelope) echo 4096 ;;
     backplane_wire) echo 4096 ;;
     own_transport) echo 4096 ;;
+    redis_reply) echo 4096 ;;
   esac
 }
 
@@ -63,7 +64,8 @@ FLAGS=(-std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -f
   -fsanitize-ignorelist=tests/fuzz/ubsan_ignorelist.txt -DMSGPACK_NO_BOOST -Icore -Itests/fuzz)
 SOURCES=(core/protocol/client_message.cpp core/protocol/error_code.cpp core/protocol/json_check.cpp
   core/protocol/server_message.cpp core/protocol/timestamp.cpp core/protocol/validate.cpp
-  core/protocol/ws_frame.cpp core/transport/upgrade_request.cpp core/backplane/envelope.cpp core/backplane/redis_url.cpp core/backplane/wire.cpp)
+  core/protocol/ws_frame.cpp core/transport/upgrade_request.cpp core/backplane/envelope.cpp core/backplane/redis_url.cpp core/backplane/wire.cpp
+  core/backplane/redis_reply_arena.cpp)
 mkdir -p "$OUT/obj"
 echo "== building fuzz targets into $OUT/"
 pids=()
@@ -80,7 +82,7 @@ for p in "${pids[@]}"; do wait "$p"; done
 OBJS=()
 for src in "${SOURCES[@]}"; do OBJS+=("$OUT/obj/$(basename "${src%.cpp}").o"); done
 for t in $TARGETS; do
-  "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer "$OUT/obj/fuzz_$t.o" "${OBJS[@]}" -lcrypto -o "$OUT/fuzz_$t"
+  "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer "$OUT/obj/fuzz_$t.o" "${OBJS[@]}" -lcrypto -lhiredis -o "$OUT/fuzz_$t"
 done
 [ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
 
@@ -94,6 +96,7 @@ dict_for() {
     envelope) echo tests/fuzz/dict/envelope.dict ;;
     backplane_wire) echo tests/fuzz/dict/backplane_wire.dict ;;
     own_transport) echo tests/fuzz/dict/own_transport.dict ;;
+    redis_reply) echo tests/fuzz/dict/redis_reply.dict ;;
   esac
 }
 
@@ -159,6 +162,7 @@ stress_files() {  # which stress inputs each target runs
     envelope) ;;
     backplane_wire) ;;
     own_transport) ;;
+    redis_reply) ;;
   esac
 }
 

@@ -1,5 +1,7 @@
 #include "backplane/redis_uv_adapter.hpp"
 
+#include "backplane/redis_reply_arena.hpp"
+
 #include <errno.h>
 #include <hiredis/async.h>
 #include <unistd.h>
@@ -25,9 +27,12 @@ namespace {
 constexpr size_t kFeedChunk = 1024;
 
 struct Adapter {
-  redisAsyncContext* ac;
-  uv_poll_t poll;
+  redisAsyncContext* ac = nullptr;
+  uv_poll_t poll{};
   int events = 0;
+  // The context's replies (redis_reply_arena.hpp); freed with the adapter,
+  // after the context (hiredis frees a partial reply when it frees it).
+  ReplyArena replies;
 };
 
 // What redisAsyncHandleRead does, with one read of up to 64 KiB handed to
@@ -117,13 +122,15 @@ void cleanup(void* p) {
 
 int attach_redis_to_uv(redisAsyncContext* ac, uv_loop_t* loop) {
   if (ac->ev.data) return UV_EEXIST;
-  auto* a = new Adapter{ac, {}, 0};
+  auto* a = new Adapter;
+  a->ac = ac;
   int rc = uv_poll_init_socket(loop, &a->poll, ac->c.fd);
   if (rc != 0) {
     delete a;
     return rc;
   }
   a->poll.data = a;
+  a->replies.install(ac->c.reader);
   ac->ev.data = a;
   ac->ev.addRead = add_read;
   ac->ev.delRead = del_read;

@@ -1,6 +1,8 @@
 // Plugs a hiredis async context into a libuv loop. Our own, because the
 // packaged adapters/libuv.h ignores the poll status: a refused connect never
 // reaches the connect callback and the client hangs forever (STACK-NOTES).
+// It also reads for hiredis (fed to the reader in 1 KiB pieces) and makes
+// the context's reader build its replies in an arena (redis_reply_arena.hpp).
 #pragma once
 
 #include <uv.h>
