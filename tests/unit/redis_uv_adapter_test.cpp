@@ -59,6 +59,17 @@ redisAsyncContext* connect(Loop& l, uint16_t port) {
   return ac;
 }
 
+// Every test: a redis-server of its own and a loop (closed after it).
+class RedisUvAdapter : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!redis.start()) GTEST_SKIP() << "redis-server is not available";
+  }
+  redisAsyncContext* open() { return connect(l, redis.port); }
+  RedisProcess redis;
+  Loop l;
+};
+
 struct Received {
   size_t next = 0, wrong = 0, total = 0;
   redisAsyncContext* publisher = nullptr;
@@ -67,12 +78,9 @@ struct Received {
 
 constexpr size_t kMessages = 3000;
 
-TEST(RedisUvAdapter, PublishedMessagesOfEverySizeArriveWholeAndInOrder) {
-  RedisProcess redis;
-  if (!redis.start()) GTEST_SKIP() << "redis-server is not available";
-  Loop l;
-  redisAsyncContext* sub = connect(l, redis.port);
-  redisAsyncContext* pub = connect(l, redis.port);
+TEST_F(RedisUvAdapter, PublishedMessagesOfEverySizeArriveWholeAndInOrder) {
+  redisAsyncContext* sub = open();
+  redisAsyncContext* pub = open();
   ASSERT_TRUE(sub && pub);
   Received got;
   got.loop = &l.loop;
@@ -105,12 +113,9 @@ TEST(RedisUvAdapter, PublishedMessagesOfEverySizeArriveWholeAndInOrder) {
   redisAsyncFree(pub);
 }
 
-TEST(RedisUvAdapter, PipelinedRepliesOfEverySizeArriveWholeAndInOrder) {
-  RedisProcess redis;
-  if (!redis.start()) GTEST_SKIP() << "redis-server is not available";
-  Loop l;
+TEST_F(RedisUvAdapter, PipelinedRepliesOfEverySizeArriveWholeAndInOrder) {
   constexpr size_t kCommands = kMessages;
-  redisAsyncContext* ac = connect(l, redis.port);
+  redisAsyncContext* ac = open();
   ASSERT_TRUE(ac);
   Received got;
   got.loop = &l.loop;
@@ -136,11 +141,8 @@ TEST(RedisUvAdapter, PipelinedRepliesOfEverySizeArriveWholeAndInOrder) {
   redisAsyncFree(ac);
 }
 
-TEST(RedisUvAdapter, ACallbackThatFreesTheContextEndsTheReadThere) {
-  RedisProcess redis;
-  if (!redis.start()) GTEST_SKIP() << "redis-server is not available";
-  Loop l;
-  redisAsyncContext* ac = connect(l, redis.port);
+TEST_F(RedisUvAdapter, ACallbackThatFreesTheContextEndsTheReadThere) {
+  redisAsyncContext* ac = open();
   ASSERT_TRUE(ac);
   struct Count {
     uv_loop_t* loop;
@@ -169,11 +171,8 @@ TEST(RedisUvAdapter, ACallbackThatFreesTheContextEndsTheReadThere) {
   EXPECT_EQ(count.cancelled, 1900);  // hiredis calls the rest with no reply
 }
 
-TEST(RedisUvAdapter, AServerThatDiesIsADisconnectWithHiredisError) {
-  RedisProcess redis;
-  if (!redis.start()) GTEST_SKIP() << "redis-server is not available";
-  Loop l;
-  redisAsyncContext* ac = connect(l, redis.port);
+TEST_F(RedisUvAdapter, AServerThatDiesIsADisconnectWithHiredisError) {
+  redisAsyncContext* ac = open();
   ASSERT_TRUE(ac);
   struct State {
     pid_t redis = -1;
